@@ -1,0 +1,281 @@
+//! Persistence with sqlx on SQLite (default) and PostgreSQL (scale).
+//!
+//! Both backends run the same SQL: `repo.rs` is written once against a `DB` type
+//! alias and compiled twice, once per backend module below, so each gets typed
+//! pools and typed values (the `Any` driver cannot carry timestamps). [`Db`] and
+//! [`Tx`] pick the backend at run time and hide it from callers.
+
+mod records;
+
+pub use records::{AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord};
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::domain::{
+    CategoryCatalog, CategoryInfo, Event, Member, MemberId, Product, ProductId, Promotion, Redemption, RedemptionId,
+    Status, Timestamp,
+};
+
+/// Which SQL dialect a `repo.rs` instance was compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub mod postgres;
+pub mod sqlite;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
+    BadUrl(String),
+    /// A stored value the domain refuses: the database was edited by hand or by a
+    /// newer version. Names the table and column so it can be found.
+    #[error("stored value {value:?} in {table}.{column} is not valid")]
+    Corrupt { table: &'static str, column: &'static str, value: String },
+    /// Someone else changed the row first (optimistic concurrency).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A connection pool on either backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Connects by URL: `sqlite://FILE` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                // Writers queue behind each other instead of failing at once.
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A transaction for reading (and writing, on PostgreSQL).
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read-then-write cannot fail half way with "database
+    /// is locked"; writers wait for each other within the busy timeout instead.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Cheap liveness check for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+            Db::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An open transaction on either backend. Dropping it without `commit` rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Calls the same-named function of the right backend's `repo` with the
+/// transaction's connection.
+macro_rules! dispatch {
+    ($tx:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $tx {
+            Tx::Sqlite(t) => sqlite::repo::$f(&mut **t, $($arg),*).await,
+            Tx::Postgres(t) => postgres::repo::$f(&mut **t, $($arg),*).await,
+        }
+    };
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn categories(&mut self) -> Result<CategoryCatalog> {
+        dispatch!(self, load_categories())
+    }
+
+    /// Inserts or updates a category; true when something changed.
+    pub async fn upsert_category(&mut self, info: &CategoryInfo) -> Result<bool> {
+        dispatch!(self, upsert_category(info))
+    }
+
+    pub async fn promotion(&mut self, id: &str) -> Result<Option<Promotion>> {
+        dispatch!(self, load_promotion(id))
+    }
+
+    pub async fn promotions(&mut self) -> Result<Vec<Promotion>> {
+        dispatch!(self, list_promotions())
+    }
+
+    /// Writes a promotion with its categories, regions, rewards and partner stores;
+    /// true when it was new or different.
+    pub async fn save_promotion(&mut self, promotion: &Promotion) -> Result<bool> {
+        dispatch!(self, save_promotion(promotion))
+    }
+
+    pub async fn member(&mut self, id: MemberId) -> Result<Option<Member>> {
+        dispatch!(self, find_member(id))
+    }
+
+    pub async fn member_by_email(&mut self, email_key: &str) -> Result<Option<Member>> {
+        dispatch!(self, find_member_by_email(email_key))
+    }
+
+    /// Inserts or updates a member; true when something changed.
+    pub async fn upsert_member(&mut self, member: &Member, now: Timestamp) -> Result<bool> {
+        dispatch!(self, upsert_member(member, now))
+    }
+
+    /// Inserts or updates a product by its printed serial; the id and whether
+    /// something changed.
+    pub async fn upsert_product(&mut self, product: &Product, now: Timestamp) -> Result<(ProductId, bool)> {
+        dispatch!(self, upsert_product(product, now))
+    }
+
+    pub async fn product_by_serial(&mut self, printed: &str) -> Result<Option<ProductRecord>> {
+        dispatch!(self, find_product_by_serial(printed))
+    }
+
+    /// Every product whose serial folds to this key (see `SerialNumber::match_key`).
+    pub async fn products_by_serial_key(&mut self, key: &str) -> Result<Vec<ProductRecord>> {
+        dispatch!(self, find_products_by_serial_key(key))
+    }
+
+    pub async fn products_of_member(&mut self, member_id: MemberId) -> Result<Vec<ProductRecord>> {
+        dispatch!(self, find_products_of_member(member_id))
+    }
+
+    /// Stores a new redemption (its id chosen by the caller) and its first events.
+    pub async fn insert_redemption(&mut self, record: &RedemptionRecord, now: Timestamp) -> Result<()> {
+        dispatch!(self, insert_redemption(record, now))
+    }
+
+    pub async fn redemption(&mut self, id: RedemptionId) -> Result<Option<RedemptionRecord>> {
+        dispatch!(self, load_redemption(id))
+    }
+
+    pub async fn redemptions_of_product(&mut self, product_id: ProductId) -> Result<Vec<RedemptionRecord>> {
+        dispatch!(self, redemptions_where_product(product_id))
+    }
+
+    pub async fn redemptions_of_member(&mut self, member_id: MemberId) -> Result<Vec<RedemptionRecord>> {
+        dispatch!(self, redemptions_where_member(member_id))
+    }
+
+    pub async fn redemption_for(&mut self, product_id: ProductId, promotion_id: &str) -> Result<Option<RedemptionRecord>> {
+        dispatch!(self, redemption_for(product_id, promotion_id))
+    }
+
+    /// Claims waiting for a reviewer, oldest in the queue first.
+    pub async fn review_queue(&mut self, limit: i64) -> Result<Vec<RedemptionRecord>> {
+        dispatch!(self, review_queue(limit))
+    }
+
+    /// Saves a redemption's new status after a transition, and the event it
+    /// produced, if the stored status is still `expected`; otherwise someone else
+    /// decided first and nothing is written.
+    pub async fn record_transition(
+        &mut self,
+        redemption: &Redemption,
+        expected: Status,
+        event: &Event,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(self, record_transition(redemption, expected, event, now))
+    }
+
+    pub async fn history(&mut self, redemption_id: RedemptionId) -> Result<Vec<Event>> {
+        dispatch!(self, load_events(redemption_id))
+    }
+
+    pub async fn insert_attachment(&mut self, attachment: &NewAttachment, now: Timestamp) -> Result<i64> {
+        dispatch!(self, insert_attachment(attachment, now))
+    }
+
+    pub async fn attachments(&mut self, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
+        dispatch!(self, attachments_of(redemption_id))
+    }
+
+    /// After rows were inserted with explicit ids, moves PostgreSQL's identity
+    /// sequences past them so generated ids never collide. No-op on SQLite.
+    pub async fn sync_id_sequences(&mut self) -> Result<()> {
+        dispatch!(self, sync_id_sequences())
+    }
+}

@@ -1,0 +1,64 @@
+//! Rows as the store hands them out: domain values plus the keys that tie them.
+
+use crate::domain::{AttachmentId, MemberId, Product, ProductId, Recipient, Redemption, RedemptionId, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRecord {
+    pub id: ProductId,
+    pub product: Product,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedemptionRecord {
+    pub redemption: Redemption,
+    pub product_id: ProductId,
+    pub member_id: MemberId,
+    pub recipient: Option<Recipient>,
+    pub updated_at: Timestamp,
+}
+
+/// Where an attachment came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentSource {
+    Email,
+    Chat,
+    Import,
+    MemberCenter,
+}
+
+impl AttachmentSource {
+    pub const ALL: [AttachmentSource; 4] = [Self::Email, Self::Chat, Self::Import, Self::MemberCenter];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Chat => "chat",
+            Self::Import => "import",
+            Self::MemberCenter => "member_center",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub redemption_id: RedemptionId,
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub sha256: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub blob_key: Option<String>,
+    pub source: AttachmentSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    pub id: AttachmentId,
+    pub attachment: NewAttachment,
+    pub created_at: Timestamp,
+}

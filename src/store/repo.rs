@@ -1,0 +1,657 @@
+// Repository functions, written once and compiled for each backend: the parent
+// module defines `DB` (the sqlx database type) and `BACKEND`. Placeholders are
+// `$n`, which both SQLite and PostgreSQL accept. Keep SQL portable; where the
+// dialects differ, branch on `BACKEND`.
+
+use chrono::NaiveDate;
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::super::records::{AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord};
+use super::super::{Backend, Result, StoreError};
+use super::{BACKEND, DB};
+use crate::domain::{
+    Actor, Category, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event, EventKind, LocalizedText,
+    Locale, Member, MemberId, PartnerStore, Product, ProductId, Promotion, PromotionId, PurchaseChannel, Recipient,
+    Redemption, RedemptionId, Region, RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
+};
+
+type Conn = <DB as sqlx::Database>::Connection;
+type DbRow = <DB as sqlx::Database>::Row;
+
+fn corrupt(table: &'static str, column: &'static str, value: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { table, column, value: value.into() }
+}
+
+// ---- categories -------------------------------------------------------------
+
+pub async fn load_categories(c: &mut Conn) -> Result<CategoryCatalog> {
+    let rows = sqlx::query("SELECT code, name_id, name_en FROM categories ORDER BY code")
+        .fetch_all(&mut *c)
+        .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        entries.push(CategoryInfo { code: r.try_get("code")?, name_id: r.try_get("name_id")?, name_en: r.try_get("name_en")? });
+    }
+    Ok(CategoryCatalog::new(entries))
+}
+
+pub async fn upsert_category(c: &mut Conn, info: &CategoryInfo) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO categories (code, name_id, name_en) VALUES ($1, $2, $3)
+         ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en
+         WHERE categories.name_id IS DISTINCT FROM excluded.name_id
+            OR categories.name_en IS DISTINCT FROM excluded.name_en",
+    )
+    .bind(&info.code)
+    .bind(&info.name_id)
+    .bind(&info.name_en)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+fn category(catalog: &CategoryCatalog, table: &'static str, code: &str) -> Result<Category> {
+    catalog.parse(code).map_err(|_| corrupt(table, "category", code))
+}
+
+fn region(table: &'static str, code: &str) -> Result<Region> {
+    Region::parse(code).map_err(|_| corrupt(table, "region", code))
+}
+
+// ---- promotions -------------------------------------------------------------
+
+pub async fn load_promotion(c: &mut Conn, id: &str) -> Result<Option<Promotion>> {
+    let catalog = load_categories(&mut *c).await?;
+    let row = sqlx::query(
+        "SELECT id, name_id, name_en, description_id, description_en, starts_on, ends_on, claim_deadline
+         FROM promotions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(promotion_from(&mut *c, &catalog, row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn list_promotions(c: &mut Conn) -> Result<Vec<Promotion>> {
+    let catalog = load_categories(&mut *c).await?;
+    let rows = sqlx::query(
+        "SELECT id, name_id, name_en, description_id, description_en, starts_on, ends_on, claim_deadline
+         FROM promotions ORDER BY starts_on DESC, id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(promotion_from(&mut *c, &catalog, row).await?);
+    }
+    Ok(out)
+}
+
+async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> Result<Promotion> {
+    let id: String = row.try_get("id")?;
+    let categories = sqlx::query("SELECT category FROM promotion_categories WHERE promotion_id = $1 ORDER BY category")
+        .bind(&id)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| category(catalog, "promotion_categories", &r.try_get::<String, _>("category")?))
+        .collect::<Result<Vec<_>>>()?;
+    let regions = sqlx::query("SELECT region FROM promotion_regions WHERE promotion_id = $1 ORDER BY region")
+        .bind(&id)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| region("promotion_regions", &r.try_get::<String, _>("region")?))
+        .collect::<Result<Vec<_>>>()?;
+    let mut rewards = Vec::new();
+    for r in sqlx::query(
+        "SELECT category, kind, amount_idr, gift_id, gift_en FROM promotion_rewards
+         WHERE promotion_id = $1 ORDER BY category",
+    )
+    .bind(&id)
+    .fetch_all(&mut *c)
+    .await?
+    {
+        let kind: String = r.try_get("kind")?;
+        let reward = match RewardKind::parse(&kind) {
+            Some(RewardKind::DigitalCode) => {
+                let amount: Option<i64> = r.try_get("amount_idr")?;
+                let amount = amount.and_then(|a| u64::try_from(a).ok()).ok_or_else(|| corrupt("promotion_rewards", "amount_idr", format!("{amount:?}")))?;
+                Reward::DigitalCode { amount_idr: amount }
+            }
+            Some(RewardKind::PhysicalGift) => Reward::PhysicalGift {
+                gift: LocalizedText {
+                    id: r.try_get::<Option<String>, _>("gift_id")?.unwrap_or_default(),
+                    en: r.try_get::<Option<String>, _>("gift_en")?.unwrap_or_default(),
+                },
+            },
+            None => return Err(corrupt("promotion_rewards", "kind", kind)),
+        };
+        rewards.push((category(catalog, "promotion_rewards", &r.try_get::<String, _>("category")?)?, reward));
+    }
+    let partner_stores = sqlx::query(
+        "SELECT region, store FROM partner_stores WHERE promotion_id = $1 ORDER BY region, store",
+    )
+    .bind(&id)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(PartnerStore { region: region("partner_stores", &r.try_get::<String, _>("region")?)?, store: r.try_get("store")? })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Promotion {
+        id: PromotionId::parse(&id).map_err(|_| corrupt("promotions", "id", id.clone()))?,
+        name: LocalizedText { id: row.try_get("name_id")?, en: row.try_get("name_en")? },
+        description: LocalizedText { id: row.try_get("description_id")?, en: row.try_get("description_en")? },
+        starts_on: row.try_get::<NaiveDate, _>("starts_on")?,
+        ends_on: row.try_get::<NaiveDate, _>("ends_on")?,
+        claim_deadline: row.try_get::<NaiveDate, _>("claim_deadline")?,
+        categories,
+        regions,
+        rewards,
+        partner_stores,
+    })
+}
+
+/// Puts a promotion in the canonical order `load_promotion` returns, so the two
+/// can be compared.
+fn canonical(p: &Promotion) -> Promotion {
+    let mut p = p.clone();
+    p.categories.sort();
+    p.categories.dedup();
+    p.regions.sort();
+    p.regions.dedup();
+    p.rewards.sort_by(|a, b| a.0.cmp(&b.0));
+    p.partner_stores.sort_by(|a, b| (&a.region, &a.store).cmp(&(&b.region, &b.store)));
+    p.partner_stores.dedup();
+    p
+}
+
+pub async fn save_promotion(c: &mut Conn, promotion: &Promotion) -> Result<bool> {
+    let p = canonical(promotion);
+    if load_promotion(&mut *c, p.id.as_str()).await?.as_ref() == Some(&p) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO promotions (id, name_id, name_en, description_id, description_en, starts_on, ends_on, claim_deadline)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en,
+             description_id = excluded.description_id, description_en = excluded.description_en,
+             starts_on = excluded.starts_on, ends_on = excluded.ends_on, claim_deadline = excluded.claim_deadline",
+    )
+    .bind(p.id.as_str())
+    .bind(&p.name.id)
+    .bind(&p.name.en)
+    .bind(&p.description.id)
+    .bind(&p.description.en)
+    .bind(p.starts_on)
+    .bind(p.ends_on)
+    .bind(p.claim_deadline)
+    .execute(&mut *c)
+    .await?;
+    for table in ["promotion_categories", "promotion_regions", "promotion_rewards", "partner_stores"] {
+        let sql = format!("DELETE FROM {table} WHERE promotion_id = $1");
+        sqlx::query(AssertSqlSafe(sql)).bind(p.id.as_str()).execute(&mut *c).await?;
+    }
+    for cat in &p.categories {
+        sqlx::query("INSERT INTO promotion_categories (promotion_id, category) VALUES ($1, $2)")
+            .bind(p.id.as_str())
+            .bind(cat.as_str())
+            .execute(&mut *c)
+            .await?;
+    }
+    for r in &p.regions {
+        sqlx::query("INSERT INTO promotion_regions (promotion_id, region) VALUES ($1, $2)")
+            .bind(p.id.as_str())
+            .bind(r.as_str())
+            .execute(&mut *c)
+            .await?;
+    }
+    for (cat, reward) in &p.rewards {
+        let (amount, gift_id, gift_en) = match reward {
+            Reward::DigitalCode { amount_idr } => (Some(*amount_idr as i64), None, None),
+            Reward::PhysicalGift { gift } => (None, Some(gift.id.as_str()), Some(gift.en.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO promotion_rewards (promotion_id, category, kind, amount_idr, gift_id, gift_en)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(p.id.as_str())
+        .bind(cat.as_str())
+        .bind(reward.kind().as_str())
+        .bind(amount)
+        .bind(gift_id)
+        .bind(gift_en)
+        .execute(&mut *c)
+        .await?;
+    }
+    for s in &p.partner_stores {
+        sqlx::query("INSERT INTO partner_stores (promotion_id, region, store) VALUES ($1, $2, $3)")
+            .bind(p.id.as_str())
+            .bind(s.region.as_str())
+            .bind(&s.store)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(true)
+}
+
+// ---- members ----------------------------------------------------------------
+
+fn member_from(row: &DbRow) -> Result<Member> {
+    let email: String = row.try_get("email")?;
+    let locale: String = row.try_get("locale")?;
+    Ok(Member {
+        id: row.try_get("id")?,
+        email: EmailAddress::parse(&email).map_err(|_| corrupt("members", "email", email))?,
+        name: row.try_get("name")?,
+        locale: Locale::parse(&locale).map_err(|_| corrupt("members", "locale", locale))?,
+        region: region("members", &row.try_get::<String, _>("region")?)?,
+        phone: row.try_get("phone")?,
+    })
+}
+
+pub async fn find_member(c: &mut Conn, id: MemberId) -> Result<Option<Member>> {
+    let row = sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(member_from).transpose()
+}
+
+pub async fn find_member_by_email(c: &mut Conn, email_key: &str) -> Result<Option<Member>> {
+    let row = sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE email_key = $1")
+        .bind(email_key)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(member_from).transpose()
+}
+
+pub async fn upsert_member(c: &mut Conn, m: &Member, now: Timestamp) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO members (id, email, email_key, name, locale, region, phone, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
+             name = excluded.name, locale = excluded.locale, region = excluded.region, phone = excluded.phone
+         WHERE members.email IS DISTINCT FROM excluded.email
+            OR members.name IS DISTINCT FROM excluded.name
+            OR members.locale IS DISTINCT FROM excluded.locale
+            OR members.region IS DISTINCT FROM excluded.region
+            OR members.phone IS DISTINCT FROM excluded.phone",
+    )
+    .bind(m.id)
+    .bind(m.email.as_str())
+    .bind(m.email.lookup_key())
+    .bind(&m.name)
+    .bind(m.locale.as_str())
+    .bind(m.region.as_str())
+    .bind(&m.phone)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+// ---- products ---------------------------------------------------------------
+
+const PRODUCT_COLUMNS: &str =
+    "id, serial, chk, member_id, category, model, purchased_on, region, store, channel";
+
+fn product_from(catalog: &CategoryCatalog, row: &DbRow) -> Result<ProductRecord> {
+    let serial: String = row.try_get("serial")?;
+    let chk: String = row.try_get("chk")?;
+    let channel: String = row.try_get("channel")?;
+    Ok(ProductRecord {
+        id: row.try_get("id")?,
+        product: Product {
+            serial: SerialNumber::parse(&serial).map_err(|_| corrupt("products", "serial", serial))?,
+            chk: ChkCode::parse(&chk).map_err(|_| corrupt("products", "chk", chk))?,
+            member_id: row.try_get("member_id")?,
+            category: category(catalog, "products", &row.try_get::<String, _>("category")?)?,
+            model: row.try_get("model")?,
+            purchased_on: row.try_get("purchased_on")?,
+            region: region("products", &row.try_get::<String, _>("region")?)?,
+            store: row.try_get("store")?,
+            channel: PurchaseChannel::parse(&channel).ok_or_else(|| corrupt("products", "channel", channel))?,
+        },
+    })
+}
+
+async fn products_where(c: &mut Conn, condition: &str, value: Value<'_>) -> Result<Vec<ProductRecord>> {
+    let catalog = load_categories(&mut *c).await?;
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE {condition} ORDER BY id");
+    let q = sqlx::query(AssertSqlSafe(sql));
+    let q = match value {
+        Value::Text(s) => q.bind(s),
+        Value::Int(i) => q.bind(i),
+    };
+    q.fetch_all(&mut *c).await?.iter().map(|r| product_from(&catalog, r)).collect()
+}
+
+enum Value<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+pub async fn find_product_by_serial(c: &mut Conn, printed: &str) -> Result<Option<ProductRecord>> {
+    Ok(products_where(c, "serial = $1", Value::Text(printed)).await?.into_iter().next())
+}
+
+pub async fn find_products_by_serial_key(c: &mut Conn, key: &str) -> Result<Vec<ProductRecord>> {
+    products_where(c, "serial_key = $1", Value::Text(key)).await
+}
+
+pub async fn find_products_of_member(c: &mut Conn, member_id: MemberId) -> Result<Vec<ProductRecord>> {
+    products_where(c, "member_id = $1", Value::Int(member_id)).await
+}
+
+pub async fn upsert_product(c: &mut Conn, p: &Product, now: Timestamp) -> Result<(ProductId, bool)> {
+    let done = sqlx::query(
+        "INSERT INTO products (serial, serial_key, chk, member_id, category, model, purchased_on, region, store, channel, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (serial) DO UPDATE SET chk = excluded.chk, member_id = excluded.member_id,
+             category = excluded.category, model = excluded.model, purchased_on = excluded.purchased_on,
+             region = excluded.region, store = excluded.store, channel = excluded.channel
+         WHERE products.chk IS DISTINCT FROM excluded.chk
+            OR products.member_id IS DISTINCT FROM excluded.member_id
+            OR products.category IS DISTINCT FROM excluded.category
+            OR products.model IS DISTINCT FROM excluded.model
+            OR products.purchased_on IS DISTINCT FROM excluded.purchased_on
+            OR products.region IS DISTINCT FROM excluded.region
+            OR products.store IS DISTINCT FROM excluded.store
+            OR products.channel IS DISTINCT FROM excluded.channel",
+    )
+    .bind(p.serial.as_str())
+    .bind(p.serial.match_key())
+    .bind(p.chk.as_str())
+    .bind(p.member_id)
+    .bind(p.category.as_str())
+    .bind(&p.model)
+    .bind(p.purchased_on)
+    .bind(p.region.as_str())
+    .bind(&p.store)
+    .bind(p.channel.as_str())
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM products WHERE serial = $1")
+        .bind(p.serial.as_str())
+        .fetch_one(&mut *c)
+        .await?;
+    Ok((id, done.rows_affected() > 0))
+}
+
+// ---- redemptions ------------------------------------------------------------
+
+const REDEMPTION_SELECT: &str = "SELECT r.id, p.serial, r.product_id, r.member_id, r.promotion_id, r.status,
+        r.last_reason, r.last_note, r.submitted_at, r.queued_at, r.updated_at,
+        r.recipient_name, r.recipient_address, r.recipient_zip, r.recipient_phone
+    FROM redemptions r JOIN products p ON p.id = r.product_id";
+
+fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
+    let serial: String = row.try_get("serial")?;
+    let promotion: String = row.try_get("promotion_id")?;
+    let status: String = row.try_get("status")?;
+    let reason: Option<String> = row.try_get("last_reason")?;
+    let last_rejection = match reason {
+        Some(code) => Some((
+            RejectionReason::parse(&code).map_err(|_| corrupt("redemptions", "last_reason", code))?,
+            row.try_get::<Option<String>, _>("last_note")?,
+        )),
+        None => None,
+    };
+    let redemption = Redemption::restore(
+        row.try_get("id")?,
+        SerialNumber::parse(&serial).map_err(|_| corrupt("products", "serial", serial))?,
+        PromotionId::parse(&promotion).map_err(|_| corrupt("redemptions", "promotion_id", promotion))?,
+        row.try_get("submitted_at")?,
+        Status::parse(&status).ok_or_else(|| corrupt("redemptions", "status", status))?,
+        last_rejection,
+        row.try_get("queued_at")?,
+    );
+    let name: Option<String> = row.try_get("recipient_name")?;
+    let recipient = match name {
+        Some(name) => Some(Recipient {
+            name,
+            address: row.try_get::<Option<String>, _>("recipient_address")?.unwrap_or_default(),
+            zip_code: row.try_get::<Option<String>, _>("recipient_zip")?.unwrap_or_default(),
+            phone: row.try_get::<Option<String>, _>("recipient_phone")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(RedemptionRecord {
+        redemption,
+        product_id: row.try_get("product_id")?,
+        member_id: row.try_get("member_id")?,
+        recipient,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_redemption(c: &mut Conn, rec: &RedemptionRecord, now: Timestamp) -> Result<()> {
+    let r = &rec.redemption;
+    let (reason, note) = match r.last_rejection() {
+        Some((reason, note)) => (Some(reason.code()), note.as_deref()),
+        None => (None, None),
+    };
+    let recipient = rec.recipient.as_ref();
+    sqlx::query(
+        "INSERT INTO redemptions (id, product_id, member_id, promotion_id, status, last_reason, last_note,
+             submitted_at, queued_at, updated_at, recipient_name, recipient_address, recipient_zip, recipient_phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(r.id)
+    .bind(rec.product_id)
+    .bind(rec.member_id)
+    .bind(r.promotion_id.as_str())
+    .bind(r.status().as_str())
+    .bind(reason)
+    .bind(note)
+    .bind(r.submitted_at)
+    .bind(r.queued_at())
+    .bind(now)
+    .bind(recipient.map(|x| x.name.as_str()))
+    .bind(recipient.map(|x| x.address.as_str()))
+    .bind(recipient.map(|x| x.zip_code.as_str()))
+    .bind(recipient.map(|x| x.phone.as_str()))
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn load_redemption(c: &mut Conn, id: RedemptionId) -> Result<Option<RedemptionRecord>> {
+    let sql = format!("{REDEMPTION_SELECT} WHERE r.id = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await?;
+    row.as_ref().map(redemption_from).transpose()
+}
+
+pub async fn redemptions_where_product(c: &mut Conn, product_id: ProductId) -> Result<Vec<RedemptionRecord>> {
+    let sql = format!("{REDEMPTION_SELECT} WHERE r.product_id = $1 ORDER BY r.submitted_at, r.id");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(product_id).fetch_all(&mut *c).await?;
+    rows.iter().map(redemption_from).collect()
+}
+
+pub async fn redemptions_where_member(c: &mut Conn, member_id: MemberId) -> Result<Vec<RedemptionRecord>> {
+    let sql = format!("{REDEMPTION_SELECT} WHERE r.member_id = $1 ORDER BY r.submitted_at, r.id");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(member_id).fetch_all(&mut *c).await?;
+    rows.iter().map(redemption_from).collect()
+}
+
+pub async fn redemption_for(c: &mut Conn, product_id: ProductId, promotion_id: &str) -> Result<Option<RedemptionRecord>> {
+    let sql = format!("{REDEMPTION_SELECT} WHERE r.product_id = $1 AND r.promotion_id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(product_id).bind(promotion_id).fetch_optional(&mut *c).await?;
+    row.as_ref().map(redemption_from).transpose()
+}
+
+pub async fn review_queue(c: &mut Conn, limit: i64) -> Result<Vec<RedemptionRecord>> {
+    let sql = format!("{REDEMPTION_SELECT} WHERE r.status = 'under_review' ORDER BY r.queued_at, r.id LIMIT $1");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *c).await?;
+    rows.iter().map(redemption_from).collect()
+}
+
+pub async fn record_transition(
+    c: &mut Conn,
+    r: &Redemption,
+    expected: Status,
+    event: &Event,
+    now: Timestamp,
+) -> Result<()> {
+    let (reason, note) = match r.last_rejection() {
+        Some((reason, note)) => (Some(reason.code()), note.as_deref()),
+        None => (None, None),
+    };
+    let done = sqlx::query(
+        "UPDATE redemptions SET status = $1, last_reason = $2, last_note = $3, queued_at = $4, updated_at = $5
+         WHERE id = $6 AND status = $7",
+    )
+    .bind(r.status().as_str())
+    .bind(reason)
+    .bind(note)
+    .bind(r.queued_at())
+    .bind(now)
+    .bind(r.id)
+    .bind(expected.as_str())
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "redemption {} is no longer {expected}: someone else changed it first",
+            r.id
+        )));
+    }
+    insert_event(c, r.id, event).await
+}
+
+pub async fn insert_event(c: &mut Conn, redemption_id: RedemptionId, e: &Event) -> Result<()> {
+    let (reason, note, attachments) = match &e.change {
+        Change::Submitted => (None, None, Vec::new()),
+        Change::Rejected { reason, note } => (Some(reason.code()), note.as_deref(), Vec::new()),
+        Change::Resubmitted { attachment_ids } => (None, None, attachment_ids.clone()),
+        Change::Approved { note } | Change::RewardSent { note } => (None, note.as_deref(), Vec::new()),
+    };
+    sqlx::query(
+        "INSERT INTO redemption_events (redemption_id, at, kind, actor, reason, note, attachment_ids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(redemption_id)
+    .bind(e.at)
+    .bind(e.change.kind().as_str())
+    .bind(e.actor.to_string())
+    .bind(reason)
+    .bind(note)
+    .bind(Json(attachments))
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn load_events(c: &mut Conn, redemption_id: RedemptionId) -> Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT at, kind, actor, reason, note, attachment_ids FROM redemption_events
+         WHERE redemption_id = $1 ORDER BY id",
+    )
+    .bind(redemption_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let kind: String = row.try_get("kind")?;
+        let actor: String = row.try_get("actor")?;
+        let note: Option<String> = row.try_get("note")?;
+        let change = match EventKind::parse(&kind) {
+            Some(EventKind::Submitted) => Change::Submitted,
+            Some(EventKind::Rejected) => {
+                let code: Option<String> = row.try_get("reason")?;
+                let code = code.unwrap_or_default();
+                Change::Rejected {
+                    reason: RejectionReason::parse(&code).map_err(|_| corrupt("redemption_events", "reason", code))?,
+                    note,
+                }
+            }
+            Some(EventKind::Resubmitted) => {
+                let Json(attachment_ids): Json<Vec<i64>> = row.try_get("attachment_ids")?;
+                Change::Resubmitted { attachment_ids }
+            }
+            Some(EventKind::Approved) => Change::Approved { note },
+            Some(EventKind::RewardSent) => Change::RewardSent { note },
+            None => return Err(corrupt("redemption_events", "kind", kind)),
+        };
+        out.push(Event {
+            at: row.try_get("at")?,
+            actor: Actor::parse(&actor).ok_or_else(|| corrupt("redemption_events", "actor", actor))?,
+            change,
+        });
+    }
+    Ok(out)
+}
+
+// ---- attachments ------------------------------------------------------------
+
+pub async fn insert_attachment(c: &mut Conn, a: &NewAttachment, now: Timestamp) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attachments (redemption_id, filename, content_type, bytes, sha256, width, height, blob_key, source, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(a.redemption_id)
+    .bind(&a.filename)
+    .bind(&a.content_type)
+    .bind(a.bytes)
+    .bind(&a.sha256)
+    .bind(a.width)
+    .bind(a.height)
+    .bind(&a.blob_key)
+    .bind(a.source.as_str())
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+pub async fn attachments_of(c: &mut Conn, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, redemption_id, filename, content_type, bytes, sha256, width, height, blob_key, source, created_at
+         FROM attachments WHERE redemption_id = $1 ORDER BY id",
+    )
+    .bind(redemption_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let source: String = row.try_get("source")?;
+            Ok(AttachmentRecord {
+                id: row.try_get("id")?,
+                attachment: NewAttachment {
+                    redemption_id: row.try_get("redemption_id")?,
+                    filename: row.try_get("filename")?,
+                    content_type: row.try_get("content_type")?,
+                    bytes: row.try_get("bytes")?,
+                    sha256: row.try_get("sha256")?,
+                    width: row.try_get("width")?,
+                    height: row.try_get("height")?,
+                    blob_key: row.try_get("blob_key")?,
+                    source: AttachmentSource::parse(&source).ok_or_else(|| corrupt("attachments", "source", source))?,
+                },
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+// ---- maintenance ------------------------------------------------------------
+
+pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
+    if BACKEND == Backend::Postgres {
+        for table in ["members", "products", "redemptions", "attachments", "redemption_events"] {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            );
+            sqlx::query(AssertSqlSafe(sql)).execute(&mut *c).await?;
+        }
+    }
+    Ok(())
+}
