@@ -2,5 +2,11 @@
 //!
 //! Start at `docs/architecture.md` for the map.
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod import;
+pub mod review;
 pub mod store;
+pub mod views;

@@ -222,7 +222,9 @@ impl Tx {
         dispatch!(self, find_products_of_member(member_id))
     }
 
-    /// Stores a new redemption (its id chosen by the caller) and its first events.
+    /// Stores a new redemption (its id chosen by the caller). Its history is not
+    /// written here: add the `submitted` event (and any later ones) with
+    /// [`Tx::insert_event`].
     pub async fn insert_redemption(&mut self, record: &RedemptionRecord, now: Timestamp) -> Result<()> {
         dispatch!(self, insert_redemption(record, now))
     }
@@ -259,6 +261,11 @@ impl Tx {
         now: Timestamp,
     ) -> Result<()> {
         dispatch!(self, record_transition(redemption, expected, event, now))
+    }
+
+    /// Appends an event to a redemption's history as it is (imports, first submission).
+    pub async fn insert_event(&mut self, redemption_id: RedemptionId, event: &Event) -> Result<()> {
+        dispatch!(self, insert_event(redemption_id, event))
     }
 
     pub async fn history(&mut self, redemption_id: RedemptionId) -> Result<Vec<Event>> {

@@ -1,0 +1,109 @@
+//! `redeemdesk serve`: build everything from the configuration, then run until
+//! Ctrl-C or SIGTERM. Channels, the mail poller and the workers join here as
+//! their issues land; for now it migrates and serves HTTP.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::store::Db;
+
+pub struct Application {
+    db: Db,
+    listener: TcpListener,
+}
+
+impl Application {
+    /// Connects and migrates the database, binds the HTTP address, and reports
+    /// which channels are configured.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database.url).await?;
+        db.migrate().await?;
+        let listener = TcpListener::bind(&config.http.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", config.http.bind))?;
+        log_channels(config);
+        Ok(Self { db, listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "http listening");
+        let router = router(self.db.clone());
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        self.db.close().await;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}
+
+fn router(db: Db) -> Router {
+    Router::new().route("/healthz", get(healthz)).with_state(db)
+}
+
+async fn healthz(State(db): State<Db>) -> impl IntoResponse {
+    match db.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok", "database": "ok"}))),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable", "database": "unreachable"})),
+            )
+        }
+    }
+}
+
+/// One line per channel that is off, so operators see at a glance what runs.
+fn log_channels(config: &Config) {
+    let off = |name: &str, why: &str| tracing::info!(channel = name, "{name} is off: {why}");
+    if config.telegram.token.is_none() {
+        off("telegram", "no TELOXIDE_TOKEN or telegram.token");
+    }
+    if config.discord.token.is_none() {
+        off("discord", "no DISCORD_TOKEN or discord.token");
+    }
+    if config.imap.host.is_none() {
+        off("imap", "no imap.host");
+    }
+    if config.smtp.host.is_none() {
+        off("smtp", "no smtp.host");
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

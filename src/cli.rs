@@ -1,0 +1,250 @@
+//! The command line, as fixed in `shared/spec/contracts.md`. Each command is a
+//! small function; the exit status says whose fault a failure was.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+
+use crate::app::{Application, shutdown_signal};
+use crate::config::Config;
+use crate::domain::{Actor, RejectionReason};
+use crate::import::{DEMO_JSON, ImportReport, import_json};
+use crate::review::{Decision, decide};
+use crate::store::Db;
+use crate::views::{StatusError, redemption_view, status_view};
+
+#[derive(Debug, Parser)]
+#[command(name = "redeemdesk", version, about = "Support desk for MSI Indonesia's promotion redemptions")]
+pub struct Cli {
+    /// TOML configuration file (also REDEEMDESK_CONFIG).
+    #[arg(long, global = true, env = "REDEEMDESK_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every configured channel, the workers and the HTTP server.
+    Serve,
+    /// Apply database migrations.
+    Migrate,
+    /// Load the built-in demo data set (running it twice changes nothing).
+    Demo,
+    /// Load promotions, members, products and redemptions from a JSON file (docs/import.md).
+    Import { file: PathBuf },
+    /// The staff view of a serial: product, redemptions, history, attachments.
+    Status {
+        serial: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The review queue and decisions.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Claims waiting for review, oldest first.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// One redemption in full.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a claim under review.
+    Approve {
+        id: i64,
+        #[arg(long)]
+        note: Option<String>,
+        /// Reviewer name recorded in the history (default: $USER).
+        #[arg(long = "as", env = "USER", default_value = "cli")]
+        actor: String,
+    },
+    /// Reject a claim under review with a reason code.
+    Reject {
+        id: i64,
+        #[arg(long, value_parser = parse_reason)]
+        reason: RejectionReason,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long = "as", env = "USER", default_value = "cli")]
+        actor: String,
+    },
+}
+
+fn parse_reason(s: &str) -> Result<RejectionReason, String> {
+    RejectionReason::parse(s).map_err(|e| e.to_string())
+}
+
+/// A failure, sorted by whose fault it is.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage or bad input: exit status 2.
+    BadInput(String),
+    /// Anything else: exit status 1.
+    Failed(anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::BadInput(_) => 2,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::BadInput(m) => f.write_str(m),
+            CliError::Failed(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Failed(e.into())
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::BadInput(e.to_string()))?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(&config).await?;
+            app.run_until(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = open(&config).await?;
+            println!("migrations applied to {}", backend_name(&db));
+            Ok(())
+        }
+        Command::Demo => {
+            let db = open(&config).await?;
+            let report = run_import(&db, DEMO_JSON, "demo data").await?;
+            print_report("demo data", &report);
+            Ok(())
+        }
+        Command::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::BadInput(format!("{}: {e}", file.display())))?;
+            let db = open(&config).await?;
+            let report = run_import(&db, &text, &file.display().to_string()).await?;
+            print_report(&file.display().to_string(), &report);
+            Ok(())
+        }
+        Command::Status { serial, json } => {
+            let db = open(&config).await?;
+            let view = status_view(&db, &serial).await.map_err(|e| match e {
+                StatusError::BadSerial(_) | StatusError::Ambiguous { .. } => CliError::BadInput(e.to_string()),
+                StatusError::Unknown(_) => CliError::Failed(anyhow::anyhow!(e)),
+                StatusError::Store(s) => CliError::Failed(s.into()),
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print!("{}", crate::views::text::status(&view));
+            }
+            Ok(())
+        }
+        Command::Review(cmd) => review(&config, cmd).await,
+    }
+}
+
+async fn review(config: &Config, cmd: ReviewCommand) -> Result<(), CliError> {
+    let db = open(config).await?;
+    match cmd {
+        ReviewCommand::List { json, limit } => {
+            let mut tx = db.begin().await?;
+            let mut views = Vec::new();
+            for rec in tx.review_queue(limit).await? {
+                views.push(redemption_view(&mut tx, &rec).await?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                print!("{}", crate::views::text::queue(&views, Utc::now()));
+            }
+            Ok(())
+        }
+        ReviewCommand::Show { id, json } => {
+            let mut tx = db.begin().await?;
+            let rec = tx
+                .redemption(id)
+                .await?
+                .ok_or_else(|| CliError::BadInput(format!("id: no redemption with id {id}")))?;
+            let view = redemption_view(&mut tx, &rec).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print!("{}", crate::views::text::redemption(&view));
+            }
+            Ok(())
+        }
+        ReviewCommand::Approve { id, note, actor } => {
+            decide_and_print(&db, id, Decision::Approve { note }, &actor).await
+        }
+        ReviewCommand::Reject { id, reason, note, actor } => {
+            decide_and_print(&db, id, Decision::Reject { reason, note }, &actor).await
+        }
+    }
+}
+
+async fn decide_and_print(db: &Db, id: i64, decision: Decision, actor: &str) -> Result<(), CliError> {
+    let actor = Actor::parse(&format!("staff:{}", actor.trim()))
+        .ok_or_else(|| CliError::BadInput("--as: the reviewer name must not be empty".into()))?;
+    let rec = decide(db, id, decision, actor, Utc::now()).await.map_err(|e| {
+        if e.is_bad_input() { CliError::BadInput(e.to_string()) } else { CliError::Failed(e.into()) }
+    })?;
+    println!("redemption {} is now {}", rec.redemption.id, rec.redemption.status());
+    Ok(())
+}
+
+async fn open(config: &Config) -> Result<Db, CliError> {
+    let db = Db::connect(&config.database.url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn run_import(db: &Db, text: &str, source: &str) -> Result<ImportReport, CliError> {
+    import_json(db, text, Utc::now()).await.map_err(|e| {
+        if e.is_bad_input() {
+            CliError::BadInput(format!("{source}: {e}"))
+        } else {
+            CliError::Failed(anyhow::anyhow!("{source}: {e}"))
+        }
+    })
+}
+
+fn print_report(source: &str, r: &ImportReport) {
+    println!(
+        "{source}: imported; new or changed / unchanged: promotions {}/{}, members {}/{}, products {}/{}, redemptions {}/{}",
+        r.promotions.written,
+        r.promotions.unchanged,
+        r.members.written,
+        r.members.unchanged,
+        r.products.written,
+        r.products.unchanged,
+        r.redemptions.written,
+        r.redemptions.unchanged
+    );
+}
+
+fn backend_name(db: &Db) -> &'static str {
+    match db.backend() {
+        crate::store::Backend::Sqlite => "SQLite",
+        crate::store::Backend::Postgres => "PostgreSQL",
+    }
+}

@@ -1,0 +1,261 @@
+//! Configuration: an optional TOML file, then environment overrides.
+//!
+//! Precedence, lowest first: built-in defaults, the file (`--config FILE` or
+//! `REDEEMDESK_CONFIG`), the standard names (`DATABASE_URL`, `TELOXIDE_TOKEN`,
+//! `DISCORD_TOKEN`), then `REDEEMDESK_<SECTION>__<KEY>`. Secrets are
+//! `SecretString`s: their `Debug` prints `[REDACTED]`, and nothing here prints them.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub const ENV_PREFIX: &str = "REDEEMDESK";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub storage: StorageConfig,
+    pub telegram: TelegramConfig,
+    pub discord: DiscordConfig,
+    pub imap: ImapConfig,
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://FILE` or `postgres://…`.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://redeemdesk.db".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address the HTTP server listens on; port 0 picks a free port.
+    pub bind: String,
+    pub admin_token: Option<SecretString>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".into(), admin_token: None }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory where invoices and other attachments are kept.
+    pub blob_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { blob_dir: PathBuf::from("blobs") }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramConfig {
+    pub token: Option<SecretString>,
+    pub api_url: Option<String>,
+    pub staff_chat_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    pub token: Option<SecretString>,
+    pub staff_channel_id: Option<u64>,
+    pub api_url: Option<String>,
+}
+
+/// How a mail connection is secured.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain text: loopback and tests only.
+    None,
+    Starttls,
+    /// Implicit TLS from the first byte.
+    #[default]
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImapConfig {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub mailbox: String,
+    pub processed_mailbox: String,
+    pub quarantine_mailbox: String,
+    /// Use IMAP IDLE when the server offers it; otherwise poll.
+    pub idle: bool,
+    pub poll_seconds: u64,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            tls: TlsMode::Tls,
+            username: None,
+            password: None,
+            mailbox: "INBOX".into(),
+            processed_mailbox: "Processed".into(),
+            quarantine_mailbox: "Quarantine".into(),
+            idle: true,
+            poll_seconds: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: Option<String>,
+    pub reply_domain: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads the configuration from an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Like [`Config::load`], with the environment given explicitly (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let env: std::collections::HashMap<String, String> =
+            env.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+        let mut builder = config::Config::builder();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!("file {} does not exist", path.display())));
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        // Standard names sit between the file and our own prefixed variables.
+        for (standard, key) in [
+            ("DATABASE_URL", "database.url"),
+            ("TELOXIDE_TOKEN", "telegram.token"),
+            ("DISCORD_TOKEN", "discord.token"),
+        ] {
+            if let Some(value) = env.get(standard) {
+                builder = builder
+                    .set_override(key, value.clone())
+                    .map_err(|e| ConfigError(e.to_string()))?;
+            }
+        }
+        // Our own variables win: REDEEMDESK_SECTION__KEY → section.key.
+        for (name, value) in &env {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX).and_then(|r| r.strip_prefix('_')) else {
+                continue;
+            };
+            let Some((section, key)) = rest.split_once("__") else { continue };
+            let key = format!("{}.{}", section.to_lowercase(), key.to_lowercase());
+            builder = builder.set_override(key, value.clone()).map_err(|e| ConfigError(e.to_string()))?;
+        }
+        let built = builder.build().map_err(|e| ConfigError(e.to_string()))?;
+        built.try_deserialize().map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_without_anything() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(c.database.url, "sqlite://redeemdesk.db");
+        assert_eq!(c.http.bind, "127.0.0.1:8080");
+        assert!(c.telegram.token.is_none());
+    }
+
+    #[test]
+    fn file_then_standard_names_then_prefixed_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("redeemdesk.toml");
+        std::fs::write(
+            &path,
+            "[database]\nurl = \"sqlite://from-file.db\"\n[imap]\nhost = \"mail.example.test\"\nport = 993\n[telegram]\ntoken = \"file-token\"\n",
+        )
+        .unwrap();
+        let c = Config::load_from(Some(&path), env(&[])).unwrap();
+        assert_eq!(c.database.url, "sqlite://from-file.db");
+        assert_eq!(c.imap.port, Some(993));
+
+        let c = Config::load_from(
+            Some(&path),
+            env(&[("DATABASE_URL", "postgres://x/y"), ("TELOXIDE_TOKEN", "std-token")]),
+        )
+        .unwrap();
+        assert_eq!(c.database.url, "postgres://x/y");
+        assert_eq!(c.telegram.token.unwrap().expose_secret(), "std-token");
+
+        let c = Config::load_from(
+            Some(&path),
+            env(&[
+                ("DATABASE_URL", "postgres://x/y"),
+                ("REDEEMDESK_DATABASE__URL", "sqlite://env.db"),
+                ("REDEEMDESK_IMAP__PORT", "1143"),
+                ("REDEEMDESK_IMAP__TLS", "none"),
+                ("REDEEMDESK_TELEGRAM__STAFF_CHAT_ID", "-100123"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.database.url, "sqlite://env.db");
+        assert_eq!(c.imap.port, Some(1143));
+        assert_eq!(c.imap.tls, TlsMode::None);
+        assert_eq!(c.telegram.staff_chat_id, Some(-100123));
+    }
+
+    #[test]
+    fn secrets_are_not_debug_printed() {
+        let c = Config::load_from(None, env(&[("DISCORD_TOKEN", "very-secret-token")])).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("very-secret-token"), "{printed}");
+    }
+
+    #[test]
+    fn clear_errors_for_bad_values_and_missing_files() {
+        let err = Config::load_from(None, env(&[("REDEEMDESK_IMAP__PORT", "not-a-port")])).unwrap_err();
+        assert!(err.to_string().contains("port"), "{err}");
+        let err = Config::load_from(Some(Path::new("/nonexistent/x.toml")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        let err = Config::load_from(None, env(&[("REDEEMDESK_SMTP__HOSTT", "x")])).unwrap_err();
+        assert!(err.to_string().contains("hostt"), "{err}");
+    }
+}

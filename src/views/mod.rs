@@ -1,0 +1,10 @@
+//! What staff see: serialisable views of products and redemptions, shared by
+//! `status`, `review show` and, later, the admin API. Field names are part of
+//! the JSON contract (`shared/spec/contracts.md`): extend, never rename.
+
+mod redemption;
+mod status;
+pub mod text;
+
+pub use redemption::{RedemptionView, redemption_view};
+pub use status::{StatusError, StatusView, status_view};

@@ -1,0 +1,66 @@
+// Plain-text renderings of the views for the terminal. These are staff-facing
+// CLI output, not customer text, so they are not localized.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use super::{RedemptionView, StatusView};
+
+pub fn status(v: &StatusView) -> String {
+    let mut out = String::new();
+    let p = &v.product;
+    let _ = writeln!(out, "{} — {} ({}), CHK {}", p.serial, p.model, p.category, p.chk);
+    let _ = writeln!(out, "  bought {} at {} ({}), region {}", p.purchased_on, p.store, p.channel, p.region);
+    if let Some(m) = &v.member {
+        let _ = writeln!(out, "  member {} {} <{}>, language {}", m.id, m.name, m.email, m.locale);
+    }
+    if v.redemptions.is_empty() {
+        let _ = writeln!(out, "  no redemptions");
+    }
+    for r in &v.redemptions {
+        out.push_str(&redemption(r));
+    }
+    out
+}
+
+pub fn redemption(r: &RedemptionView) -> String {
+    let mut out = String::new();
+    let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
+    let _ = writeln!(out, "  [RDM-{}] {} — {}", r.id, name, r.status);
+    if let Some(reason) = r.reason {
+        let _ = writeln!(out, "    reason: {reason}{}", r.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default());
+    }
+    for e in &r.history {
+        let mut line = format!("    {} {} by {}", e.at, e.kind, e.actor);
+        if let Some(reason) = e.reason {
+            let _ = write!(line, " ({reason})");
+        }
+        if !e.attachment_ids.is_empty() {
+            let _ = write!(line, " attachments {:?}", e.attachment_ids);
+        }
+        if let Some(note) = &e.note {
+            let _ = write!(line, ": {note}");
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    for a in &r.attachments {
+        let _ = writeln!(out, "    attachment {} {} ({}, {} bytes)", a.id, a.filename, a.content_type, a.bytes);
+    }
+    out
+}
+
+pub fn queue(items: &[RedemptionView], now: DateTime<Utc>) -> String {
+    if items.is_empty() {
+        return "the review queue is empty\n".into();
+    }
+    let mut out = String::new();
+    for r in items {
+        let waiting = DateTime::parse_from_rfc3339(&r.queued_at)
+            .map(|q| (now - q.with_timezone(&Utc)).num_days())
+            .unwrap_or_default();
+        let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
+        let _ = writeln!(out, "RDM-{:<6} {:<16} {:<24} queued {} ({} days)", r.id, r.serial, name, r.queued_at, waiting);
+    }
+    out
+}
