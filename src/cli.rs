@@ -27,7 +27,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Every configured channel, the workers and the HTTP server.
-    Serve,
+    Serve {
+        /// Load the demo data set first (idempotent), for trying redeemdesk out.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply database migrations.
     Migrate,
     /// Load the built-in demo data set (running it twice changes nothing).
@@ -121,8 +125,12 @@ impl<E: Into<anyhow::Error>> From<E> for CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::BadInput(e.to_string()))?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve { demo } => {
             let app = Application::build(&config).await?;
+            if demo {
+                let report = run_import(app.db(), DEMO_JSON, "demo data").await?;
+                print_report("demo data", &report);
+            }
             app.run_until(shutdown_signal()).await?;
             Ok(())
         }

@@ -1,5 +1,5 @@
-// Writing a parsed import inside one transaction, after checking it against
-// what the database already holds.
+//! Writing a parsed import inside one transaction, after checking it against
+//! what the database already holds.
 
 use std::collections::HashSet;
 

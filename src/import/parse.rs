@@ -1,5 +1,5 @@
-// Pure reading of an import document into domain values. No database here: the
-// category catalog is passed in.
+//! Pure reading of an import document into domain values. No database here: the
+//! category catalog is passed in.
 
 use std::collections::{HashMap, HashSet};
 

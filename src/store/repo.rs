@@ -1,7 +1,7 @@
-// Repository functions, written once and compiled for each backend: the parent
-// module defines `DB` (the sqlx database type) and `BACKEND`. Placeholders are
-// `$n`, which both SQLite and PostgreSQL accept. Keep SQL portable; where the
-// dialects differ, branch on `BACKEND`.
+//! Repository functions, written once and compiled for each backend: the parent
+//! module defines `DB` (the sqlx database type) and `BACKEND`. Placeholders are
+//! `$n`, which both SQLite and PostgreSQL accept. Keep SQL portable; where the
+//! dialects differ, branch on `BACKEND`.
 
 use chrono::NaiveDate;
 use sqlx::types::Json;
@@ -144,7 +144,10 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
         Ok(PartnerStore { region: region("partner_stores", &r.try_get::<String, _>("region")?)?, store: r.try_get("store")? })
     })
     .collect::<Result<Vec<_>>>()?;
-    Ok(Promotion {
+    // Put in order here rather than trusting ORDER BY alone: PostgreSQL sorts text
+    // by the database's collation (often linguistic: `bhinneka` before `Enter`),
+    // while `save_promotion` compares with `canonical`, which sorts by code point.
+    Ok(canonical(&Promotion {
         id: PromotionId::parse(&id).map_err(|_| corrupt("promotions", "id", id.clone()))?,
         name: LocalizedText { id: row.try_get("name_id")?, en: row.try_get("name_en")? },
         description: LocalizedText { id: row.try_get("description_id")?, en: row.try_get("description_en")? },
@@ -155,7 +158,7 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
         regions,
         rewards,
         partner_stores,
-    })
+    }))
 }
 
 /// Puts a promotion in the canonical order `load_promotion` returns, so the two

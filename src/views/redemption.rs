@@ -1,4 +1,4 @@
-// One redemption with its promotion, history, attachments and email handles.
+//! One redemption with its promotion, history, attachments and email handles.
 
 use serde::Serialize;
 

@@ -1,4 +1,4 @@
-// The staff view of a serial number: the product, its owner and its redemptions.
+//! The staff view of a serial number: the product, its owner and its redemptions.
 
 use serde::Serialize;
 

@@ -1,5 +1,5 @@
-// Plain-text renderings of the views for the terminal. These are staff-facing
-// CLI output, not customer text, so they are not localized.
+//! Plain-text renderings of the views for the terminal. These are staff-facing
+//! CLI output, not customer text, so they are not localized.
 
 use std::fmt::Write;
 
