@@ -33,7 +33,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn db(&self) -> &Db {
@@ -41,10 +43,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "http listening");
         let router = router(self.db.clone());
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.db.close().await;
         tracing::info!("stopped cleanly");
         Ok(())
@@ -57,7 +64,10 @@ fn router(db: Db) -> Router {
 
 async fn healthz(State(db): State<Db>) -> impl IntoResponse {
     match db.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok", "database": "ok"}))),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "database": "ok"})),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
             (

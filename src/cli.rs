@@ -15,7 +15,11 @@ use crate::store::Db;
 use crate::views::{StatusError, redemption_view, status_view};
 
 #[derive(Debug, Parser)]
-#[command(name = "redeemdesk", version, about = "Support desk for MSI Indonesia's promotion redemptions")]
+#[command(
+    name = "redeemdesk",
+    version,
+    about = "Support desk for MSI Indonesia's promotion redemptions"
+)]
 pub struct Cli {
     /// TOML configuration file (also REDEEMDESK_CONFIG).
     #[arg(long, global = true, env = "REDEEMDESK_CONFIG")]
@@ -123,7 +127,8 @@ impl<E: Into<anyhow::Error>> From<E> for CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::BadInput(e.to_string()))?;
+    let config =
+        Config::load(cli.config.as_deref()).map_err(|e| CliError::BadInput(e.to_string()))?;
     match cli.command {
         Command::Serve { demo } => {
             let app = Application::build(&config).await?;
@@ -156,7 +161,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status { serial, json } => {
             let db = open(&config).await?;
             let view = status_view(&db, &serial).await.map_err(|e| match e {
-                StatusError::BadSerial(_) | StatusError::Ambiguous { .. } => CliError::BadInput(e.to_string()),
+                StatusError::BadSerial(_) | StatusError::Ambiguous { .. } => {
+                    CliError::BadInput(e.to_string())
+                }
                 StatusError::Unknown(_) => CliError::Failed(anyhow::anyhow!(e)),
                 StatusError::Store(s) => CliError::Failed(s.into()),
             })?;
@@ -204,19 +211,37 @@ async fn review(config: &Config, cmd: ReviewCommand) -> Result<(), CliError> {
         ReviewCommand::Approve { id, note, actor } => {
             decide_and_print(&db, id, Decision::Approve { note }, &actor).await
         }
-        ReviewCommand::Reject { id, reason, note, actor } => {
-            decide_and_print(&db, id, Decision::Reject { reason, note }, &actor).await
-        }
+        ReviewCommand::Reject {
+            id,
+            reason,
+            note,
+            actor,
+        } => decide_and_print(&db, id, Decision::Reject { reason, note }, &actor).await,
     }
 }
 
-async fn decide_and_print(db: &Db, id: i64, decision: Decision, actor: &str) -> Result<(), CliError> {
+async fn decide_and_print(
+    db: &Db,
+    id: i64,
+    decision: Decision,
+    actor: &str,
+) -> Result<(), CliError> {
     let actor = Actor::parse(&format!("staff:{}", actor.trim()))
         .ok_or_else(|| CliError::BadInput("--as: the reviewer name must not be empty".into()))?;
-    let rec = decide(db, id, decision, actor, Utc::now()).await.map_err(|e| {
-        if e.is_bad_input() { CliError::BadInput(e.to_string()) } else { CliError::Failed(e.into()) }
-    })?;
-    println!("redemption {} is now {}", rec.redemption.id, rec.redemption.status());
+    let rec = decide(db, id, decision, actor, Utc::now())
+        .await
+        .map_err(|e| {
+            if e.is_bad_input() {
+                CliError::BadInput(e.to_string())
+            } else {
+                CliError::Failed(e.into())
+            }
+        })?;
+    println!(
+        "redemption {} is now {}",
+        rec.redemption.id,
+        rec.redemption.status()
+    );
     Ok(())
 }
 

@@ -33,7 +33,9 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://redeemdesk.db".into() }
+        Self {
+            url: "sqlite://redeemdesk.db".into(),
+        }
     }
 }
 
@@ -47,7 +49,10 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { bind: "127.0.0.1:8080".into(), admin_token: None }
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            admin_token: None,
+        }
     }
 }
 
@@ -60,7 +65,9 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { blob_dir: PathBuf::from("blobs") }
+        Self {
+            blob_dir: PathBuf::from("blobs"),
+        }
     }
 }
 
@@ -152,12 +159,17 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let env: std::collections::HashMap<String, String> =
-            env.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+        let env: std::collections::HashMap<String, String> = env
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
         let mut builder = config::Config::builder();
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError(format!("file {} does not exist", path.display())));
+                return Err(ConfigError(format!(
+                    "file {} does not exist",
+                    path.display()
+                )));
             }
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
@@ -175,15 +187,24 @@ impl Config {
         }
         // Our own variables win: REDEEMDESK_SECTION__KEY → section.key.
         for (name, value) in &env {
-            let Some(rest) = name.strip_prefix(ENV_PREFIX).and_then(|r| r.strip_prefix('_')) else {
+            let Some(rest) = name
+                .strip_prefix(ENV_PREFIX)
+                .and_then(|r| r.strip_prefix('_'))
+            else {
                 continue;
             };
-            let Some((section, key)) = rest.split_once("__") else { continue };
+            let Some((section, key)) = rest.split_once("__") else {
+                continue;
+            };
             let key = format!("{}.{}", section.to_lowercase(), key.to_lowercase());
-            builder = builder.set_override(key, value.clone()).map_err(|e| ConfigError(e.to_string()))?;
+            builder = builder
+                .set_override(key, value.clone())
+                .map_err(|e| ConfigError(e.to_string()))?;
         }
         let built = builder.build().map_err(|e| ConfigError(e.to_string()))?;
-        built.try_deserialize().map_err(|e| ConfigError(e.to_string()))
+        built
+            .try_deserialize()
+            .map_err(|e| ConfigError(e.to_string()))
     }
 }
 
@@ -193,7 +214,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -219,7 +243,10 @@ mod tests {
 
         let c = Config::load_from(
             Some(&path),
-            env(&[("DATABASE_URL", "postgres://x/y"), ("TELOXIDE_TOKEN", "std-token")]),
+            env(&[
+                ("DATABASE_URL", "postgres://x/y"),
+                ("TELOXIDE_TOKEN", "std-token"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.database.url, "postgres://x/y");
@@ -251,7 +278,8 @@ mod tests {
 
     #[test]
     fn clear_errors_for_bad_values_and_missing_files() {
-        let err = Config::load_from(None, env(&[("REDEEMDESK_IMAP__PORT", "not-a-port")])).unwrap_err();
+        let err =
+            Config::load_from(None, env(&[("REDEEMDESK_IMAP__PORT", "not-a-port")])).unwrap_err();
         assert!(err.to_string().contains("port"), "{err}");
         let err = Config::load_from(Some(Path::new("/nonexistent/x.toml")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");

@@ -6,8 +6,13 @@ use crate::store::{Db, RedemptionRecord, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Approve { note: Option<String> },
-    Reject { reason: RejectionReason, note: Option<String> },
+    Approve {
+        note: Option<String>,
+    },
+    Reject {
+        reason: RejectionReason,
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +20,10 @@ pub enum ReviewError {
     #[error("no redemption with id {0}")]
     NotFound(RedemptionId),
     #[error("redemption {id}: {source}")]
-    Transition { id: RedemptionId, source: TransitionError },
+    Transition {
+        id: RedemptionId,
+        source: TransitionError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -23,7 +31,12 @@ pub enum ReviewError {
 impl ReviewError {
     /// True when the request itself is wrong (exit status 2), not the machine.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, ReviewError::NotFound(_) | ReviewError::Transition { .. } | ReviewError::Store(StoreError::Conflict(_)))
+        matches!(
+            self,
+            ReviewError::NotFound(_)
+                | ReviewError::Transition { .. }
+                | ReviewError::Store(StoreError::Conflict(_))
+        )
     }
 }
 
@@ -44,7 +57,8 @@ pub async fn decide(
         Decision::Reject { reason, note } => rec.redemption.reject(reason, clean(note), actor, now),
     }
     .map_err(|source| ReviewError::Transition { id, source })?;
-    tx.record_transition(&rec.redemption, before, &event, now).await?;
+    tx.record_transition(&rec.redemption, before, &event, now)
+        .await?;
     tx.commit().await?;
     rec.updated_at = now;
     Ok(rec)

@@ -13,7 +13,9 @@ use support::TestDb;
 
 fn redeemdesk(database_url: &str, dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
-    cmd.current_dir(dir).env("DATABASE_URL", database_url).env_remove("REDEEMDESK_LOG");
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", database_url)
+        .env_remove("REDEEMDESK_LOG");
     for (name, _) in std::env::vars() {
         if name.starts_with("REDEEMDESK_") {
             cmd.env_remove(name);
@@ -25,7 +27,10 @@ fn redeemdesk(database_url: &str, dir: &Path) -> Command {
 
 fn run(db: &TestDb, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
-    redeemdesk(&db.url, dir.path()).args(args).output().expect("running redeemdesk")
+    redeemdesk(&db.url, dir.path())
+        .args(args)
+        .output()
+        .expect("running redeemdesk")
 }
 
 fn stdout(o: &Output) -> String {
@@ -41,7 +46,11 @@ async fn demo_then_status(db: TestDb) {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&db, &["demo"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("redemptions 0/6"), "second demo run changes nothing: {}", stdout(&o));
+    assert!(
+        stdout(&o).contains("redemptions 0/6"),
+        "second demo run changes nothing: {}",
+        stdout(&o)
+    );
 
     // Typed by a customer with look-alikes: l for 1, lower case.
     let o = run(&db, &["status", "k2305n00l2345", "--json"]);
@@ -86,10 +95,28 @@ async fn review_commands(db: TestDb) {
     assert!(run(&db, &["demo"]).status.success());
     let o = run(&db, &["review", "list", "--json"]);
     let queue: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let ids: Vec<_> = queue.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let ids: Vec<_> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [1044, 1046], "oldest in the queue first");
 
-    let o = run(&db, &["review", "reject", "1044", "--reason", "invoice_unreadable", "--note", "blurry", "--as", "rina"]);
+    let o = run(
+        &db,
+        &[
+            "review",
+            "reject",
+            "1044",
+            "--reason",
+            "invoice_unreadable",
+            "--note",
+            "blurry",
+            "--as",
+            "rina",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&db, &["review", "show", "1044", "--json"]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -176,9 +203,16 @@ fn bad_configuration_is_bad_input() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("port"), "{}", stderr(&o));
-    let o = redeemdesk("mysql://nope", dir.path()).arg("migrate").output().unwrap();
+    let o = redeemdesk("mysql://nope", dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("unsupported database URL"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unsupported database URL"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -204,17 +238,27 @@ fn serve_answers_healthz_and_stops_on_sigterm() {
     assert!(log.iter().any(|l| l.contains("telegram is off")), "{log:?}");
 
     let mut stream = TcpStream::connect(&addr).unwrap();
-    write!(stream, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains(r#""database":"ok""#), "{response}");
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(status.success(), "{status:?} {rest:?}");
-    assert!(rest.iter().any(|l| l.contains("stopped cleanly")), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("stopped cleanly")),
+        "{rest:?}"
+    );
     assert!(dir.path().join("serve.db").exists());
 }

@@ -27,16 +27,35 @@ fn root() -> PathBuf {
 #[test]
 fn domain_imports_no_io_or_platform_crate() {
     let forbidden = [
-        "sqlx", "tokio", "axum", "teloxide", "serenity", "lettre", "async_imap", "mail_parser", "reqwest",
-        "std::fs", "std::net", "std::process", "std::env", "crate::store", "crate::config",
+        "sqlx",
+        "tokio",
+        "axum",
+        "teloxide",
+        "serenity",
+        "lettre",
+        "async_imap",
+        "mail_parser",
+        "reqwest",
+        "std::fs",
+        "std::net",
+        "std::process",
+        "std::env",
+        "crate::store",
+        "crate::config",
     ];
     for file in rust_files(&root().join("src/domain")) {
         let text = fs::read_to_string(&file).unwrap();
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for name in forbidden {
-                let used = code.contains(&format!("{name}::")) || code.contains(&format!("use {name}"));
-                assert!(!used, "{}:{}: the domain must not use {name}: {line}", file.display(), n + 1);
+                let used =
+                    code.contains(&format!("{name}::")) || code.contains(&format!("use {name}"));
+                assert!(
+                    !used,
+                    "{}:{}: the domain must not use {name}: {line}",
+                    file.display(),
+                    n + 1
+                );
             }
         }
     }
@@ -46,7 +65,11 @@ fn domain_imports_no_io_or_platform_crate() {
 fn every_module_starts_with_a_doc_comment() {
     for file in rust_files(&root().join("src")) {
         let text = fs::read_to_string(&file).unwrap();
-        assert!(text.starts_with("//!"), "{} must start with a //! comment saying what it holds", file.display());
+        assert!(
+            text.starts_with("//!"),
+            "{} must start with a //! comment saying what it holds",
+            file.display()
+        );
     }
 }
 
@@ -60,7 +83,11 @@ fn migration_folders_stay_in_step() {
         v.sort();
         v
     };
-    assert_eq!(names("sqlite"), names("postgres"), "same versions and names in both folders");
+    assert_eq!(
+        names("sqlite"),
+        names("postgres"),
+        "same versions and names in both folders"
+    );
 }
 
 #[test]
@@ -72,10 +99,17 @@ fn check_constraints_list_every_code_of_the_enums() {
             .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
             .collect();
         for reason in RejectionReason::ALL {
-            assert!(sql.contains(&format!("'{}'", reason.code())), "{backend}: CHECK misses {}", reason.code());
+            assert!(
+                sql.contains(&format!("'{}'", reason.code())),
+                "{backend}: CHECK misses {}",
+                reason.code()
+            );
         }
         for status in Status::ALL {
-            assert!(sql.contains(&format!("'{}'", status.as_str())), "{backend}: CHECK misses {status}");
+            assert!(
+                sql.contains(&format!("'{}'", status.as_str())),
+                "{backend}: CHECK misses {status}"
+            );
         }
     }
 }

@@ -82,12 +82,27 @@ fn fold(s: &str) -> String {
 
 #[cfg(test)]
 pub(crate) fn test_catalog() -> CategoryCatalog {
-    let e = |code: &str| CategoryInfo { code: code.into(), name_id: code.into(), name_en: code.into() };
+    let e = |code: &str| CategoryInfo {
+        code: code.into(),
+        name_id: code.into(),
+        name_en: code.into(),
+    };
     CategoryCatalog::new(
-        ["AIO", "PRO DT", "MB", "PLC", "Desktop", "Monitor", "VGA", "SSD", "PBM", "Gaming Gear"]
-            .into_iter()
-            .map(e)
-            .collect(),
+        [
+            "AIO",
+            "PRO DT",
+            "MB",
+            "PLC",
+            "Desktop",
+            "Monitor",
+            "VGA",
+            "SSD",
+            "PBM",
+            "Gaming Gear",
+        ]
+        .into_iter()
+        .map(e)
+        .collect(),
     )
 }
 

@@ -10,11 +10,24 @@ use super::region::Region;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ineligibility {
-    CategoryNotEligible { category: Category },
-    PurchasedOutsidePeriod { purchased_on: NaiveDate, starts_on: NaiveDate, ends_on: NaiveDate },
-    RegionNotEligible { region: Region },
-    StoreNotPartner { store: String, region: Region },
-    ClaimWindowClosed { deadline: NaiveDate },
+    CategoryNotEligible {
+        category: Category,
+    },
+    PurchasedOutsidePeriod {
+        purchased_on: NaiveDate,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+    },
+    RegionNotEligible {
+        region: Region,
+    },
+    StoreNotPartner {
+        store: String,
+        region: Region,
+    },
+    ClaimWindowClosed {
+        deadline: NaiveDate,
+    },
 }
 
 impl Ineligibility {
@@ -33,7 +46,9 @@ impl Ineligibility {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Eligibility<'p> {
     /// The product qualifies; the reward it earns, when the promotion names one.
-    Eligible { reward: Option<&'p Reward> },
+    Eligible {
+        reward: Option<&'p Reward>,
+    },
     NotEligible(Vec<Ineligibility>),
 }
 
@@ -49,7 +64,9 @@ impl Eligibility<'_> {
 pub fn check<'p>(promotion: &'p Promotion, product: &Product, today: NaiveDate) -> Eligibility<'p> {
     let mut reasons = Vec::new();
     if !promotion.categories.contains(&product.category) {
-        reasons.push(Ineligibility::CategoryNotEligible { category: product.category.clone() });
+        reasons.push(Ineligibility::CategoryNotEligible {
+            category: product.category.clone(),
+        });
     }
     if !promotion.covers_date(product.purchased_on) {
         reasons.push(Ineligibility::PurchasedOutsidePeriod {
@@ -60,7 +77,9 @@ pub fn check<'p>(promotion: &'p Promotion, product: &Product, today: NaiveDate) 
     }
     let region_ok = promotion.regions.contains(&product.region);
     if !region_ok {
-        reasons.push(Ineligibility::RegionNotEligible { region: product.region.clone() });
+        reasons.push(Ineligibility::RegionNotEligible {
+            region: product.region.clone(),
+        });
     }
     // Store partnership only means something inside an eligible region; outside it
     // the region reason already says everything.
@@ -78,17 +97,24 @@ pub fn check<'p>(promotion: &'p Promotion, product: &Product, today: NaiveDate) 
         }
     }
     if today > promotion.claim_deadline {
-        reasons.push(Ineligibility::ClaimWindowClosed { deadline: promotion.claim_deadline });
+        reasons.push(Ineligibility::ClaimWindowClosed {
+            deadline: promotion.claim_deadline,
+        });
     }
     if reasons.is_empty() {
-        Eligibility::Eligible { reward: promotion.reward_for(&product.category) }
+        Eligibility::Eligible {
+            reward: promotion.reward_for(&product.category),
+        }
     } else {
         Eligibility::NotEligible(reasons)
     }
 }
 
 fn normalise_store(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 #[cfg(test)]
@@ -123,7 +149,12 @@ mod tests {
         let promo = smart_office();
         match check(&promo, &am242(), d("2026-05-01")) {
             Eligibility::Eligible { reward } => {
-                assert_eq!(reward, Some(&Reward::DigitalCode { amount_idr: 500_000 }))
+                assert_eq!(
+                    reward,
+                    Some(&Reward::DigitalCode {
+                        amount_idr: 500_000
+                    })
+                )
             }
             other => panic!("expected eligible, got {other:?}"),
         }
@@ -133,11 +164,17 @@ mod tests {
     fn period_boundaries_are_inclusive() {
         let promo = smart_office();
         for date in ["2026-04-01", "2026-06-30"] {
-            let p = Product { purchased_on: d(date), ..am242() };
+            let p = Product {
+                purchased_on: d(date),
+                ..am242()
+            };
             assert!(check(&promo, &p, d("2026-07-01")).is_eligible(), "{date}");
         }
         for date in ["2026-03-31", "2026-07-01"] {
-            let p = Product { purchased_on: d(date), ..am242() };
+            let p = Product {
+                purchased_on: d(date),
+                ..am242()
+            };
             assert_eq!(
                 check(&promo, &p, d("2026-07-01")),
                 Eligibility::NotEligible(vec![Ineligibility::PurchasedOutsidePeriod {
@@ -164,7 +201,12 @@ mod tests {
         let codes: Vec<_> = reasons.iter().map(Ineligibility::code).collect();
         assert_eq!(
             codes,
-            ["category_not_eligible", "purchased_outside_period", "region_not_eligible", "claim_window_closed"]
+            [
+                "category_not_eligible",
+                "purchased_outside_period",
+                "region_not_eligible",
+                "claim_window_closed"
+            ]
         );
     }
 
@@ -172,11 +214,20 @@ mod tests {
     fn store_must_be_a_partner_in_the_region() {
         let mut promo = smart_office();
         promo.partner_stores = vec![
-            PartnerStore { region: Region::parse("ID").unwrap(), store: "Enter  komputer".into() },
-            PartnerStore { region: Region::parse("MY").unwrap(), store: "Toko Lain".into() },
+            PartnerStore {
+                region: Region::parse("ID").unwrap(),
+                store: "Enter  komputer".into(),
+            },
+            PartnerStore {
+                region: Region::parse("MY").unwrap(),
+                store: "Toko Lain".into(),
+            },
         ];
         assert!(check(&promo, &am242(), d("2026-05-01")).is_eligible());
-        let p = Product { store: "Toko Lain".into(), ..am242() };
+        let p = Product {
+            store: "Toko Lain".into(),
+            ..am242()
+        };
         assert_eq!(
             check(&promo, &p, d("2026-05-01")),
             Eligibility::NotEligible(vec![Ineligibility::StoreNotPartner {

@@ -31,10 +31,14 @@ impl EmailAddress {
         if s.len() > 254 {
             return Err(EmailError::TooLong);
         }
-        if let Some(c) = s
-            .chars()
-            .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\'))
-        {
+        if let Some(c) = s.chars().find(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\'
+                )
+        }) {
             return Err(EmailError::BadCharacter(c));
         }
         let (local, domain) = s.split_once('@').ok_or(EmailError::BadShape)?;
@@ -87,14 +91,26 @@ mod tests {
     fn refuses_broken_or_hostile_addresses() {
         assert_eq!(EmailAddress::parse(""), Err(EmailError::Empty));
         assert_eq!(EmailAddress::parse("budi"), Err(EmailError::BadShape));
-        assert_eq!(EmailAddress::parse("@example.test"), Err(EmailError::BadShape));
-        assert_eq!(EmailAddress::parse("a@b@example.test"), Err(EmailError::BadShape));
-        assert_eq!(EmailAddress::parse("a@localhost"), Err(EmailError::BadDomain));
+        assert_eq!(
+            EmailAddress::parse("@example.test"),
+            Err(EmailError::BadShape)
+        );
+        assert_eq!(
+            EmailAddress::parse("a@b@example.test"),
+            Err(EmailError::BadShape)
+        );
+        assert_eq!(
+            EmailAddress::parse("a@localhost"),
+            Err(EmailError::BadDomain)
+        );
         assert_eq!(EmailAddress::parse("a@-x.test"), Err(EmailError::BadDomain));
         assert_eq!(
             EmailAddress::parse("a@x.test\r\nBcc: evil@x.test"),
             Err(EmailError::BadCharacter('\r'))
         );
-        assert_eq!(EmailAddress::parse("a b@x.test"), Err(EmailError::BadCharacter(' ')));
+        assert_eq!(
+            EmailAddress::parse("a b@x.test"),
+            Err(EmailError::BadCharacter(' '))
+        );
     }
 }

@@ -124,7 +124,10 @@ mod tests {
 
     #[test]
     fn channels_parse() {
-        assert_eq!(PurchaseChannel::parse("online"), Some(PurchaseChannel::Online));
+        assert_eq!(
+            PurchaseChannel::parse("online"),
+            Some(PurchaseChannel::Online)
+        );
         assert_eq!(PurchaseChannel::parse("mall"), None);
     }
 }

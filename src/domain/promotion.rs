@@ -17,10 +17,15 @@ impl PromotionId {
     pub fn parse(input: &str) -> Result<Self, PromotionError> {
         let s = input.trim();
         let ok = (1..=64).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
-        if ok { Ok(Self(s.to_owned())) } else { Err(PromotionError::BadId(input.to_owned())) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(PromotionError::BadId(input.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -117,9 +122,15 @@ pub enum PromotionError {
     #[error("promotion id {0:?} must be 1-64 lower-case letters, digits or dashes")]
     BadId(String),
     #[error("the period ends ({ends_on}) before it starts ({starts_on})")]
-    PeriodReversed { starts_on: NaiveDate, ends_on: NaiveDate },
+    PeriodReversed {
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+    },
     #[error("the claim deadline {deadline} is before the period starts ({starts_on})")]
-    DeadlineBeforeStart { deadline: NaiveDate, starts_on: NaiveDate },
+    DeadlineBeforeStart {
+        deadline: NaiveDate,
+        starts_on: NaiveDate,
+    },
     #[error("a promotion needs at least one category")]
     NoCategories,
     #[error("a promotion needs at least one region")]
@@ -136,7 +147,10 @@ impl Promotion {
     /// Checks the rules every promotion must satisfy.
     pub fn validate(&self) -> Result<(), PromotionError> {
         if self.ends_on < self.starts_on {
-            return Err(PromotionError::PeriodReversed { starts_on: self.starts_on, ends_on: self.ends_on });
+            return Err(PromotionError::PeriodReversed {
+                starts_on: self.starts_on,
+                ends_on: self.ends_on,
+            });
         }
         if self.claim_deadline < self.starts_on {
             return Err(PromotionError::DeadlineBeforeStart {
@@ -165,7 +179,10 @@ impl Promotion {
     }
 
     pub fn reward_for(&self, category: &Category) -> Option<&Reward> {
-        self.rewards.iter().find(|(c, _)| c == category).map(|(_, r)| r)
+        self.rewards
+            .iter()
+            .find(|(c, _)| c == category)
+            .map(|(_, r)| r)
     }
 
     pub fn covers_date(&self, date: NaiveDate) -> bool {
@@ -179,7 +196,10 @@ pub(crate) fn smart_office() -> Promotion {
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
     Promotion {
         id: PromotionId::parse("smart-office-2026").unwrap(),
-        name: LocalizedText { id: "Smart Office Rewards".into(), en: "Smart Office Rewards".into() },
+        name: LocalizedText {
+            id: "Smart Office Rewards".into(),
+            en: "Smart Office Rewards".into(),
+        },
         description: LocalizedText::default(),
         starts_on: d("2026-04-01"),
         ends_on: d("2026-06-30"),
@@ -187,8 +207,18 @@ pub(crate) fn smart_office() -> Promotion {
         categories: vec![cat.parse("AIO").unwrap(), cat.parse("PRO DT").unwrap()],
         regions: vec![Region::parse("ID").unwrap()],
         rewards: vec![
-            (cat.parse("AIO").unwrap(), Reward::DigitalCode { amount_idr: 500_000 }),
-            (cat.parse("PRO DT").unwrap(), Reward::DigitalCode { amount_idr: 200_000 }),
+            (
+                cat.parse("AIO").unwrap(),
+                Reward::DigitalCode {
+                    amount_idr: 500_000,
+                },
+            ),
+            (
+                cat.parse("PRO DT").unwrap(),
+                Reward::DigitalCode {
+                    amount_idr: 200_000,
+                },
+            ),
         ],
         partner_stores: vec![],
     }
@@ -213,15 +243,24 @@ mod tests {
 
         let mut p = good.clone();
         p.ends_on = "2026-03-01".parse().unwrap();
-        assert!(matches!(p.validate(), Err(PromotionError::PeriodReversed { .. })));
+        assert!(matches!(
+            p.validate(),
+            Err(PromotionError::PeriodReversed { .. })
+        ));
 
         let mut p = good.clone();
         p.rewards.push(p.rewards[0].clone());
-        assert!(matches!(p.validate(), Err(PromotionError::DuplicateReward(_))));
+        assert!(matches!(
+            p.validate(),
+            Err(PromotionError::DuplicateReward(_))
+        ));
 
         let mut p = good.clone();
         p.categories.truncate(1);
-        assert!(matches!(p.validate(), Err(PromotionError::RewardOutsideCategories(_))));
+        assert!(matches!(
+            p.validate(),
+            Err(PromotionError::RewardOutsideCategories(_))
+        ));
 
         let mut p = good.clone();
         p.regions.clear();

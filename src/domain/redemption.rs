@@ -27,7 +27,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Self::UnderReview, Self::Rejected, Self::Approved, Self::RewardSent];
+    pub const ALL: [Status; 4] = [
+        Self::UnderReview,
+        Self::Rejected,
+        Self::Approved,
+        Self::RewardSent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,10 +92,19 @@ impl fmt::Display for Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Submitted,
-    Rejected { reason: RejectionReason, note: Option<String> },
-    Resubmitted { attachment_ids: Vec<AttachmentId> },
-    Approved { note: Option<String> },
-    RewardSent { note: Option<String> },
+    Rejected {
+        reason: RejectionReason,
+        note: Option<String>,
+    },
+    Resubmitted {
+        attachment_ids: Vec<AttachmentId>,
+    },
+    Approved {
+        note: Option<String>,
+    },
+    RewardSent {
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,8 +117,13 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] =
-        [Self::Submitted, Self::Rejected, Self::Resubmitted, Self::Approved, Self::RewardSent];
+    pub const ALL: [EventKind; 5] = [
+        Self::Submitted,
+        Self::Rejected,
+        Self::Resubmitted,
+        Self::Approved,
+        Self::RewardSent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -192,7 +211,14 @@ impl Redemption {
             last_rejection: None,
             queued_at: at,
         };
-        (r, Event { at, actor, change: Change::Submitted })
+        (
+            r,
+            Event {
+                at,
+                actor,
+                change: Change::Submitted,
+            },
+        )
     }
 
     /// Rebuilds a redemption from storage, trusting the stored row.
@@ -205,7 +231,15 @@ impl Redemption {
         last_rejection: Option<(RejectionReason, Option<String>)>,
         queued_at: Timestamp,
     ) -> Self {
-        Self { id, serial, promotion_id, submitted_at, status, last_rejection, queued_at }
+        Self {
+            id,
+            serial,
+            promotion_id,
+            submitted_at,
+            status,
+            last_rejection,
+            queued_at,
+        }
     }
 
     /// Rebuilds a redemption by replaying its history through the state machine,
@@ -216,7 +250,9 @@ impl Redemption {
         promotion_id: PromotionId,
         history: &[Event],
     ) -> Result<Self, TransitionError> {
-        let (first, rest) = history.split_first().ok_or(TransitionError::HistoryNotStartingWithSubmission)?;
+        let (first, rest) = history
+            .split_first()
+            .ok_or(TransitionError::HistoryNotStartingWithSubmission)?;
         if first.change != Change::Submitted {
             return Err(TransitionError::HistoryNotStartingWithSubmission);
         }
@@ -246,7 +282,11 @@ impl Redemption {
         actor: Actor,
         at: Timestamp,
     ) -> Result<Event, TransitionError> {
-        self.apply(Event { at, actor, change: Change::Rejected { reason, note } })
+        self.apply(Event {
+            at,
+            actor,
+            change: Change::Rejected { reason, note },
+        })
     }
 
     pub fn resubmit(
@@ -255,11 +295,24 @@ impl Redemption {
         actor: Actor,
         at: Timestamp,
     ) -> Result<Event, TransitionError> {
-        self.apply(Event { at, actor, change: Change::Resubmitted { attachment_ids } })
+        self.apply(Event {
+            at,
+            actor,
+            change: Change::Resubmitted { attachment_ids },
+        })
     }
 
-    pub fn approve(&mut self, note: Option<String>, actor: Actor, at: Timestamp) -> Result<Event, TransitionError> {
-        self.apply(Event { at, actor, change: Change::Approved { note } })
+    pub fn approve(
+        &mut self,
+        note: Option<String>,
+        actor: Actor,
+        at: Timestamp,
+    ) -> Result<Event, TransitionError> {
+        self.apply(Event {
+            at,
+            actor,
+            change: Change::Approved { note },
+        })
     }
 
     pub fn mark_reward_sent(
@@ -268,12 +321,19 @@ impl Redemption {
         actor: Actor,
         at: Timestamp,
     ) -> Result<Event, TransitionError> {
-        self.apply(Event { at, actor, change: Change::RewardSent { note } })
+        self.apply(Event {
+            at,
+            actor,
+            change: Change::RewardSent { note },
+        })
     }
 
     /// The one place the transition table lives.
     fn apply(&mut self, event: Event) -> Result<Event, TransitionError> {
-        let illegal = || TransitionError::Illegal { from: self.status, action: event.change.kind() };
+        let illegal = || TransitionError::Illegal {
+            from: self.status,
+            action: event.change.kind(),
+        };
         let next = match (&event.change, self.status) {
             (Change::Rejected { .. }, Status::UnderReview) => Status::Rejected,
             (Change::Resubmitted { attachment_ids }, Status::Rejected) => {
@@ -287,7 +347,9 @@ impl Redemption {
             _ => return Err(illegal()),
         };
         match &event.change {
-            Change::Rejected { reason, note } => self.last_rejection = Some((*reason, note.clone())),
+            Change::Rejected { reason, note } => {
+                self.last_rejection = Some((*reason, note.clone()))
+            }
             Change::Resubmitted { .. } => self.queued_at = event.at,
             _ => {}
         }
@@ -322,7 +384,8 @@ mod tests {
         match status {
             Status::UnderReview => {}
             Status::Rejected => {
-                r.reject(RejectionReason::InvoiceMissingProductName, None, staff(), t).unwrap();
+                r.reject(RejectionReason::InvoiceMissingProductName, None, staff(), t)
+                    .unwrap();
             }
             Status::Approved => {
                 r.approve(None, staff(), t).unwrap();
@@ -343,10 +406,16 @@ mod tests {
             "2026-05-01T00:00:00Z".parse().unwrap()
         }
         vec![
-            (EventKind::Rejected, |r| r.reject(RejectionReason::InvoiceUnreadable, None, Actor::System, t())),
-            (EventKind::Resubmitted, |r| r.resubmit(vec![7], Actor::Customer, t())),
+            (EventKind::Rejected, |r| {
+                r.reject(RejectionReason::InvoiceUnreadable, None, Actor::System, t())
+            }),
+            (EventKind::Resubmitted, |r| {
+                r.resubmit(vec![7], Actor::Customer, t())
+            }),
             (EventKind::Approved, |r| r.approve(None, Actor::System, t())),
-            (EventKind::RewardSent, |r| r.mark_reward_sent(None, Actor::System, t())),
+            (EventKind::RewardSent, |r| {
+                r.mark_reward_sent(None, Actor::System, t())
+            }),
         ]
     }
 
@@ -355,7 +424,11 @@ mod tests {
         let legal = [
             (Status::UnderReview, EventKind::Rejected, Status::Rejected),
             (Status::UnderReview, EventKind::Approved, Status::Approved),
-            (Status::Rejected, EventKind::Resubmitted, Status::UnderReview),
+            (
+                Status::Rejected,
+                EventKind::Resubmitted,
+                Status::UnderReview,
+            ),
             (Status::Approved, EventKind::RewardSent, Status::RewardSent),
         ];
         for from in Status::ALL {
@@ -365,7 +438,8 @@ mod tests {
                 let result = mv(&mut r);
                 match legal.iter().find(|(f, k, _)| *f == from && *k == kind) {
                     Some((_, _, to)) => {
-                        let event = result.unwrap_or_else(|e| panic!("{from} --{kind:?}--> should work: {e}"));
+                        let event = result
+                            .unwrap_or_else(|e| panic!("{from} --{kind:?}--> should work: {e}"));
                         assert_eq!(event.change.kind(), kind);
                         assert_eq!(r.status(), *to);
                     }
@@ -382,12 +456,23 @@ mod tests {
     fn resubmission_needs_attachments_and_requeues() {
         let mut r = in_status(Status::Rejected);
         let t = at("2026-05-02T00:00:00Z");
-        assert_eq!(r.resubmit(vec![], Actor::Customer, t), Err(TransitionError::NoAttachments));
+        assert_eq!(
+            r.resubmit(vec![], Actor::Customer, t),
+            Err(TransitionError::NoAttachments)
+        );
         assert_eq!(r.status(), Status::Rejected);
         let e = r.resubmit(vec![3, 4], Actor::Customer, t).unwrap();
-        assert_eq!(e.change, Change::Resubmitted { attachment_ids: vec![3, 4] });
+        assert_eq!(
+            e.change,
+            Change::Resubmitted {
+                attachment_ids: vec![3, 4]
+            }
+        );
         assert_eq!(r.queued_at(), t);
-        assert_eq!(r.last_rejection().map(|(reason, _)| *reason), Some(RejectionReason::InvoiceMissingProductName));
+        assert_eq!(
+            r.last_rejection().map(|(reason, _)| *reason),
+            Some(RejectionReason::InvoiceMissingProductName)
+        );
     }
 
     #[test]
@@ -395,24 +480,41 @@ mod tests {
         let mut r = fresh();
         let t = at("2026-04-22T08:00:00Z");
         let e = r
-            .reject(RejectionReason::SerialPhotoPackaging, Some("photo shows the box".into()), Actor::Staff("rina".into()), t)
+            .reject(
+                RejectionReason::SerialPhotoPackaging,
+                Some("photo shows the box".into()),
+                Actor::Staff("rina".into()),
+                t,
+            )
             .unwrap();
         assert_eq!(e.at, t);
         assert_eq!(e.actor.to_string(), "staff:rina");
         assert_eq!(
             e.change,
-            Change::Rejected { reason: RejectionReason::SerialPhotoPackaging, note: Some("photo shows the box".into()) }
+            Change::Rejected {
+                reason: RejectionReason::SerialPhotoPackaging,
+                note: Some("photo shows the box".into())
+            }
         );
     }
 
     #[test]
     fn replay_accepts_real_histories_and_refuses_impossible_ones() {
         let t = at("2026-04-20T03:00:00Z");
-        let ev = |change| Event { at: t, actor: Actor::Import, change };
+        let ev = |change| Event {
+            at: t,
+            actor: Actor::Import,
+            change,
+        };
         let ok = [
             ev(Change::Submitted),
-            ev(Change::Rejected { reason: RejectionReason::InvoiceUnreadable, note: None }),
-            ev(Change::Resubmitted { attachment_ids: vec![1] }),
+            ev(Change::Rejected {
+                reason: RejectionReason::InvoiceUnreadable,
+                note: None,
+            }),
+            ev(Change::Resubmitted {
+                attachment_ids: vec![1],
+            }),
             ev(Change::Approved { note: None }),
             ev(Change::RewardSent { note: None }),
         ];
@@ -424,7 +526,10 @@ mod tests {
         let bad = [ev(Change::Submitted), ev(Change::RewardSent { note: None })];
         assert_eq!(
             Redemption::replay(1, serial.clone(), promo.clone(), &bad),
-            Err(TransitionError::Illegal { from: Status::UnderReview, action: EventKind::RewardSent })
+            Err(TransitionError::Illegal {
+                from: Status::UnderReview,
+                action: EventKind::RewardSent
+            })
         );
         assert_eq!(
             Redemption::replay(1, serial, promo, &[]),
@@ -434,7 +539,12 @@ mod tests {
 
     #[test]
     fn actors_round_trip() {
-        for a in [Actor::Customer, Actor::System, Actor::Import, Actor::Staff("dewi".into())] {
+        for a in [
+            Actor::Customer,
+            Actor::System,
+            Actor::Import,
+            Actor::Staff("dewi".into()),
+        ] {
             assert_eq!(Actor::parse(&a.to_string()), Some(a));
         }
         assert_eq!(Actor::parse("staff:"), None);

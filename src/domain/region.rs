@@ -15,7 +15,11 @@ impl Region {
         let ok = (2..=10).contains(&code.len())
             && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             && code.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-        if ok { Ok(Self(code)) } else { Err(RegionError(input.to_owned())) }
+        if ok {
+            Ok(Self(code))
+        } else {
+            Err(RegionError(input.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {

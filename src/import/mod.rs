@@ -21,14 +21,26 @@ pub enum ImportError {
     Syntax(String),
     /// A record is invalid or contradicts another record or the database.
     #[error("{record}: {field}: {message}")]
-    Invalid { record: String, field: String, message: String },
+    Invalid {
+        record: String,
+        field: String,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
 
 impl ImportError {
-    pub(crate) fn invalid(record: impl Into<String>, field: impl Into<String>, message: impl ToString) -> Self {
-        ImportError::Invalid { record: record.into(), field: field.into(), message: message.to_string() }
+    pub(crate) fn invalid(
+        record: impl Into<String>,
+        field: impl Into<String>,
+        message: impl ToString,
+    ) -> Self {
+        ImportError::Invalid {
+            record: record.into(),
+            field: field.into(),
+            message: message.to_string(),
+        }
     }
 
     /// True when the input is at fault (exit status 2), not the machine.

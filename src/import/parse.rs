@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::ImportError;
 use crate::domain::{
-    Actor, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event, EventKind, LocalizedText, Locale,
-    Member, PartnerStore, Product, Promotion, PromotionId, PurchaseChannel, Recipient, Redemption, Region,
-    RejectionReason, Reward, RewardKind, SerialNumber, Status,
+    Actor, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event, EventKind, Locale,
+    LocalizedText, Member, PartnerStore, Product, Promotion, PromotionId, PurchaseChannel,
+    Recipient, Redemption, Region, RejectionReason, Reward, RewardKind, SerialNumber, Status,
 };
 
 /// A whole import file, checked in itself.
@@ -56,7 +56,11 @@ impl<'a> Obj<'a> {
     fn new(label: String, value: &'a Value) -> Result<Self, ImportError> {
         match value {
             Value::Object(map) => Ok(Self { label, map }),
-            _ => Err(ImportError::invalid(label, "(record)", "must be a JSON object")),
+            _ => Err(ImportError::invalid(
+                label,
+                "(record)",
+                "must be a JSON object",
+            )),
         }
     }
 
@@ -86,7 +90,9 @@ impl<'a> Obj<'a> {
 
     fn int(&self, field: &str) -> Result<i64, ImportError> {
         match self.opt(field) {
-            Some(v) => v.as_i64().ok_or_else(|| self.err(field, "must be a whole number")),
+            Some(v) => v
+                .as_i64()
+                .ok_or_else(|| self.err(field, "must be a whole number")),
             None => Err(self.err(field, "is missing")),
         }
     }
@@ -101,15 +107,24 @@ impl<'a> Obj<'a> {
 
     fn date(&self, field: &str) -> Result<NaiveDate, ImportError> {
         let s = self.str(field)?;
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| self.err(field, format!("{s:?} is not a real date in the form YYYY-MM-DD")))
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            self.err(
+                field,
+                format!("{s:?} is not a real date in the form YYYY-MM-DD"),
+            )
+        })
     }
 
     fn time(&self, field: &str) -> Result<DateTime<Utc>, ImportError> {
         let s = self.str(field)?;
         DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| self.err(field, format!("{s:?} is not an RFC 3339 time such as 2026-04-20T10:00:00+07:00")))
+            .map_err(|_| {
+                self.err(
+                    field,
+                    format!("{s:?} is not an RFC 3339 time such as 2026-04-20T10:00:00+07:00"),
+                )
+            })
     }
 
     fn array(&self, field: &str) -> Result<&'a [Value], ImportError> {
@@ -131,7 +146,10 @@ impl<'a> Obj<'a> {
         self.array(field)?
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_str().ok_or_else(|| self.err(&format!("{field}[{i}]"), "must be a string")))
+            .map(|(i, v)| {
+                v.as_str()
+                    .ok_or_else(|| self.err(&format!("{field}[{i}]"), "must be a string"))
+            })
             .collect()
     }
 
@@ -142,9 +160,16 @@ impl<'a> Obj<'a> {
             Some(v) => {
                 let inner = Obj::new(format!("{}.{field}", self.label), v)?;
                 let get = |lang: &str| -> Result<String, ImportError> {
-                    if required { inner.str(lang).map(str::to_owned) } else { Ok(inner.opt_str(lang)?.unwrap_or("").to_owned()) }
+                    if required {
+                        inner.str(lang).map(str::to_owned)
+                    } else {
+                        Ok(inner.opt_str(lang)?.unwrap_or("").to_owned())
+                    }
                 };
-                Ok(LocalizedText { id: get("id")?, en: get("en")? })
+                Ok(LocalizedText {
+                    id: get("id")?,
+                    en: get("en")?,
+                })
             }
         }
     }
@@ -164,7 +189,11 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
         let o = Obj::new(format!("categories[{i}]"), v)?;
         let code = o.str("code")?.trim().to_owned();
         let name = o.localized("name", true)?;
-        set.categories.push(CategoryInfo { code, name_id: name.id, name_en: name.en });
+        set.categories.push(CategoryInfo {
+            code,
+            name_id: name.id,
+            name_en: name.en,
+        });
     }
     let mut entries = catalog.entries().to_vec();
     for c in &set.categories {
@@ -179,7 +208,11 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
     for (i, v) in section(&root, "promotions")?.iter().enumerate() {
         let p = parse_promotion(Obj::new(format!("promotions[{i}]"), v)?, &catalog)?;
         if !promo_ids.insert(p.id.clone()) {
-            return Err(ImportError::invalid(format!("promotions[{i}]"), "id", format!("{} appears twice", p.id)));
+            return Err(ImportError::invalid(
+                format!("promotions[{i}]"),
+                "id",
+                format!("{} appears twice", p.id),
+            ));
         }
         set.promotions.push(p);
     }
@@ -193,7 +226,10 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
             return Err(o.err("id", format!("member {} appears twice", m.id)));
         }
         if let Some(other) = emails.insert(m.email.lookup_key(), m.id) {
-            return Err(o.err("email", format!("{} is already the address of member {other}", m.email)));
+            return Err(o.err(
+                "email",
+                format!("{} is already the address of member {other}", m.email),
+            ));
         }
         set.members.push(m);
     }
@@ -206,7 +242,10 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
             let message = if earlier == p.serial.as_str() {
                 format!("duplicate serial {}", p.serial)
             } else {
-                format!("serial {} differs from {earlier} only by look-alike characters (0/O, 1/I/l)", p.serial)
+                format!(
+                    "serial {} differs from {earlier} only by look-alike characters (0/O, 1/I/l)",
+                    p.serial
+                )
             };
             return Err(o.err("serial", message));
         }
@@ -219,12 +258,21 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
         let o = Obj::new(format!("redemptions[{i}]"), v)?;
         let r = parse_redemption(&o)?;
         if !redemption_ids.insert(r.redemption.id) {
-            return Err(o.err("id", format!("redemption {} appears twice", r.redemption.id)));
+            return Err(o.err(
+                "id",
+                format!("redemption {} appears twice", r.redemption.id),
+            ));
         }
-        if !claims.insert((r.redemption.serial.match_key(), r.redemption.promotion_id.clone())) {
+        if !claims.insert((
+            r.redemption.serial.match_key(),
+            r.redemption.promotion_id.clone(),
+        )) {
             return Err(o.err(
                 "serial",
-                format!("a second claim of {} for {} (duplicate claim)", r.redemption.serial, r.redemption.promotion_id),
+                format!(
+                    "a second claim of {} for {} (duplicate claim)",
+                    r.redemption.serial, r.redemption.promotion_id
+                ),
             ));
         }
         set.redemptions.push(r);
@@ -234,7 +282,10 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
 
 fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, ImportError> {
     let id = PromotionId::parse(o.str("id")?).map_err(|e| o.err("id", e))?;
-    let o = Obj { label: format!("{} ({id})", o.label), map: o.map };
+    let o = Obj {
+        label: format!("{} ({id})", o.label),
+        map: o.map,
+    };
     let category = |field: &str, code: &str| catalog.parse(code).map_err(|e| o.err(field, e));
     let categories = o
         .strings("categories")?
@@ -251,7 +302,9 @@ fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, I
     let mut rewards = Vec::new();
     for (i, v) in o.opt_array("rewards")?.iter().enumerate() {
         let r = Obj::new(format!("{}.rewards[{i}]", o.label), v)?;
-        let cat = catalog.parse(r.str("category")?).map_err(|e| r.err("category", e))?;
+        let cat = catalog
+            .parse(r.str("category")?)
+            .map_err(|e| r.err("category", e))?;
         let kind = r.str("kind")?;
         let reward = match RewardKind::parse(kind) {
             Some(RewardKind::DigitalCode) => {
@@ -259,10 +312,19 @@ fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, I
                 if amount <= 0 {
                     return Err(r.err("amount_idr", "must be above zero"));
                 }
-                Reward::DigitalCode { amount_idr: amount as u64 }
+                Reward::DigitalCode {
+                    amount_idr: amount as u64,
+                }
             }
-            Some(RewardKind::PhysicalGift) => Reward::PhysicalGift { gift: r.localized("gift", true)? },
-            None => return Err(r.err("kind", format!("{kind:?} is not digital_code or physical_gift"))),
+            Some(RewardKind::PhysicalGift) => Reward::PhysicalGift {
+                gift: r.localized("gift", true)?,
+            },
+            None => {
+                return Err(r.err(
+                    "kind",
+                    format!("{kind:?} is not digital_code or physical_gift"),
+                ));
+            }
         };
         rewards.push((cat, reward));
     }
@@ -276,7 +338,11 @@ fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, I
     }
     let starts_on = o.date("starts_on")?;
     let ends_on = o.date("ends_on")?;
-    let claim_deadline = if o.opt("claim_deadline").is_some() { o.date("claim_deadline")? } else { ends_on };
+    let claim_deadline = if o.opt("claim_deadline").is_some() {
+        o.date("claim_deadline")?
+    } else {
+        ends_on
+    };
     let promotion = Promotion {
         id,
         name: o.localized("name", true)?,
@@ -306,7 +372,10 @@ fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, I
 
 fn parse_member(o: &Obj<'_>) -> Result<Member, ImportError> {
     let id = o.positive_id("id")?;
-    let o = Obj { label: format!("{} (id {id})", o.label), map: o.map };
+    let o = Obj {
+        label: format!("{} (id {id})", o.label),
+        map: o.map,
+    };
     Ok(Member {
         id,
         email: EmailAddress::parse(o.str("email")?).map_err(|e| o.err("email", e))?,
@@ -316,37 +385,56 @@ fn parse_member(o: &Obj<'_>) -> Result<Member, ImportError> {
             None => Locale::default(),
         },
         region: Region::parse(o.str("region")?).map_err(|e| o.err("region", e))?,
-        phone: o.opt_str("phone")?.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()),
+        phone: o
+            .opt_str("phone")?
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty()),
     })
 }
 
 fn parse_product(o: &Obj<'_>, catalog: &CategoryCatalog) -> Result<Product, ImportError> {
     let serial = SerialNumber::parse(o.str("serial")?).map_err(|e| o.err("serial", e))?;
-    let o = Obj { label: format!("{} (serial {serial})", o.label), map: o.map };
+    let o = Obj {
+        label: format!("{} (serial {serial})", o.label),
+        map: o.map,
+    };
     let channel = o.str("channel")?;
     Ok(Product {
         serial,
         chk: ChkCode::parse(o.str("chk")?).map_err(|e| o.err("chk", e))?,
         member_id: o.positive_id("member_id")?,
-        category: catalog.parse(o.str("category")?).map_err(|e| o.err("category", e))?,
+        category: catalog
+            .parse(o.str("category")?)
+            .map_err(|e| o.err("category", e))?,
         model: o.str("model")?.trim().to_owned(),
         purchased_on: o.date("purchased_on")?,
         region: Region::parse(o.str("region")?).map_err(|e| o.err("region", e))?,
         store: o.str("store")?.trim().to_owned(),
-        channel: PurchaseChannel::parse(channel)
-            .ok_or_else(|| o.err("channel", format!("{channel:?} is not retail, online or reseller")))?,
+        channel: PurchaseChannel::parse(channel).ok_or_else(|| {
+            o.err(
+                "channel",
+                format!("{channel:?} is not retail, online or reseller"),
+            )
+        })?,
     })
 }
 
 fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
     let id = o.positive_id("id")?;
-    let o = Obj { label: format!("{} (id {id})", o.label), map: o.map };
+    let o = Obj {
+        label: format!("{} (id {id})", o.label),
+        map: o.map,
+    };
     let serial = SerialNumber::parse(o.str("serial")?).map_err(|e| o.err("serial", e))?;
-    let promotion_id = PromotionId::parse(o.str("promotion_id")?).map_err(|e| o.err("promotion_id", e))?;
+    let promotion_id =
+        PromotionId::parse(o.str("promotion_id")?).map_err(|e| o.err("promotion_id", e))?;
     let submitted_at = o.time("submitted_at")?;
     let status_text = o.str("status")?;
     let status = Status::parse(status_text).ok_or_else(|| {
-        o.err("status", format!("{status_text:?} is not under_review, rejected, approved or reward_sent"))
+        o.err(
+            "status",
+            format!("{status_text:?} is not under_review, rejected, approved or reward_sent"),
+        )
     })?;
     let reason = o
         .opt_str("reason")?
@@ -354,7 +442,11 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
         .transpose()?;
     let note = o.opt_str("note")?.map(str::to_owned);
 
-    let mut history = vec![Event { at: submitted_at, actor: Actor::Customer, change: Change::Submitted }];
+    let mut history = vec![Event {
+        at: submitted_at,
+        actor: Actor::Customer,
+        change: Change::Submitted,
+    }];
     let mut attachments = Vec::new();
     if o.opt("history").is_some() {
         let mut placeholder = 0;
@@ -368,13 +460,25 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
         }
     } else {
         // No history given: derive the shortest one that reaches the status.
-        let at = if o.opt("decided_at").is_some() { o.time("decided_at")? } else { submitted_at };
-        let ev = |change| Event { at, actor: Actor::Import, change };
+        let at = if o.opt("decided_at").is_some() {
+            o.time("decided_at")?
+        } else {
+            submitted_at
+        };
+        let ev = |change| Event {
+            at,
+            actor: Actor::Import,
+            change,
+        };
         match status {
             Status::UnderReview => {}
             Status::Rejected => {
-                let reason = reason.ok_or_else(|| o.err("reason", "is required for a rejected redemption"))?;
-                history.push(ev(Change::Rejected { reason, note: note.clone() }));
+                let reason = reason
+                    .ok_or_else(|| o.err("reason", "is required for a rejected redemption"))?;
+                history.push(ev(Change::Rejected {
+                    reason,
+                    note: note.clone(),
+                }));
             }
             Status::Approved => history.push(ev(Change::Approved { note: note.clone() })),
             Status::RewardSent => {
@@ -383,14 +487,24 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
             }
         }
     }
-    let redemption = Redemption::replay(id, serial, promotion_id, &history).map_err(|e| o.err("history", e))?;
+    let redemption =
+        Redemption::replay(id, serial, promotion_id, &history).map_err(|e| o.err("history", e))?;
     if redemption.status() != status {
-        return Err(o.err("status", format!("is {status} but the history ends in {}", redemption.status())));
+        return Err(o.err(
+            "status",
+            format!(
+                "is {status} but the history ends in {}",
+                redemption.status()
+            ),
+        ));
     }
     if let (Some(given), Some((last, _))) = (reason, redemption.last_rejection())
         && given != *last
     {
-        return Err(o.err("reason", format!("is {given} but the history's last rejection is {last}")));
+        return Err(o.err(
+            "reason",
+            format!("is {given} but the history's last rejection is {last}"),
+        ));
     }
     let recipient = match o.opt("recipient") {
         None => None,
@@ -406,22 +520,41 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
             Some(recipient)
         }
     };
-    Ok(ImportedRedemption { label: o.label.clone(), redemption, history, attachments, recipient })
+    Ok(ImportedRedemption {
+        label: o.label.clone(),
+        redemption,
+        history,
+        attachments,
+        recipient,
+    })
 }
 
-fn parse_event(e: &Obj<'_>, placeholder: &mut i64) -> Result<(Event, Option<Vec<ImportedAttachment>>), ImportError> {
+fn parse_event(
+    e: &Obj<'_>,
+    placeholder: &mut i64,
+) -> Result<(Event, Option<Vec<ImportedAttachment>>), ImportError> {
     let at = e.time("at")?;
     let actor = match e.opt_str("actor")? {
         None => Actor::Import,
-        Some(a) => Actor::parse(a)
-            .ok_or_else(|| e.err("actor", format!("{a:?} is not customer, system, import or staff:NAME")))?,
+        Some(a) => Actor::parse(a).ok_or_else(|| {
+            e.err(
+                "actor",
+                format!("{a:?} is not customer, system, import or staff:NAME"),
+            )
+        })?,
     };
     let note = e.opt_str("note")?.map(str::to_owned);
     let kind_text = e.str("kind")?;
-    let kind = EventKind::parse(kind_text).ok_or_else(|| e.err("kind", format!("{kind_text:?} is not an event kind")))?;
+    let kind = EventKind::parse(kind_text)
+        .ok_or_else(|| e.err("kind", format!("{kind_text:?} is not an event kind")))?;
     let mut files = None;
     let change = match kind {
-        EventKind::Submitted => return Err(e.err("kind", "the submission is given by submitted_at, not in history")),
+        EventKind::Submitted => {
+            return Err(e.err(
+                "kind",
+                "the submission is given by submitted_at, not in history",
+            ));
+        }
         EventKind::Rejected => Change::Rejected {
             reason: RejectionReason::parse(e.str("reason")?).map_err(|err| e.err("reason", err))?,
             note,
@@ -449,7 +582,9 @@ fn parse_event(e: &Obj<'_>, placeholder: &mut i64) -> Result<(Event, Option<Vec<
                 ids.push(*placeholder);
             }
             files = Some(list);
-            Change::Resubmitted { attachment_ids: ids }
+            Change::Resubmitted {
+                attachment_ids: ids,
+            }
         }
         EventKind::Approved => Change::Approved { note },
         EventKind::RewardSent => Change::RewardSent { note },

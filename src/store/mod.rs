@@ -7,7 +7,9 @@
 
 mod records;
 
-pub use records::{AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord};
+pub use records::{
+    AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord,
+};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,8 +19,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use crate::domain::{
-    CategoryCatalog, CategoryInfo, Event, Member, MemberId, Product, ProductId, Promotion, Redemption, RedemptionId,
-    Status, Timestamp,
+    CategoryCatalog, CategoryInfo, Event, Member, MemberId, Product, ProductId, Promotion,
+    Redemption, RedemptionId, Status, Timestamp,
 };
 
 /// Which SQL dialect a `repo.rs` instance was compiled for.
@@ -45,7 +47,11 @@ pub enum StoreError {
     /// A stored value the domain refuses: the database was edited by hand or by a
     /// newer version. Names the table and column so it can be found.
     #[error("stored value {value:?} in {table}.{column} is not valid")]
-    Corrupt { table: &'static str, column: &'static str, value: String },
+    Corrupt {
+        table: &'static str,
+        column: &'static str,
+        value: String,
+    },
     /// Someone else changed the row first (optimistic concurrency).
     #[error("{0}")]
     Conflict(String),
@@ -71,7 +77,10 @@ impl Db {
                 .foreign_keys(true)
                 // Writers queue behind each other instead of failing at once.
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
@@ -205,7 +214,11 @@ impl Tx {
 
     /// Inserts or updates a product by its printed serial; the id and whether
     /// something changed.
-    pub async fn upsert_product(&mut self, product: &Product, now: Timestamp) -> Result<(ProductId, bool)> {
+    pub async fn upsert_product(
+        &mut self,
+        product: &Product,
+        now: Timestamp,
+    ) -> Result<(ProductId, bool)> {
         dispatch!(self, upsert_product(product, now))
     }
 
@@ -225,7 +238,11 @@ impl Tx {
     /// Stores a new redemption (its id chosen by the caller). Its history is not
     /// written here: add the `submitted` event (and any later ones) with
     /// [`Tx::insert_event`].
-    pub async fn insert_redemption(&mut self, record: &RedemptionRecord, now: Timestamp) -> Result<()> {
+    pub async fn insert_redemption(
+        &mut self,
+        record: &RedemptionRecord,
+        now: Timestamp,
+    ) -> Result<()> {
         dispatch!(self, insert_redemption(record, now))
     }
 
@@ -233,15 +250,25 @@ impl Tx {
         dispatch!(self, load_redemption(id))
     }
 
-    pub async fn redemptions_of_product(&mut self, product_id: ProductId) -> Result<Vec<RedemptionRecord>> {
+    pub async fn redemptions_of_product(
+        &mut self,
+        product_id: ProductId,
+    ) -> Result<Vec<RedemptionRecord>> {
         dispatch!(self, redemptions_where_product(product_id))
     }
 
-    pub async fn redemptions_of_member(&mut self, member_id: MemberId) -> Result<Vec<RedemptionRecord>> {
+    pub async fn redemptions_of_member(
+        &mut self,
+        member_id: MemberId,
+    ) -> Result<Vec<RedemptionRecord>> {
         dispatch!(self, redemptions_where_member(member_id))
     }
 
-    pub async fn redemption_for(&mut self, product_id: ProductId, promotion_id: &str) -> Result<Option<RedemptionRecord>> {
+    pub async fn redemption_for(
+        &mut self,
+        product_id: ProductId,
+        promotion_id: &str,
+    ) -> Result<Option<RedemptionRecord>> {
         dispatch!(self, redemption_for(product_id, promotion_id))
     }
 
@@ -272,11 +299,18 @@ impl Tx {
         dispatch!(self, load_events(redemption_id))
     }
 
-    pub async fn insert_attachment(&mut self, attachment: &NewAttachment, now: Timestamp) -> Result<i64> {
+    pub async fn insert_attachment(
+        &mut self,
+        attachment: &NewAttachment,
+        now: Timestamp,
+    ) -> Result<i64> {
         dispatch!(self, insert_attachment(attachment, now))
     }
 
-    pub async fn attachments(&mut self, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
+    pub async fn attachments(
+        &mut self,
+        redemption_id: RedemptionId,
+    ) -> Result<Vec<AttachmentRecord>> {
         dispatch!(self, attachments_of(redemption_id))
     }
 

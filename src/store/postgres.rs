@@ -3,5 +3,7 @@
 pub type DB = sqlx::Postgres;
 pub const BACKEND: super::Backend = super::Backend::Postgres;
 
+// The same file is compiled once per backend on purpose (see store/mod.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "repo.rs"]
 pub mod repo;

@@ -7,20 +7,27 @@ use chrono::NaiveDate;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::super::records::{AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord};
+use super::super::records::{
+    AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord,
+};
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
 use crate::domain::{
-    Actor, Category, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event, EventKind, LocalizedText,
-    Locale, Member, MemberId, PartnerStore, Product, ProductId, Promotion, PromotionId, PurchaseChannel, Recipient,
-    Redemption, RedemptionId, Region, RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
+    Actor, Category, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event,
+    EventKind, Locale, LocalizedText, Member, MemberId, PartnerStore, Product, ProductId,
+    Promotion, PromotionId, PurchaseChannel, Recipient, Redemption, RedemptionId, Region,
+    RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
 };
 
 type Conn = <DB as sqlx::Database>::Connection;
 type DbRow = <DB as sqlx::Database>::Row;
 
 fn corrupt(table: &'static str, column: &'static str, value: impl Into<String>) -> StoreError {
-    StoreError::Corrupt { table, column, value: value.into() }
+    StoreError::Corrupt {
+        table,
+        column,
+        value: value.into(),
+    }
 }
 
 // ---- categories -------------------------------------------------------------
@@ -31,7 +38,11 @@ pub async fn load_categories(c: &mut Conn) -> Result<CategoryCatalog> {
         .await?;
     let mut entries = Vec::with_capacity(rows.len());
     for r in rows {
-        entries.push(CategoryInfo { code: r.try_get("code")?, name_id: r.try_get("name_id")?, name_en: r.try_get("name_en")? });
+        entries.push(CategoryInfo {
+            code: r.try_get("code")?,
+            name_id: r.try_get("name_id")?,
+            name_en: r.try_get("name_en")?,
+        });
     }
     Ok(CategoryCatalog::new(entries))
 }
@@ -52,7 +63,9 @@ pub async fn upsert_category(c: &mut Conn, info: &CategoryInfo) -> Result<bool> 
 }
 
 fn category(catalog: &CategoryCatalog, table: &'static str, code: &str) -> Result<Category> {
-    catalog.parse(code).map_err(|_| corrupt(table, "category", code))
+    catalog
+        .parse(code)
+        .map_err(|_| corrupt(table, "category", code))
 }
 
 fn region(table: &'static str, code: &str) -> Result<Region> {
@@ -93,20 +106,29 @@ pub async fn list_promotions(c: &mut Conn) -> Result<Vec<Promotion>> {
 
 async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> Result<Promotion> {
     let id: String = row.try_get("id")?;
-    let categories = sqlx::query("SELECT category FROM promotion_categories WHERE promotion_id = $1 ORDER BY category")
-        .bind(&id)
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| category(catalog, "promotion_categories", &r.try_get::<String, _>("category")?))
-        .collect::<Result<Vec<_>>>()?;
-    let regions = sqlx::query("SELECT region FROM promotion_regions WHERE promotion_id = $1 ORDER BY region")
-        .bind(&id)
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| region("promotion_regions", &r.try_get::<String, _>("region")?))
-        .collect::<Result<Vec<_>>>()?;
+    let categories = sqlx::query(
+        "SELECT category FROM promotion_categories WHERE promotion_id = $1 ORDER BY category",
+    )
+    .bind(&id)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| {
+        category(
+            catalog,
+            "promotion_categories",
+            &r.try_get::<String, _>("category")?,
+        )
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let regions =
+        sqlx::query("SELECT region FROM promotion_regions WHERE promotion_id = $1 ORDER BY region")
+            .bind(&id)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| region("promotion_regions", &r.try_get::<String, _>("region")?))
+            .collect::<Result<Vec<_>>>()?;
     let mut rewards = Vec::new();
     for r in sqlx::query(
         "SELECT category, kind, amount_idr, gift_id, gift_en FROM promotion_rewards
@@ -120,18 +142,31 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
         let reward = match RewardKind::parse(&kind) {
             Some(RewardKind::DigitalCode) => {
                 let amount: Option<i64> = r.try_get("amount_idr")?;
-                let amount = amount.and_then(|a| u64::try_from(a).ok()).ok_or_else(|| corrupt("promotion_rewards", "amount_idr", format!("{amount:?}")))?;
+                let amount = amount.and_then(|a| u64::try_from(a).ok()).ok_or_else(|| {
+                    corrupt("promotion_rewards", "amount_idr", format!("{amount:?}"))
+                })?;
                 Reward::DigitalCode { amount_idr: amount }
             }
             Some(RewardKind::PhysicalGift) => Reward::PhysicalGift {
                 gift: LocalizedText {
-                    id: r.try_get::<Option<String>, _>("gift_id")?.unwrap_or_default(),
-                    en: r.try_get::<Option<String>, _>("gift_en")?.unwrap_or_default(),
+                    id: r
+                        .try_get::<Option<String>, _>("gift_id")?
+                        .unwrap_or_default(),
+                    en: r
+                        .try_get::<Option<String>, _>("gift_en")?
+                        .unwrap_or_default(),
                 },
             },
             None => return Err(corrupt("promotion_rewards", "kind", kind)),
         };
-        rewards.push((category(catalog, "promotion_rewards", &r.try_get::<String, _>("category")?)?, reward));
+        rewards.push((
+            category(
+                catalog,
+                "promotion_rewards",
+                &r.try_get::<String, _>("category")?,
+            )?,
+            reward,
+        ));
     }
     let partner_stores = sqlx::query(
         "SELECT region, store FROM partner_stores WHERE promotion_id = $1 ORDER BY region, store",
@@ -141,7 +176,10 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
     .await?
     .iter()
     .map(|r| {
-        Ok(PartnerStore { region: region("partner_stores", &r.try_get::<String, _>("region")?)?, store: r.try_get("store")? })
+        Ok(PartnerStore {
+            region: region("partner_stores", &r.try_get::<String, _>("region")?)?,
+            store: r.try_get("store")?,
+        })
     })
     .collect::<Result<Vec<_>>>()?;
     // Put in order here rather than trusting ORDER BY alone: PostgreSQL sorts text
@@ -149,8 +187,14 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
     // while `save_promotion` compares with `canonical`, which sorts by code point.
     Ok(canonical(&Promotion {
         id: PromotionId::parse(&id).map_err(|_| corrupt("promotions", "id", id.clone()))?,
-        name: LocalizedText { id: row.try_get("name_id")?, en: row.try_get("name_en")? },
-        description: LocalizedText { id: row.try_get("description_id")?, en: row.try_get("description_en")? },
+        name: LocalizedText {
+            id: row.try_get("name_id")?,
+            en: row.try_get("name_en")?,
+        },
+        description: LocalizedText {
+            id: row.try_get("description_id")?,
+            en: row.try_get("description_en")?,
+        },
         starts_on: row.try_get::<NaiveDate, _>("starts_on")?,
         ends_on: row.try_get::<NaiveDate, _>("ends_on")?,
         claim_deadline: row.try_get::<NaiveDate, _>("claim_deadline")?,
@@ -170,7 +214,8 @@ fn canonical(p: &Promotion) -> Promotion {
     p.regions.sort();
     p.regions.dedup();
     p.rewards.sort_by(|a, b| a.0.cmp(&b.0));
-    p.partner_stores.sort_by(|a, b| (&a.region, &a.store).cmp(&(&b.region, &b.store)));
+    p.partner_stores
+        .sort_by(|a, b| (&a.region, &a.store).cmp(&(&b.region, &b.store)));
     p.partner_stores.dedup();
     p
 }
@@ -197,9 +242,17 @@ pub async fn save_promotion(c: &mut Conn, promotion: &Promotion) -> Result<bool>
     .bind(p.claim_deadline)
     .execute(&mut *c)
     .await?;
-    for table in ["promotion_categories", "promotion_regions", "promotion_rewards", "partner_stores"] {
+    for table in [
+        "promotion_categories",
+        "promotion_regions",
+        "promotion_rewards",
+        "partner_stores",
+    ] {
         let sql = format!("DELETE FROM {table} WHERE promotion_id = $1");
-        sqlx::query(AssertSqlSafe(sql)).bind(p.id.as_str()).execute(&mut *c).await?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(p.id.as_str())
+            .execute(&mut *c)
+            .await?;
     }
     for cat in &p.categories {
         sqlx::query("INSERT INTO promotion_categories (promotion_id, category) VALUES ($1, $2)")
@@ -260,18 +313,21 @@ fn member_from(row: &DbRow) -> Result<Member> {
 }
 
 pub async fn find_member(c: &mut Conn, id: MemberId) -> Result<Option<Member>> {
-    let row = sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
     row.as_ref().map(member_from).transpose()
 }
 
 pub async fn find_member_by_email(c: &mut Conn, email_key: &str) -> Result<Option<Member>> {
-    let row = sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE email_key = $1")
-        .bind(email_key)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, email, name, locale, region, phone FROM members WHERE email_key = $1",
+    )
+    .bind(email_key)
+    .fetch_optional(&mut *c)
+    .await?;
     row.as_ref().map(member_from).transpose()
 }
 
@@ -312,7 +368,8 @@ fn product_from(catalog: &CategoryCatalog, row: &DbRow) -> Result<ProductRecord>
     Ok(ProductRecord {
         id: row.try_get("id")?,
         product: Product {
-            serial: SerialNumber::parse(&serial).map_err(|_| corrupt("products", "serial", serial))?,
+            serial: SerialNumber::parse(&serial)
+                .map_err(|_| corrupt("products", "serial", serial))?,
             chk: ChkCode::parse(&chk).map_err(|_| corrupt("products", "chk", chk))?,
             member_id: row.try_get("member_id")?,
             category: category(catalog, "products", &row.try_get::<String, _>("category")?)?,
@@ -320,12 +377,17 @@ fn product_from(catalog: &CategoryCatalog, row: &DbRow) -> Result<ProductRecord>
             purchased_on: row.try_get("purchased_on")?,
             region: region("products", &row.try_get::<String, _>("region")?)?,
             store: row.try_get("store")?,
-            channel: PurchaseChannel::parse(&channel).ok_or_else(|| corrupt("products", "channel", channel))?,
+            channel: PurchaseChannel::parse(&channel)
+                .ok_or_else(|| corrupt("products", "channel", channel))?,
         },
     })
 }
 
-async fn products_where(c: &mut Conn, condition: &str, value: Value<'_>) -> Result<Vec<ProductRecord>> {
+async fn products_where(
+    c: &mut Conn,
+    condition: &str,
+    value: Value<'_>,
+) -> Result<Vec<ProductRecord>> {
     let catalog = load_categories(&mut *c).await?;
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE {condition} ORDER BY id");
     let q = sqlx::query(AssertSqlSafe(sql));
@@ -333,7 +395,11 @@ async fn products_where(c: &mut Conn, condition: &str, value: Value<'_>) -> Resu
         Value::Text(s) => q.bind(s),
         Value::Int(i) => q.bind(i),
     };
-    q.fetch_all(&mut *c).await?.iter().map(|r| product_from(&catalog, r)).collect()
+    q.fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| product_from(&catalog, r))
+        .collect()
 }
 
 enum Value<'a> {
@@ -342,18 +408,28 @@ enum Value<'a> {
 }
 
 pub async fn find_product_by_serial(c: &mut Conn, printed: &str) -> Result<Option<ProductRecord>> {
-    Ok(products_where(c, "serial = $1", Value::Text(printed)).await?.into_iter().next())
+    Ok(products_where(c, "serial = $1", Value::Text(printed))
+        .await?
+        .into_iter()
+        .next())
 }
 
 pub async fn find_products_by_serial_key(c: &mut Conn, key: &str) -> Result<Vec<ProductRecord>> {
     products_where(c, "serial_key = $1", Value::Text(key)).await
 }
 
-pub async fn find_products_of_member(c: &mut Conn, member_id: MemberId) -> Result<Vec<ProductRecord>> {
+pub async fn find_products_of_member(
+    c: &mut Conn,
+    member_id: MemberId,
+) -> Result<Vec<ProductRecord>> {
     products_where(c, "member_id = $1", Value::Int(member_id)).await
 }
 
-pub async fn upsert_product(c: &mut Conn, p: &Product, now: Timestamp) -> Result<(ProductId, bool)> {
+pub async fn upsert_product(
+    c: &mut Conn,
+    p: &Product,
+    now: Timestamp,
+) -> Result<(ProductId, bool)> {
     let done = sqlx::query(
         "INSERT INTO products (serial, serial_key, chk, member_id, category, model, purchased_on, region, store, channel, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -391,7 +467,8 @@ pub async fn upsert_product(c: &mut Conn, p: &Product, now: Timestamp) -> Result
 
 // ---- redemptions ------------------------------------------------------------
 
-const REDEMPTION_SELECT: &str = "SELECT r.id, p.serial, r.product_id, r.member_id, r.promotion_id, r.status,
+const REDEMPTION_SELECT: &str =
+    "SELECT r.id, p.serial, r.product_id, r.member_id, r.promotion_id, r.status,
         r.last_reason, r.last_note, r.submitted_at, r.queued_at, r.updated_at,
         r.recipient_name, r.recipient_address, r.recipient_zip, r.recipient_phone
     FROM redemptions r JOIN products p ON p.id = r.product_id";
@@ -403,7 +480,8 @@ fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
     let reason: Option<String> = row.try_get("last_reason")?;
     let last_rejection = match reason {
         Some(code) => Some((
-            RejectionReason::parse(&code).map_err(|_| corrupt("redemptions", "last_reason", code))?,
+            RejectionReason::parse(&code)
+                .map_err(|_| corrupt("redemptions", "last_reason", code))?,
             row.try_get::<Option<String>, _>("last_note")?,
         )),
         None => None,
@@ -411,7 +489,8 @@ fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
     let redemption = Redemption::restore(
         row.try_get("id")?,
         SerialNumber::parse(&serial).map_err(|_| corrupt("products", "serial", serial))?,
-        PromotionId::parse(&promotion).map_err(|_| corrupt("redemptions", "promotion_id", promotion))?,
+        PromotionId::parse(&promotion)
+            .map_err(|_| corrupt("redemptions", "promotion_id", promotion))?,
         row.try_get("submitted_at")?,
         Status::parse(&status).ok_or_else(|| corrupt("redemptions", "status", status))?,
         last_rejection,
@@ -421,9 +500,15 @@ fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
     let recipient = match name {
         Some(name) => Some(Recipient {
             name,
-            address: row.try_get::<Option<String>, _>("recipient_address")?.unwrap_or_default(),
-            zip_code: row.try_get::<Option<String>, _>("recipient_zip")?.unwrap_or_default(),
-            phone: row.try_get::<Option<String>, _>("recipient_phone")?.unwrap_or_default(),
+            address: row
+                .try_get::<Option<String>, _>("recipient_address")?
+                .unwrap_or_default(),
+            zip_code: row
+                .try_get::<Option<String>, _>("recipient_zip")?
+                .unwrap_or_default(),
+            phone: row
+                .try_get::<Option<String>, _>("recipient_phone")?
+                .unwrap_or_default(),
         }),
         None => None,
     };
@@ -469,31 +554,59 @@ pub async fn insert_redemption(c: &mut Conn, rec: &RedemptionRecord, now: Timest
 
 pub async fn load_redemption(c: &mut Conn, id: RedemptionId) -> Result<Option<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
     row.as_ref().map(redemption_from).transpose()
 }
 
-pub async fn redemptions_where_product(c: &mut Conn, product_id: ProductId) -> Result<Vec<RedemptionRecord>> {
+pub async fn redemptions_where_product(
+    c: &mut Conn,
+    product_id: ProductId,
+) -> Result<Vec<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.product_id = $1 ORDER BY r.submitted_at, r.id");
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(product_id).fetch_all(&mut *c).await?;
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(product_id)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter().map(redemption_from).collect()
 }
 
-pub async fn redemptions_where_member(c: &mut Conn, member_id: MemberId) -> Result<Vec<RedemptionRecord>> {
+pub async fn redemptions_where_member(
+    c: &mut Conn,
+    member_id: MemberId,
+) -> Result<Vec<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.member_id = $1 ORDER BY r.submitted_at, r.id");
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(member_id).fetch_all(&mut *c).await?;
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(member_id)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter().map(redemption_from).collect()
 }
 
-pub async fn redemption_for(c: &mut Conn, product_id: ProductId, promotion_id: &str) -> Result<Option<RedemptionRecord>> {
+pub async fn redemption_for(
+    c: &mut Conn,
+    product_id: ProductId,
+    promotion_id: &str,
+) -> Result<Option<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.product_id = $1 AND r.promotion_id = $2");
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(product_id).bind(promotion_id).fetch_optional(&mut *c).await?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(product_id)
+        .bind(promotion_id)
+        .fetch_optional(&mut *c)
+        .await?;
     row.as_ref().map(redemption_from).transpose()
 }
 
 pub async fn review_queue(c: &mut Conn, limit: i64) -> Result<Vec<RedemptionRecord>> {
-    let sql = format!("{REDEMPTION_SELECT} WHERE r.status = 'under_review' ORDER BY r.queued_at, r.id LIMIT $1");
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *c).await?;
+    let sql = format!(
+        "{REDEMPTION_SELECT} WHERE r.status = 'under_review' ORDER BY r.queued_at, r.id LIMIT $1"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter().map(redemption_from).collect()
 }
 
@@ -535,7 +648,9 @@ pub async fn insert_event(c: &mut Conn, redemption_id: RedemptionId, e: &Event) 
         Change::Submitted => (None, None, Vec::new()),
         Change::Rejected { reason, note } => (Some(reason.code()), note.as_deref(), Vec::new()),
         Change::Resubmitted { attachment_ids } => (None, None, attachment_ids.clone()),
-        Change::Approved { note } | Change::RewardSent { note } => (None, note.as_deref(), Vec::new()),
+        Change::Approved { note } | Change::RewardSent { note } => {
+            (None, note.as_deref(), Vec::new())
+        }
     };
     sqlx::query(
         "INSERT INTO redemption_events (redemption_id, at, kind, actor, reason, note, attachment_ids)
@@ -572,7 +687,8 @@ pub async fn load_events(c: &mut Conn, redemption_id: RedemptionId) -> Result<Ve
                 let code: Option<String> = row.try_get("reason")?;
                 let code = code.unwrap_or_default();
                 Change::Rejected {
-                    reason: RejectionReason::parse(&code).map_err(|_| corrupt("redemption_events", "reason", code))?,
+                    reason: RejectionReason::parse(&code)
+                        .map_err(|_| corrupt("redemption_events", "reason", code))?,
                     note,
                 }
             }
@@ -586,7 +702,8 @@ pub async fn load_events(c: &mut Conn, redemption_id: RedemptionId) -> Result<Ve
         };
         out.push(Event {
             at: row.try_get("at")?,
-            actor: Actor::parse(&actor).ok_or_else(|| corrupt("redemption_events", "actor", actor))?,
+            actor: Actor::parse(&actor)
+                .ok_or_else(|| corrupt("redemption_events", "actor", actor))?,
             change,
         });
     }
@@ -615,7 +732,10 @@ pub async fn insert_attachment(c: &mut Conn, a: &NewAttachment, now: Timestamp) 
     Ok(id)
 }
 
-pub async fn attachments_of(c: &mut Conn, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
+pub async fn attachments_of(
+    c: &mut Conn,
+    redemption_id: RedemptionId,
+) -> Result<Vec<AttachmentRecord>> {
     let rows = sqlx::query(
         "SELECT id, redemption_id, filename, content_type, bytes, sha256, width, height, blob_key, source, created_at
          FROM attachments WHERE redemption_id = $1 ORDER BY id",
@@ -637,7 +757,8 @@ pub async fn attachments_of(c: &mut Conn, redemption_id: RedemptionId) -> Result
                     width: row.try_get("width")?,
                     height: row.try_get("height")?,
                     blob_key: row.try_get("blob_key")?,
-                    source: AttachmentSource::parse(&source).ok_or_else(|| corrupt("attachments", "source", source))?,
+                    source: AttachmentSource::parse(&source)
+                        .ok_or_else(|| corrupt("attachments", "source", source))?,
                 },
                 created_at: row.try_get("created_at")?,
             })
@@ -649,7 +770,13 @@ pub async fn attachments_of(c: &mut Conn, redemption_id: RedemptionId) -> Result
 
 pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
     if BACKEND == Backend::Postgres {
-        for table in ["members", "products", "redemptions", "attachments", "redemption_events"] {
+        for table in [
+            "members",
+            "products",
+            "redemptions",
+            "attachments",
+            "redemption_events",
+        ] {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             );

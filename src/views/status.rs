@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::redemption::{RedemptionView, redemption_view};
-use crate::domain::serial::SerialError;
 use crate::domain::SerialNumber;
+use crate::domain::serial::SerialError;
 use crate::store::{Db, StoreError};
 
 #[derive(Debug, Serialize)]
@@ -62,9 +62,15 @@ pub async fn status_view(db: &Db, query: &str) -> Result<StatusView, StatusError
                 0 => return Err(StatusError::Unknown(serial.to_string())),
                 1 => found.remove(0),
                 _ => {
-                    let candidates =
-                        found.iter().map(|p| p.product.serial.to_string()).collect::<Vec<_>>().join(", ");
-                    return Err(StatusError::Ambiguous { query: query.to_owned(), candidates });
+                    let candidates = found
+                        .iter()
+                        .map(|p| p.product.serial.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(StatusError::Ambiguous {
+                        query: query.to_owned(),
+                        candidates,
+                    });
                 }
             }
         }

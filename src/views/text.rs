@@ -10,10 +10,22 @@ use super::{RedemptionView, StatusView};
 pub fn status(v: &StatusView) -> String {
     let mut out = String::new();
     let p = &v.product;
-    let _ = writeln!(out, "{} — {} ({}), CHK {}", p.serial, p.model, p.category, p.chk);
-    let _ = writeln!(out, "  bought {} at {} ({}), region {}", p.purchased_on, p.store, p.channel, p.region);
+    let _ = writeln!(
+        out,
+        "{} — {} ({}), CHK {}",
+        p.serial, p.model, p.category, p.chk
+    );
+    let _ = writeln!(
+        out,
+        "  bought {} at {} ({}), region {}",
+        p.purchased_on, p.store, p.channel, p.region
+    );
     if let Some(m) = &v.member {
-        let _ = writeln!(out, "  member {} {} <{}>, language {}", m.id, m.name, m.email, m.locale);
+        let _ = writeln!(
+            out,
+            "  member {} {} <{}>, language {}",
+            m.id, m.name, m.email, m.locale
+        );
     }
     if v.redemptions.is_empty() {
         let _ = writeln!(out, "  no redemptions");
@@ -29,7 +41,14 @@ pub fn redemption(r: &RedemptionView) -> String {
     let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
     let _ = writeln!(out, "  [RDM-{}] {} — {}", r.id, name, r.status);
     if let Some(reason) = r.reason {
-        let _ = writeln!(out, "    reason: {reason}{}", r.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "    reason: {reason}{}",
+            r.note
+                .as_deref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        );
     }
     for e in &r.history {
         let mut line = format!("    {} {} by {}", e.at, e.kind, e.actor);
@@ -45,7 +64,11 @@ pub fn redemption(r: &RedemptionView) -> String {
         let _ = writeln!(out, "{line}");
     }
     for a in &r.attachments {
-        let _ = writeln!(out, "    attachment {} {} ({}, {} bytes)", a.id, a.filename, a.content_type, a.bytes);
+        let _ = writeln!(
+            out,
+            "    attachment {} {} ({}, {} bytes)",
+            a.id, a.filename, a.content_type, a.bytes
+        );
     }
     out
 }
@@ -60,7 +83,11 @@ pub fn queue(items: &[RedemptionView], now: DateTime<Utc>) -> String {
             .map(|q| (now - q.with_timezone(&Utc)).num_days())
             .unwrap_or_default();
         let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
-        let _ = writeln!(out, "RDM-{:<6} {:<16} {:<24} queued {} ({} days)", r.id, r.serial, name, r.queued_at, waiting);
+        let _ = writeln!(
+            out,
+            "RDM-{:<6} {:<16} {:<24} queued {} ({} days)",
+            r.id, r.serial, name, r.queued_at, waiting
+        );
     }
     out
 }
