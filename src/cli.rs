@@ -51,6 +51,24 @@ pub enum Command {
     /// The review queue and decisions.
     #[command(subcommand)]
     Review(ReviewCommand),
+    /// FAQ understanding.
+    #[command(subcommand)]
+    Faq(FaqCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaqCommand {
+    /// One stdin line is one message; prints one JSON line each.
+    Classify,
+    /// Accuracy report. Without files: train on the built-in examples outside the
+    /// held-out split and measure on the split. With files (JSON Lines, same format
+    /// as data/faq/): measure the shipped classifier on them.
+    Eval {
+        files: Vec<PathBuf>,
+        /// Also list every misclassified message.
+        #[arg(long)]
+        mistakes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +193,59 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Review(cmd) => review(&config, cmd).await,
+        Command::Faq(cmd) => faq(cmd),
+    }
+}
+
+fn faq(cmd: FaqCommand) -> Result<(), CliError> {
+    use crate::faq::{Classifier, Scratch, builtin_examples, eval, is_held_out, parse_examples};
+    use std::io::{BufRead, Write};
+    match cmd {
+        FaqCommand::Classify => {
+            let classifier = Classifier::shared();
+            let mut scratch = Scratch::default();
+            let stdin = std::io::stdin();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for line in stdin.lock().lines() {
+                let text = line.map_err(|e| CliError::BadInput(format!("stdin: {e}")))?;
+                let c = classifier.classify_with(&text, &mut scratch);
+                let lang = c.lang.unwrap_or_default();
+                let json = serde_json::json!({
+                    "text": text,
+                    "intent": c.intent.id(),
+                    "score": (f64::from(c.score) * 1000.0).round() / 1000.0,
+                    "lang": lang.as_str(),
+                });
+                writeln!(out, "{json}")?;
+                out.flush()?;
+            }
+            Ok(())
+        }
+        FaqCommand::Eval { files, mistakes } => {
+            let (classifier, examples, label) = if files.is_empty() {
+                let all = builtin_examples();
+                let (test, train): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| is_held_out(&e.text));
+                (Classifier::train(&train), test, "held-out split of data/faq".to_owned())
+            } else {
+                let mut examples = Vec::new();
+                for f in &files {
+                    let text = std::fs::read_to_string(f)
+                        .map_err(|e| CliError::BadInput(format!("{}: {e}", f.display())))?;
+                    examples.extend(
+                        parse_examples(&f.display().to_string(), &text)
+                            .map_err(|e| CliError::BadInput(e.to_string()))?,
+                    );
+                }
+                let label = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+                (Classifier::train(&builtin_examples()), examples, label)
+            };
+            let mut report = eval::evaluate(&classifier, &examples);
+            if !mistakes {
+                report.mistakes.clear();
+            }
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"data": label, "report": report}))?);
+            Ok(())
+        }
     }
 }
 

@@ -6,6 +6,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod faq;
+pub mod i18n;
 pub mod import;
 pub mod review;
 pub mod store;

@@ -1,0 +1,276 @@
+# redeemdesk — customer-facing text (English)
+# Source of facts: shared/seed/msi-redeem-instructions.txt
+
+
+## General
+
+greeting =
+    Hi! 👋 I'm redeemdesk, the assistant for MSI Indonesia's promotion redemptions.
+    I can answer questions about redeeming, check a redemption's status by serial number (S/N), show the promotions running now, or connect you with our support team.
+
+menu-prompt = What can I help you with?
+
+help =
+    Here are the commands you can use:
+    /start or /help — main menu
+    /faq — common questions
+    /status [serial] [CHK] — check a redemption
+    /promos — promotions running now
+    /lang id|en — change language
+    /subscribe — get promotion news
+    /unsubscribe — stop promotion news
+    /agent — talk to a person
+
+thanks-reply = You're welcome! 😊 If there's anything else, just ask.
+
+fallback = Sorry, I'm not sure I understood. 🙏 You can pick a topic with /faq, or type /agent to talk to a person on our support team.
+
+unknown-command = Sorry, { $command } isn't a command I know. Type /help to see the list of commands.
+
+error-internal = Sorry, something went wrong on our side. Please try again in a moment. Nothing you sent was lost.
+
+attachment-received =
+    Thanks! Sorry, I can't attach files sent in this chat to a claim yet. 🙏
+    If your claim was rejected and needs fixing, you can either:
+    1. Reply to our rejection email with the corrected invoice attached, or
+    2. Re-upload the document in MSI Member Center (https://account.msi.com/) and click "Redeem Again".
+
+
+## Buttons
+
+btn-faq = ❓ FAQ
+btn-status = 🔎 Check Status
+btn-promos = 🎁 Current Promotions
+btn-agent = 💬 Talk to a Person
+btn-lang = 🌐 Language
+btn-lang-id = Bahasa Indonesia
+btn-lang-en = English
+btn-subscribe = 🔔 Promotion News
+btn-unsubscribe = 🔕 Stop Promotion News
+btn-menu = 🏠 Main Menu
+
+
+## FAQ topic menu
+
+faq-menu = Choose a topic:
+
+topic-account-signup = Sign Up / Log In
+topic-product-register = Registering a Product
+topic-product-serial = Serial Number (S/N) & CHK
+topic-invoice-requirements = Invoice Requirements
+topic-redeem-how = How to Redeem
+topic-redeem-status-howto = Checking Redeem Status
+topic-redeem-failed = Claim Rejected / Incomplete
+topic-promo-not-listed = Promotion Not Showing
+topic-processing-time = Processing Time
+topic-reward-delivery = Getting Your Reward
+topic-email-not-received = No Email Received
+
+
+## FAQ answers
+
+faq-account-signup =
+    To sign up or log in to MSI Member Center:
+    1. Go to https://account.msi.com/
+    2. Already have an account? Log in with your email and password.
+    3. New here? Choose Sign Up and fill in the required fields (marked *): Email, Password and Confirm Password, First Name, and Region / Location.
+    4. Tick the MSI Privacy Policy agreement, solve the Captcha and submit.
+    Last Name, Contact Number and the newsletter box (Subscribe Latest Information) are optional.
+    Once logged in, you can register your product under My Products. Trouble logging in? Type /agent.
+
+faq-product-register =
+    How to register a product in MSI Member Center:
+    1. Log in at https://account.msi.com/
+    2. Open My Products and click "Register New Product".
+    3. Click your product type to see where its serial number (S/N) is.
+    4. Enter the Serial Number, then the 3-digit CHK code from the S/N sticker on the product.
+    5. Complete the form: Product Type, Product Name, Model, Region / Location, Store Name, Purchase Date, and where you bought it (Retail store / Online retailer / Reseller).
+    6. Upload the invoice showing the model name, invoice date and invoice number (.jpg/.gif/.png, max. 1600 px wide).
+    7. Solve the Captcha and click Next.
+    ⭐ Don't forget to upload your invoice (proof of purchase)!
+
+faq-product-serial =
+    The serial number (S/N) and the CHK code are on the S/N sticker on the product itself.
+    • When registering (My Products → "Register New Product"), click your product type to see where the S/N is.
+    • The CHK code is the 3 digits on the same S/N sticker.
+    • Watch the difference between "0" (zero) and "O", and between "1" (one) and "l".
+    • If you're asked for an S/N photo, take it of the sticker on the product itself, not the packaging or box.
+
+faq-invoice-requirements =
+    Your invoice (proof of purchase) must show:
+    • The product's model name
+    • The invoice date (purchase date)
+    • The invoice number
+    • The store you bought it from
+    Upload it as .jpg, .gif or .png, resized to at most 1600 px wide. Make sure it's sharp and readable.
+    The invoice date must also fall inside the promotion period.
+
+faq-redeem-how =
+    How to redeem a promotion:
+    1. Make sure your product is registered under My Products, with its invoice.
+    2. Log in at https://account.msi.com/ and open the Promotions page.
+    3. Choose the promotion and click "Redeem".
+    4. Fill in any details you're asked for and submit.
+    You'll then see a confirmation that your request was submitted successfully. Every claim is checked by MSI staff, which takes 7–14 working days.
+    Promotion not showing? See "Promotion Not Showing" in /faq.
+
+faq-redeem-status-howto =
+    How to check your redemption status:
+    1. Log in at https://account.msi.com/
+    2. Open the Promotions page and choose the "Redeem History" tab.
+    3. Look at the Status column: "Redeem qualification under reviewing" means it's being checked, "Redeem Success" means it was approved. If something needs fixing, the reason is shown there.
+    Or let me check it for you: type /status, or just send me your product's serial number (S/N). 😊
+
+faq-redeem-failed =
+    If your claim was rejected or you got an email saying it's incomplete, don't worry, it can be fixed:
+    1. Read the reason in the email or in Promotions → "Redeem History".
+    2. Log in at https://account.msi.com/, open My Products / the related promotion and re-upload the requested proof.
+    3. Click "Redeem Again", fill in the recipient information if asked, and click "Redeem".
+    Make sure you provide:
+    • An invoice showing the purchase date, the store and the model
+    • A photo of the S/N sticker on the product itself, not on the packaging
+    Or simply reply to our rejection email with the corrected invoice attached.
+
+faq-promo-not-listed =
+    If no promotion shows up in your Member Center account, please check these 4 things:
+    1. Your product model is eligible for the promotion.
+    2. Your invoice date is inside the promotion period.
+    3. The region you live in is eligible for the promotion.
+    4. You bought the product from an MSI partner in your region.
+    Also make sure the product is registered under My Products. Want me to check the promotions for your product? Type /status.
+
+faq-processing-time =
+    Here's how long it takes:
+    • Digital codes: 7–14 working days to verify.
+    • Physical gifts: 8–12 weeks to ship after your redemption is approved.
+    Digital codes are sent at the end of the promotion period after MSI's confirmation. You can check the latest status in Promotions → "Redeem History", or type /status here.
+
+faq-reward-delivery =
+    Here's how your reward reaches you:
+    1. When your redemption is approved, MSI sends you an approval email naming your reward.
+    2. Digital codes are sent at the end of the promotion period, after MSI's confirmation.
+    3. Physical gifts are shipped to the recipient address you entered, within 8–12 weeks after approval.
+    You can also check the status in Member Center → Promotions → "Redeem History" ("Redeem Success" once approved).
+    No email yet? Check your Spam, Junk, Trash, Deleted Items or Archive folders.
+
+faq-email-not-received =
+    If an email from MSI hasn't reached your inbox, please check your Spam, Junk, Trash, Deleted Items or Archive folders, and turn off your email filters so MSI's emails aren't filtered out (notices may come from no-reply@msi-mail.com).
+    You can always check your redemption status at https://account.msi.com/ → Promotions → "Redeem History", or type /status here.
+    For further questions, please contact https://account.msi.com/ or type /agent.
+
+
+## Promotions
+
+promos-header = Promotions running now:
+
+promos-none = There's no promotion running right now. Type /subscribe to hear as soon as a new one starts.
+
+promo-item =
+    🎁 { $name }
+    Period: { $start } – { $end }
+    Categories: { $categories }
+    Rewards: { $rewards }
+
+reward-digital-code = Digital Code { $amount }
+reward-physical-gift = { $gift } (physical gift)
+reward-for-category = { $category }: { $reward }
+reward-unspecified = as announced in the promotion
+
+
+## Dates
+
+date = { $day } { $month } { $year }
+
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+
+
+## Status look-up flow
+
+status-ask-serial = Sure! Please send your product's serial number (S/N). It's on the S/N sticker on the product itself: 10–25 letters and digits. Watch the difference between "0" (zero) and "O", and between "1" (one) and "l".
+
+status-ask-chk = Thanks! Now please send the 3-digit CHK code for S/N { $serial }. You'll find it on the same sticker as the serial number. It confirms that the product is yours. 🔒
+
+status-bad-serial = Hmm, that doesn't look like a serial number. A serial number has 10–25 letters and digits. Please check it and send it again, or type /faq to see how to find your S/N.
+
+status-bad-chk = The CHK code must be exactly 3 digits. Please check the S/N sticker and send it again.
+
+status-no-match = Sorry, that serial number and CHK code don't match any registered product. Please check both (watch "0"/"O" and "1"/"l") and make sure the product is registered in Member Center (My Products).
+
+status-rate-limited = Sorry, there have been too many unsuccessful attempts. For security, please try again in { $minutes } minutes, or type /agent to ask a person.
+
+status-product = Status for { $model } (S/N { $serial }):
+
+status-no-redemptions = This product has no redemption yet. To redeem, log in at https://account.msi.com/, open Promotions, choose the promotion and click "Redeem". Promotions this product qualifies for, if any, are listed below.
+
+status-under-review = 🕒 RDM-{ $id } – { $promotion }, submitted { $date }: being reviewed by MSI staff. This takes 7–14 working days.
+
+status-rejected = ⚠️ RDM-{ $id } – { $promotion } (submitted { $date }) hasn't been approved yet. Reason: { $reason }
+
+status-rejected-next =
+    How to fix it (either way works):
+    1. Reply to our rejection email (its subject contains [RDM-…]) with the corrected file attached, or
+    2. Re-upload the document in Member Center (My Products / the related promotion) and click "Redeem Again".
+    Your claim then goes back to review, which takes 7–14 working days.
+
+status-approved-digital = ✅ RDM-{ $id } – { $promotion } is approved! Reward: { $reward }. Digital codes are sent by email at the end of the promotion period ({ $end }) after MSI's confirmation. Remember to check your Spam folder too.
+
+status-approved-gift = ✅ RDM-{ $id } – { $promotion } is approved! Reward: { $reward }. It will be shipped to the recipient address within 8–12 weeks after approval.
+
+status-reward-sent = 🎉 The reward for RDM-{ $id } – { $promotion } ({ $reward }) has been sent! Please check your inbox, including the Spam, Junk, Trash and Archive folders.
+
+
+## Rejection reasons
+
+reason-invoice-missing-product-name = The invoice doesn't show the product name/model. Please upload an invoice that shows the product's model name.
+reason-invoice-unreadable = The invoice photo is blurry or unreadable. Please re-upload a clear photo or scan of the invoice (.jpg/.gif/.png, max. 1600 px wide).
+reason-invoice-outside-period = The invoice date is outside the promotion period. Please make sure you uploaded the invoice for this product, dated within the promotion period.
+reason-invoice-missing-store-or-number = The invoice doesn't show the store name or the invoice number. Please upload the full invoice showing the store name, invoice number, invoice date and model.
+reason-serial-photo-missing = The serial number (S/N) photo is missing. Please upload a photo of the S/N sticker on the product itself.
+reason-serial-photo-packaging = The S/N photo was taken of the packaging or box. Please upload a photo of the S/N sticker on the product itself, not the packaging.
+reason-serial-chk-mismatch = The serial number or CHK code doesn't match the product. Please check the S/N sticker on the product again (watch "0"/"O" and "1"/"l") and send a photo of that sticker.
+reason-model-not-eligible = This product model isn't part of this promotion, so the claim can't be processed. Please check the eligible models/categories on the promotion page.
+reason-region-not-eligible = Your region isn't covered by this promotion, so the claim can't be processed.
+reason-store-not-partner = The store you bought from isn't an MSI partner for this promotion in your region. If you did buy from an MSI partner store, please upload an invoice that clearly shows that store's name.
+reason-duplicate-claim = This product has already been claimed for the same promotion, so a second claim can't be processed. You can check the earlier claim in Promotions → "Redeem History".
+
+
+## Eligibility
+
+eligibility-header = Promotions for your { $model }:
+eligibility-eligible = ✅ { $promotion }: you can redeem it in Member Center → Promotions. Reward: { $reward }
+eligibility-not = ❌ { $promotion }: not eligible, because:
+inelig-category = Product category { $category } isn't part of this promotion.
+inelig-period = Purchase date { $purchased } is outside the promotion period ({ $start } – { $end }).
+inelig-region = Region { $region } isn't covered by this promotion.
+inelig-store = { $store } isn't an MSI partner store for this promotion in { $region }.
+inelig-deadline = The claim deadline ({ $deadline }) has passed.
+
+
+## Language
+
+lang-ask = Which language would you like to use?
+lang-switched = Sure, I'll continue in English.
+
+
+## Promotion news
+
+subscribe-done = Done! You're subscribed to MSI promotion news, and I'll let you know when a new promotion starts. To stop, type /unsubscribe anytime.
+subscribe-already = You're already subscribed to promotion news. 😊 To stop, type /unsubscribe.
+unsubscribe-done = Done, you're unsubscribed and won't get promotion announcements anymore. Type /subscribe if you'd like them back.
+unsubscribe-already = You weren't subscribed to promotion news. Type /subscribe if you'd like to get it.
+
+
+## Talk to a person
+
+agent-requested = Got it! Your request is logged as ticket #{ $ticket }. Someone from our support team will reply here. In the meantime, you can keep using the menu.

@@ -1,0 +1,276 @@
+# redeemdesk — teks untuk pelanggan (Bahasa Indonesia)
+# Sumber fakta: shared/seed/msi-redeem-instructions.txt
+
+
+## Umum
+
+greeting =
+    Halo Kak! 👋 Saya redeemdesk, asisten program redeem promo MSI Indonesia.
+    Saya bisa bantu jawab pertanyaan seputar redeem, cek status redeem lewat nomor seri (S/N), info promo yang sedang berjalan, atau sambungkan Kakak ke tim CS kami.
+
+menu-prompt = Ada yang bisa dibantu, Kak? Silakan pilih di bawah ini ya.
+
+help =
+    Berikut perintah yang bisa Kakak pakai:
+    /start atau /help — menu utama
+    /faq — topik pertanyaan umum
+    /status [nomor seri] [CHK] — cek status redeem
+    /promos — promo yang sedang berjalan
+    /lang id|en — ganti bahasa
+    /subscribe — langganan info promo
+    /unsubscribe — berhenti langganan info promo
+    /agent — chat dengan tim CS
+
+thanks-reply = Sama-sama, Kak! 😊 Kalau masih ada yang mau ditanyakan, langsung chat aja ya.
+
+fallback = Mohon maaf, Kak, saya belum paham maksudnya. 🙏 Boleh pilih topik lewat /faq, atau ketik /agent kalau mau dibantu langsung oleh tim CS kami ya.
+
+unknown-command = Maaf Kak, { $command } bukan perintah yang saya kenal. Ketik /help untuk melihat daftar perintah ya.
+
+error-internal = Mohon maaf, Kak, sedang ada kendala di sistem kami. Silakan coba lagi sebentar lagi ya. Tenang, pesan yang sudah Kakak kirim tidak hilang kok.
+
+attachment-received =
+    Terima kasih, Kak. Mohon maaf, untuk saat ini file yang dikirim lewat chat belum bisa saya lampirkan ke klaim redeem. 🙏
+    Kalau klaim Kakak ditolak dan perlu diperbaiki, ada dua cara:
+    1. Balas email penolakan dari kami dengan melampirkan invoice yang sudah benar, atau
+    2. Upload ulang dokumennya di MSI Member Center (https://account.msi.com/), lalu klik "Redeem Again".
+
+
+## Tombol
+
+btn-faq = ❓ Tanya Jawab (FAQ)
+btn-status = 🔎 Cek Status Redeem
+btn-promos = 🎁 Promo Berjalan
+btn-agent = 💬 Chat dengan CS
+btn-lang = 🌐 Ganti Bahasa
+btn-lang-id = Bahasa Indonesia
+btn-lang-en = English
+btn-subscribe = 🔔 Langganan Info Promo
+btn-unsubscribe = 🔕 Berhenti Langganan
+btn-menu = 🏠 Menu Utama
+
+
+## Menu topik FAQ
+
+faq-menu = Silakan pilih topiknya, Kak:
+
+topic-account-signup = Daftar / Login Akun
+topic-product-register = Cara Daftar Produk
+topic-product-serial = Nomor Seri (S/N) & CHK
+topic-invoice-requirements = Syarat Invoice
+topic-redeem-how = Cara Redeem Promo
+topic-redeem-status-howto = Cara Cek Status Redeem
+topic-redeem-failed = Redeem Ditolak / Gagal
+topic-promo-not-listed = Promo Tidak Muncul
+topic-processing-time = Berapa Lama Prosesnya?
+topic-reward-delivery = Pengiriman Hadiah
+topic-email-not-received = Email Tidak Masuk
+
+
+## Jawaban FAQ
+
+faq-account-signup =
+    Untuk daftar atau login ke MSI Member Center, caranya begini, Kak:
+    1. Buka https://account.msi.com/
+    2. Kalau sudah punya akun, langsung login pakai email dan password.
+    3. Kalau belum, pilih Sign Up lalu isi kolom wajib (bertanda *): Email, Password dan Confirm Password, First Name, serta Region / Location.
+    4. Centang persetujuan MSI Privacy Policy, isi Captcha, lalu kirim.
+    Last Name, Contact Number, dan kotak langganan newsletter (Subscribe Latest Information) boleh dikosongkan ya.
+    Setelah login, Kakak bisa lanjut daftarkan produk di menu My Products. Kalau ada kendala login, ketik /agent ya.
+
+faq-product-register =
+    Cara daftar produk di MSI Member Center, Kak:
+    1. Login di https://account.msi.com/
+    2. Buka menu My Products, lalu klik "Register New Product".
+    3. Klik jenis produknya untuk melihat letak nomor seri (S/N).
+    4. Isi Serial Number, lalu kode CHK 3 digit dari stiker S/N di produk.
+    5. Lengkapi form: Product Type, Product Name, Model, Region / Location, Store Name, Purchase Date, dan tempat beli (Retail store / Online retailer / Reseller).
+    6. Upload invoice yang mencantumkan nama model, tanggal invoice, dan nomor invoice (format .jpg/.gif/.png, lebar maks. 1600 px).
+    7. Isi Captcha, lalu klik Next.
+    ⭐ Jangan lupa upload invoice bukti pembeliannya ya, Kak!
+
+faq-product-serial =
+    Nomor seri (S/N) dan kode CHK ada di stiker S/N yang menempel di produknya, Kak.
+    • Saat daftar produk (My Products → "Register New Product"), klik jenis produknya untuk melihat contoh letak S/N.
+    • Kode CHK adalah 3 digit yang ada di stiker S/N yang sama.
+    • Perhatikan bedanya angka "0" dan huruf "O", serta angka "1" dan huruf "l" ya.
+    • Kalau diminta foto S/N, fotonya harus dari stiker di fisik produk itu sendiri, bukan dari kemasan/dus.
+
+faq-invoice-requirements =
+    Invoice/bukti pembelian yang diupload harus mencantumkan:
+    • Nama model produk
+    • Tanggal invoice (tanggal pembelian)
+    • Nomor invoice
+    • Nama toko tempat membeli
+    Format filenya .jpg, .gif, atau .png, dengan lebar gambar maksimal 1600 px ya, Kak. Pastikan fotonya jelas dan mudah dibaca.
+    Tanggal invoice juga harus masuk dalam periode promo yang Kakak ikuti.
+
+faq-redeem-how =
+    Cara redeem promo, Kak:
+    1. Pastikan produknya sudah terdaftar di My Products, lengkap dengan invoice.
+    2. Login di https://account.msi.com/ lalu buka halaman Promotions.
+    3. Pilih promo yang sesuai, lalu klik "Redeem".
+    4. Isi data yang diminta (kalau ada), lalu kirim.
+    Setelah terkirim, akan muncul konfirmasi "Permintaan Anda berhasil dikirim". Semua pengajuan diperiksa oleh staf MSI dan butuh waktu 7–14 hari kerja.
+    Kalau promonya tidak muncul, cek topik "Promo Tidak Muncul" di /faq ya.
+
+faq-redeem-status-howto =
+    Cara cek status redeem, Kak:
+    1. Login di https://account.msi.com/
+    2. Buka halaman Promotions, lalu pilih tab "Redeem History".
+    3. Lihat kolom Status: "Redeem qualification under reviewing" artinya sedang diperiksa, "Redeem Success" artinya berhasil. Kalau ada yang perlu diperbaiki, alasannya tertulis di situ.
+    Atau biar saya bantu cekkan: ketik /status, atau langsung kirim nomor seri (S/N) produknya ya. 😊
+
+faq-redeem-failed =
+    Kalau redeem ditolak atau Kakak dapat email bahwa klaimnya belum lengkap, tenang, masih bisa diperbaiki kok:
+    1. Cek alasannya di email atau di Promotions → "Redeem History".
+    2. Login di https://account.msi.com/, buka My Products / promo terkait, lalu upload ulang bukti yang diminta.
+    3. Klik "Redeem Again", isi data penerima (Recipient Information) kalau diminta, lalu klik "Redeem".
+    Pastikan dokumennya lengkap:
+    • Invoice yang mencantumkan tanggal pembelian, toko pembelian, dan model produk
+    • Foto S/N dari stiker di fisik produk, bukan dari kemasan
+    Atau, cukup balas email penolakan dari kami dengan melampirkan invoice yang sudah benar ya, Kak.
+
+faq-promo-not-listed =
+    Kalau promo tidak muncul di akun Member Center Kakak, coba cek 4 hal ini ya:
+    1. Model produk Kakak termasuk model yang memenuhi syarat promo.
+    2. Tanggal invoice masuk dalam periode promo.
+    3. Wilayah domisili Kakak termasuk wilayah yang berlaku untuk promo.
+    4. Produk dibeli dari mitra MSI di wilayah domisili Kakak.
+    Pastikan juga produknya sudah terdaftar di My Products. Mau saya bantu cek promo untuk produk Kakak? Ketik /status ya.
+
+faq-processing-time =
+    Estimasi waktunya begini, Kak:
+    • Kode digital: 7–14 hari kerja untuk diverifikasi.
+    • Hadiah fisik: 8–12 minggu untuk dikirimkan setelah redeem disetujui.
+    Kode digital dikirim di akhir periode promo setelah ada konfirmasi dari MSI. Status terbaru bisa dicek di Promotions → "Redeem History", atau ketik /status di sini.
+
+faq-reward-delivery =
+    Begini cara hadiahnya sampai ke Kakak:
+    1. Kalau redeem disetujui, Kakak akan menerima email pemberitahuan dari MSI yang menyebutkan hadiahnya.
+    2. Kode digital dikirimkan di akhir periode promo, setelah ada konfirmasi dari MSI.
+    3. Hadiah fisik dikirim ke alamat penerima yang Kakak isi, dalam 8–12 minggu setelah redeem disetujui.
+    Statusnya juga bisa dicek di Member Center → Promotions → "Redeem History" (tertulis "Redeem Success" kalau berhasil).
+    Belum ada email? Cek folder Spam, Junk, Trash, Deleted Items, atau Archive ya, Kak.
+
+faq-email-not-received =
+    Kalau email dari MSI belum masuk ke inbox, coba cek folder Spam, Junk, Trash, Deleted Items, atau Archive ya, Kak. Nonaktifkan juga filter email Kakak supaya email dari MSI tidak tersaring (email pemberitahuan bisa datang dari no-reply@msi-mail.com).
+    Status redeem tetap bisa dicek di https://account.msi.com/ → Promotions → "Redeem History", atau ketik /status di sini.
+    Untuk pertanyaan lebih lanjut, silakan hubungi https://account.msi.com/ atau ketik /agent.
+
+
+## Promo
+
+promos-header = Promo yang sedang berjalan saat ini, Kak:
+
+promos-none = Saat ini belum ada promo yang sedang berjalan, Kak. Ketik /subscribe supaya Kakak dapat kabar begitu ada promo baru ya.
+
+promo-item =
+    🎁 { $name }
+    Periode: { $start } – { $end }
+    Kategori: { $categories }
+    Hadiah: { $rewards }
+
+reward-digital-code = Digital Code { $amount }
+reward-physical-gift = { $gift } (hadiah fisik)
+reward-for-category = { $category }: { $reward }
+reward-unspecified = sesuai yang diumumkan di promo
+
+
+## Tanggal
+
+date = { $day } { $month } { $year }
+
+month-1 = Januari
+month-2 = Februari
+month-3 = Maret
+month-4 = April
+month-5 = Mei
+month-6 = Juni
+month-7 = Juli
+month-8 = Agustus
+month-9 = September
+month-10 = Oktober
+month-11 = November
+month-12 = Desember
+
+
+## Alur cek status
+
+status-ask-serial = Siap, Kak! Boleh kirim nomor seri (S/N) produknya? Nomor ini ada di stiker S/N yang menempel di fisik produk, berisi 10–25 huruf/angka. Perhatikan bedanya angka "0" dan huruf "O", serta angka "1" dan huruf "l" ya.
+
+status-ask-chk = Terima kasih, Kak. Sekarang kirim kode CHK 3 digit untuk S/N { $serial } ya. Kodenya ada di stiker yang sama dengan nomor seri. Kode ini untuk memastikan produknya memang milik Kakak. 🔒
+
+status-bad-serial = Hmm, sepertinya itu bukan nomor seri, Kak. Nomor seri terdiri dari 10–25 huruf dan angka. Boleh dicek lalu dikirim ulang? Atau ketik /faq untuk lihat cara menemukan S/N.
+
+status-bad-chk = Kode CHK harus tepat 3 angka, Kak. Boleh dicek lagi di stiker S/N lalu dikirim ulang ya?
+
+status-no-match = Mohon maaf, Kak, nomor seri dan kode CHK tersebut tidak cocok dengan produk terdaftar mana pun. Coba cek lagi keduanya (hati-hati dengan "0"/"O" dan "1"/"l"), dan pastikan produknya sudah didaftarkan di Member Center (My Products) ya.
+
+status-rate-limited = Mohon maaf, Kak, sudah terlalu banyak percobaan yang gagal. Demi keamanan, silakan coba lagi dalam { $minutes } menit ya, atau ketik /agent untuk dibantu tim CS.
+
+status-product = Status untuk { $model } (S/N { $serial }):
+
+status-no-redemptions = Produk ini belum punya pengajuan redeem, Kak. Untuk redeem, login di https://account.msi.com/, buka Promotions, pilih promonya, lalu klik "Redeem". Promo yang bisa Kakak ikuti (kalau ada) tercantum di bawah ya.
+
+status-under-review = 🕒 RDM-{ $id } – { $promotion }, diajukan { $date }: sedang diperiksa oleh staf MSI. Prosesnya butuh 7–14 hari kerja ya, Kak.
+
+status-rejected = ⚠️ RDM-{ $id } – { $promotion } (diajukan { $date }) belum bisa disetujui. Alasannya: { $reason }
+
+status-rejected-next =
+    Cara memperbaikinya, Kak (pilih salah satu):
+    1. Balas email penolakan dari kami (subjeknya berisi [RDM-…]) dan lampirkan file yang sudah diperbaiki, atau
+    2. Upload ulang dokumennya di Member Center (My Products / promo terkait), lalu klik "Redeem Again".
+    Setelah itu klaim Kakak akan diperiksa ulang dalam 7–14 hari kerja.
+
+status-approved-digital = ✅ RDM-{ $id } – { $promotion } sudah disetujui! Hadiah: { $reward }. Kode digital akan dikirim lewat email di akhir periode promo ({ $end }) setelah ada konfirmasi dari MSI. Jangan lupa cek folder Spam juga ya, Kak.
+
+status-approved-gift = ✅ RDM-{ $id } – { $promotion } sudah disetujui! Hadiah: { $reward }. Hadiahnya akan dikirim ke alamat penerima dalam 8–12 minggu setelah disetujui ya, Kak.
+
+status-reward-sent = 🎉 Hadiah untuk RDM-{ $id } – { $promotion } ({ $reward }) sudah dikirim, Kak! Silakan cek inbox email Kakak, termasuk folder Spam, Junk, Trash, atau Archive.
+
+
+## Alasan penolakan
+
+reason-invoice-missing-product-name = Invoice belum mencantumkan nama/model produk. Mohon upload invoice yang memuat nama model produknya ya.
+reason-invoice-unreadable = Foto invoice kurang jelas atau tidak terbaca. Mohon upload ulang foto/scan invoice yang jelas (.jpg/.gif/.png, lebar maks. 1600 px).
+reason-invoice-outside-period = Tanggal invoice berada di luar periode promo. Mohon pastikan invoice yang diupload adalah invoice pembelian produk ini dengan tanggal di dalam periode promo.
+reason-invoice-missing-store-or-number = Invoice belum mencantumkan nama toko atau nomor invoice. Mohon upload invoice lengkap yang memuat nama toko, nomor invoice, tanggal invoice, dan model produk.
+reason-serial-photo-missing = Foto nomor seri (S/N) belum ada. Mohon upload foto stiker S/N yang menempel di fisik produk.
+reason-serial-photo-packaging = Foto S/N yang dikirim diambil dari kemasan/dus. Mohon upload foto stiker S/N di fisik produk itu sendiri, bukan di kemasan.
+reason-serial-chk-mismatch = Nomor seri atau kode CHK tidak sesuai dengan produknya. Mohon cek ulang stiker S/N di produk (perhatikan "0"/"O" dan "1"/"l") dan kirimkan foto stiker S/N tersebut.
+reason-model-not-eligible = Model produk ini tidak termasuk dalam promo ini, jadi klaimnya tidak bisa diproses. Silakan cek model/kategori yang berlaku di halaman promo.
+reason-region-not-eligible = Wilayah Kakak tidak termasuk wilayah yang berlaku untuk promo ini, jadi klaimnya tidak bisa diproses.
+reason-store-not-partner = Toko tempat pembelian bukan mitra MSI untuk promo ini di wilayah Kakak. Kalau Kakak membeli di toko mitra MSI, mohon upload invoice yang jelas mencantumkan nama toko tersebut.
+reason-duplicate-claim = Produk ini sudah pernah diklaim untuk promo yang sama, jadi klaim ganda tidak bisa diproses. Status klaim sebelumnya bisa dicek di Promotions → "Redeem History".
+
+
+## Kelayakan promo
+
+eligibility-header = Promo untuk { $model } Kakak:
+eligibility-eligible = ✅ { $promotion }: bisa Kakak redeem di Member Center → Promotions. Hadiah: { $reward }
+eligibility-not = ❌ { $promotion }: belum memenuhi syarat, karena:
+inelig-category = Kategori produk { $category } tidak termasuk dalam promo ini.
+inelig-period = Tanggal pembelian { $purchased } di luar periode promo ({ $start } – { $end }).
+inelig-region = Wilayah { $region } tidak termasuk dalam promo ini.
+inelig-store = { $store } bukan toko mitra MSI untuk promo ini di wilayah { $region }.
+inelig-deadline = Batas waktu klaim ({ $deadline }) sudah lewat.
+
+
+## Bahasa
+
+lang-ask = Kakak mau lanjut pakai bahasa apa?
+lang-switched = Oke Kak, kita lanjut pakai Bahasa Indonesia ya.
+
+
+## Langganan info promo
+
+subscribe-done = Siap, Kak! Kakak sudah berlangganan info promo MSI. Nanti saya kabari kalau ada promo baru. Mau berhenti? Ketik /unsubscribe kapan saja.
+subscribe-already = Kakak sudah berlangganan info promo kok. 😊 Kalau mau berhenti, ketik /unsubscribe ya.
+unsubscribe-done = Oke Kak, langganan info promo sudah dihentikan. Saya tidak akan kirim info promo lagi. Kalau mau langganan lagi, ketik /subscribe ya.
+unsubscribe-already = Kakak memang sedang tidak berlangganan info promo. Kalau mau dapat kabar promo terbaru, ketik /subscribe ya.
+
+
+## Bicara dengan tim CS
+
+agent-requested = Siap, Kak! Permintaan Kakak sudah kami catat dengan nomor tiket #{ $ticket }. Tim CS kami akan membalas di chat ini ya. Sambil menunggu, Kakak tetap bisa pakai menu seperti biasa.

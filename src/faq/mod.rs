@@ -1,0 +1,211 @@
+//! FAQ understanding: which of the intents of `shared/spec/intents.md` a free-text
+//! message is about, and in which language it is written.
+//!
+//! A linear model (logistic regression over hashed word, word-pair and character
+//! n-gram features of normalised text) is trained at first use from the labelled
+//! examples in `data/faq/`. When its best guess is not confident enough, the answer
+//! is `out_of_scope`: the assistant then says it is unsure and offers a person,
+//! rather than answering the wrong question with confidence.
+
+pub mod eval;
+pub mod features;
+mod intent;
+pub mod lang;
+pub mod model;
+pub mod text;
+
+use std::sync::OnceLock;
+
+pub use intent::Intent;
+
+use crate::domain::Locale;
+use features::Features;
+use model::{Model, TrainOptions};
+
+/// The project's own labelled examples, one JSON object per line:
+/// `{"text": "...", "lang": "id"|"en", "intent": "<id>"}`.
+pub const TRAINING_FILES: &[(&str, &str)] = &[
+    ("data/faq/train-a.jsonl", include_str!("../../data/faq/train-a.jsonl")),
+    ("data/faq/train-b.jsonl", include_str!("../../data/faq/train-b.jsonl")),
+    ("data/faq/train-c.jsonl", include_str!("../../data/faq/train-c.jsonl")),
+];
+
+/// Below this probability the best guess is not trusted.
+pub const CONFIDENCE_THRESHOLD: f32 = 0.45;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub intent: Intent,
+    /// Confidence in `intent`, 0–1. For a fallback to `out_of_scope` because the
+    /// best guess was unsure, it is one minus that guess's probability.
+    pub score: f32,
+    /// The model's best guess before the fallback.
+    pub best_guess: Intent,
+    /// The message's language, when its words tell.
+    pub lang: Option<Locale>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    pub text: String,
+    pub lang: Option<Locale>,
+    pub intent: Intent,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ExampleError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Reads labelled examples in the JSON Lines format above.
+pub fn parse_examples(file: &str, text: &str) -> Result<Vec<Example>, ExampleError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |message: String| ExampleError { file: file.to_owned(), line: n + 1, message };
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
+        let text = v["text"].as_str().ok_or_else(|| err("missing \"text\"".into()))?.to_owned();
+        let intent_id = v["intent"].as_str().ok_or_else(|| err("missing \"intent\"".into()))?;
+        let intent = Intent::parse(intent_id).ok_or_else(|| err(format!("unknown intent {intent_id:?}")))?;
+        let lang = v["lang"].as_str().and_then(|l| Locale::parse(l).ok());
+        out.push(Example { text, lang, intent });
+    }
+    Ok(out)
+}
+
+/// The built-in examples.
+pub fn builtin_examples() -> Vec<Example> {
+    TRAINING_FILES
+        .iter()
+        .flat_map(|(name, text)| parse_examples(name, text).unwrap_or_else(|e| panic!("built-in training data: {e}")))
+        .collect()
+}
+
+/// Whether an example belongs to the held-out evaluation split (about one in
+/// five, chosen by a hash of its text so the split never changes).
+pub fn is_held_out(text: &str) -> bool {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (h >> 33) % 5 == 0
+}
+
+pub struct Classifier {
+    model: Model,
+    threshold: f32,
+    weights: features::Weights,
+}
+
+/// Per-thread buffers, so classifying allocates nothing after warm-up.
+#[derive(Default)]
+pub struct Scratch {
+    tokens: Vec<String>,
+    word: String,
+    features: Features,
+    probs: Vec<f32>,
+}
+
+impl Classifier {
+    pub fn train(examples: &[Example]) -> Self {
+        Self::train_with(examples, features::WEIGHTS, &TrainOptions::default())
+    }
+
+    /// Training with explicit feature weights and options (for tuning).
+    pub fn train_with(examples: &[Example], weights: features::Weights, options: &TrainOptions) -> Self {
+        let mut scratch = Scratch::default();
+        let data: Vec<(Features, usize)> = examples
+            .iter()
+            .map(|e| {
+                text::tokens(bounded(&e.text, MAX_TEXT), &mut scratch.tokens, &mut scratch.word);
+                scratch.features.build_weighted(&scratch.tokens, weights);
+                (scratch.features.clone(), e.intent.index())
+            })
+            .collect();
+        let model = Model::train(&data, Intent::ALL.len(), options);
+        Self { model, threshold: CONFIDENCE_THRESHOLD, weights }
+    }
+
+    /// The classifier trained on every built-in example, built once per process.
+    pub fn shared() -> &'static Classifier {
+        static SHARED: OnceLock<Classifier> = OnceLock::new();
+        SHARED.get_or_init(|| Classifier::train(&builtin_examples()))
+    }
+
+    pub fn with_threshold(mut self, threshold: f32) -> Self {
+        self.threshold = threshold;
+        self
+    }
+
+    pub fn classify(&self, text: &str) -> Classification {
+        self.classify_with(text, &mut Scratch::default())
+    }
+
+    pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
+        text::tokens(bounded(text, MAX_TEXT), &mut scratch.tokens, &mut scratch.word);
+        scratch.features.build_weighted(&scratch.tokens, self.weights);
+        let lang = lang::detect(text);
+        if scratch.tokens.is_empty() {
+            return Classification { intent: Intent::OutOfScope, score: 1.0, best_guess: Intent::OutOfScope, lang };
+        }
+        self.model.predict(&scratch.features, &mut scratch.probs);
+        let (best, p) = scratch
+            .probs
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::MIN), |acc, (i, p)| if p > acc.1 { (i, p) } else { acc });
+        let best_guess = Intent::ALL[best];
+        if p < self.threshold && best_guess != Intent::OutOfScope {
+            return Classification { intent: Intent::OutOfScope, score: 1.0 - p, best_guess, lang };
+        }
+        Classification { intent: best_guess, score: p, best_guess, lang }
+    }
+}
+
+/// Only this many bytes of a message are read: the question is in there, and
+/// it bounds the work a hostile 1 MB message can cause.
+const MAX_TEXT: usize = 4000;
+
+fn bounded(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_examples_parse_and_cover_every_intent() {
+        let examples = builtin_examples();
+        for intent in Intent::ALL {
+            let n = examples.iter().filter(|e| e.intent == intent).count();
+            assert!(n >= 20, "{intent}: only {n} examples");
+        }
+    }
+
+    #[test]
+    fn bad_example_lines_are_named() {
+        let err = parse_examples("x.jsonl", "{\"text\": \"a\", \"intent\": \"nope\"}").unwrap_err();
+        assert_eq!(err.line, 1);
+        assert!(err.to_string().contains("unknown intent"));
+    }
+
+    #[test]
+    fn empty_and_garbage_input_is_out_of_scope() {
+        let c = Classifier::shared();
+        assert_eq!(c.classify("").intent, Intent::OutOfScope);
+        assert_eq!(c.classify("🙏🙏🙏").intent, Intent::OutOfScope);
+        let long = "a".repeat(100_000);
+        let _ = c.classify(&long);
+    }
+}

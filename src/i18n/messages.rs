@@ -1,0 +1,133 @@
+//! Every message the code may show, with its variables. Add a message here and
+//! in both `locales/*/main.ftl` files; the locale tests keep the three in step.
+
+use super::MsgDef;
+
+macro_rules! messages {
+    ($($name:ident = $id:literal [$($arg:literal),* $(,)?];)*) => {
+        $(pub const $name: MsgDef = MsgDef { id: $id, args: &[$($arg),*] };)*
+        /// All of them, for the locale tests.
+        pub const ALL: &[MsgDef] = &[$($name),*];
+    };
+}
+
+messages! {
+    GREETING = "greeting" [];
+    MENU_PROMPT = "menu-prompt" [];
+    HELP = "help" [];
+    THANKS_REPLY = "thanks-reply" [];
+    FALLBACK = "fallback" [];
+    UNKNOWN_COMMAND = "unknown-command" ["command"];
+    ERROR_INTERNAL = "error-internal" [];
+    ATTACHMENT_RECEIVED = "attachment-received" [];
+
+    BTN_FAQ = "btn-faq" [];
+    BTN_STATUS = "btn-status" [];
+    BTN_PROMOS = "btn-promos" [];
+    BTN_AGENT = "btn-agent" [];
+    BTN_LANG = "btn-lang" [];
+    BTN_LANG_ID = "btn-lang-id" [];
+    BTN_LANG_EN = "btn-lang-en" [];
+    BTN_SUBSCRIBE = "btn-subscribe" [];
+    BTN_UNSUBSCRIBE = "btn-unsubscribe" [];
+    BTN_MENU = "btn-menu" [];
+
+    FAQ_MENU = "faq-menu" [];
+    TOPIC_ACCOUNT_SIGNUP = "topic-account-signup" [];
+    TOPIC_PRODUCT_REGISTER = "topic-product-register" [];
+    TOPIC_PRODUCT_SERIAL = "topic-product-serial" [];
+    TOPIC_INVOICE_REQUIREMENTS = "topic-invoice-requirements" [];
+    TOPIC_REDEEM_HOW = "topic-redeem-how" [];
+    TOPIC_REDEEM_STATUS_HOWTO = "topic-redeem-status-howto" [];
+    TOPIC_REDEEM_FAILED = "topic-redeem-failed" [];
+    TOPIC_PROMO_NOT_LISTED = "topic-promo-not-listed" [];
+    TOPIC_PROCESSING_TIME = "topic-processing-time" [];
+    TOPIC_REWARD_DELIVERY = "topic-reward-delivery" [];
+    TOPIC_EMAIL_NOT_RECEIVED = "topic-email-not-received" [];
+    FAQ_ACCOUNT_SIGNUP = "faq-account-signup" [];
+    FAQ_PRODUCT_REGISTER = "faq-product-register" [];
+    FAQ_PRODUCT_SERIAL = "faq-product-serial" [];
+    FAQ_INVOICE_REQUIREMENTS = "faq-invoice-requirements" [];
+    FAQ_REDEEM_HOW = "faq-redeem-how" [];
+    FAQ_REDEEM_STATUS_HOWTO = "faq-redeem-status-howto" [];
+    FAQ_REDEEM_FAILED = "faq-redeem-failed" [];
+    FAQ_PROMO_NOT_LISTED = "faq-promo-not-listed" [];
+    FAQ_PROCESSING_TIME = "faq-processing-time" [];
+    FAQ_REWARD_DELIVERY = "faq-reward-delivery" [];
+    FAQ_EMAIL_NOT_RECEIVED = "faq-email-not-received" [];
+
+    PROMOS_HEADER = "promos-header" [];
+    PROMOS_NONE = "promos-none" [];
+    PROMO_ITEM = "promo-item" ["name", "start", "end", "categories", "rewards"];
+    REWARD_DIGITAL_CODE = "reward-digital-code" ["amount"];
+    REWARD_PHYSICAL_GIFT = "reward-physical-gift" ["gift"];
+    REWARD_FOR_CATEGORY = "reward-for-category" ["category", "reward"];
+    REWARD_UNSPECIFIED = "reward-unspecified" [];
+
+    DATE = "date" ["day", "month", "year"];
+    MONTH_1 = "month-1" [];
+    MONTH_2 = "month-2" [];
+    MONTH_3 = "month-3" [];
+    MONTH_4 = "month-4" [];
+    MONTH_5 = "month-5" [];
+    MONTH_6 = "month-6" [];
+    MONTH_7 = "month-7" [];
+    MONTH_8 = "month-8" [];
+    MONTH_9 = "month-9" [];
+    MONTH_10 = "month-10" [];
+    MONTH_11 = "month-11" [];
+    MONTH_12 = "month-12" [];
+
+    STATUS_ASK_SERIAL = "status-ask-serial" [];
+    STATUS_ASK_CHK = "status-ask-chk" ["serial"];
+    STATUS_BAD_SERIAL = "status-bad-serial" [];
+    STATUS_BAD_CHK = "status-bad-chk" [];
+    STATUS_NO_MATCH = "status-no-match" [];
+    STATUS_RATE_LIMITED = "status-rate-limited" ["minutes"];
+    STATUS_PRODUCT = "status-product" ["model", "serial"];
+    STATUS_NO_REDEMPTIONS = "status-no-redemptions" [];
+    STATUS_UNDER_REVIEW = "status-under-review" ["id", "promotion", "date"];
+    STATUS_REJECTED = "status-rejected" ["id", "promotion", "date", "reason"];
+    STATUS_REJECTED_NEXT = "status-rejected-next" [];
+    STATUS_APPROVED_DIGITAL = "status-approved-digital" ["id", "promotion", "reward", "end"];
+    STATUS_APPROVED_GIFT = "status-approved-gift" ["id", "promotion", "reward"];
+    STATUS_REWARD_SENT = "status-reward-sent" ["id", "promotion", "reward"];
+
+    REASON_INVOICE_MISSING_PRODUCT_NAME = "reason-invoice-missing-product-name" [];
+    REASON_INVOICE_UNREADABLE = "reason-invoice-unreadable" [];
+    REASON_INVOICE_OUTSIDE_PERIOD = "reason-invoice-outside-period" [];
+    REASON_INVOICE_MISSING_STORE_OR_NUMBER = "reason-invoice-missing-store-or-number" [];
+    REASON_SERIAL_PHOTO_MISSING = "reason-serial-photo-missing" [];
+    REASON_SERIAL_PHOTO_PACKAGING = "reason-serial-photo-packaging" [];
+    REASON_SERIAL_CHK_MISMATCH = "reason-serial-chk-mismatch" [];
+    REASON_MODEL_NOT_ELIGIBLE = "reason-model-not-eligible" [];
+    REASON_REGION_NOT_ELIGIBLE = "reason-region-not-eligible" [];
+    REASON_STORE_NOT_PARTNER = "reason-store-not-partner" [];
+    REASON_DUPLICATE_CLAIM = "reason-duplicate-claim" [];
+
+    ELIGIBILITY_HEADER = "eligibility-header" ["model"];
+    ELIGIBILITY_ELIGIBLE = "eligibility-eligible" ["promotion", "reward"];
+    ELIGIBILITY_NOT = "eligibility-not" ["promotion"];
+    INELIG_CATEGORY = "inelig-category" ["category"];
+    INELIG_PERIOD = "inelig-period" ["purchased", "start", "end"];
+    INELIG_REGION = "inelig-region" ["region"];
+    INELIG_STORE = "inelig-store" ["store", "region"];
+    INELIG_DEADLINE = "inelig-deadline" ["deadline"];
+
+    LANG_ASK = "lang-ask" [];
+    LANG_SWITCHED = "lang-switched" [];
+
+    SUBSCRIBE_DONE = "subscribe-done" [];
+    SUBSCRIBE_ALREADY = "subscribe-already" [];
+    UNSUBSCRIBE_DONE = "unsubscribe-done" [];
+    UNSUBSCRIBE_ALREADY = "unsubscribe-already" [];
+
+    AGENT_REQUESTED = "agent-requested" ["ticket"];
+}
+
+/// The month's name message, 1–12.
+pub fn month(n: u32) -> MsgDef {
+    const MONTHS: [MsgDef; 12] =
+        [MONTH_1, MONTH_2, MONTH_3, MONTH_4, MONTH_5, MONTH_6, MONTH_7, MONTH_8, MONTH_9, MONTH_10, MONTH_11, MONTH_12];
+    MONTHS[(n.clamp(1, 12) - 1) as usize]
+}
