@@ -54,6 +54,18 @@ pub enum Command {
     /// FAQ understanding.
     #[command(subcommand)]
     Faq(FaqCommand),
+    /// Talk to the assistant in the terminal: one stdin line is one message.
+    Chat {
+        /// Who you are to the assistant (its state is kept per user).
+        #[arg(long, default_value = "console")]
+        user: String,
+        /// The language hint a platform would give.
+        #[arg(long, value_parser = ["id", "en"])]
+        lang: Option<String>,
+        /// Print every outgoing message as one JSON line {"text", "buttons"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +206,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Review(cmd) => review(&config, cmd).await,
         Command::Faq(cmd) => faq(cmd),
+        Command::Chat { user, lang, json } => {
+            let db = open(&config).await?;
+            let assistant = crate::assistant::Assistant::new(db);
+            let options = crate::channels::console::ConsoleOptions { user, lang_hint: lang, json };
+            let stdin = std::io::stdin();
+            crate::channels::console::run(&assistant, &options, stdin.lock(), std::io::stdout().lock()).await?;
+            Ok(())
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! Start at `docs/architecture.md` for the map.
 
 pub mod app;
+pub mod assistant;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod domain;

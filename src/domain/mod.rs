@@ -3,6 +3,7 @@
 //! I/O or names a database, chat or mail crate (a tidy test checks it).
 
 pub mod category;
+pub mod channel;
 pub mod chk;
 pub mod eligibility;
 pub mod email;
@@ -16,6 +17,7 @@ pub mod serial;
 pub mod time;
 
 pub use category::{Category, CategoryCatalog, CategoryInfo};
+pub use channel::Channel;
 pub use chk::ChkCode;
 pub use eligibility::{Eligibility, Ineligibility};
 pub use email::EmailAddress;

@@ -8,7 +8,7 @@
 mod records;
 
 pub use records::{
-    AttachmentRecord, AttachmentSource, NewAttachment, ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
 };
 
 use std::str::FromStr;
@@ -19,7 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use crate::domain::{
-    CategoryCatalog, CategoryInfo, Event, Member, MemberId, Product, ProductId, Promotion,
+    CategoryCatalog, Channel, Locale, CategoryInfo, Event, Member, MemberId, Product, ProductId, Promotion,
     Redemption, RedemptionId, Status, Timestamp,
 };
 
@@ -312,6 +312,53 @@ impl Tx {
         redemption_id: RedemptionId,
     ) -> Result<Vec<AttachmentRecord>> {
         dispatch!(self, attachments_of(redemption_id))
+    }
+
+    /// The chat user for a platform identity, created on first contact.
+    pub async fn chat_user(&mut self, channel: Channel, external_id: &str, now: Timestamp) -> Result<ChatUserRecord> {
+        dispatch!(self, chat_user(channel, external_id, now))
+    }
+
+    pub async fn save_chat_user(&mut self, user: &ChatUserRecord, now: Timestamp) -> Result<()> {
+        dispatch!(self, save_chat_user(user, now))
+    }
+
+    /// Appends a subscribe / unsubscribe to the user's consent history.
+    pub async fn record_consent(&mut self, chat_user_id: i64, subscribed: bool, at: Timestamp) -> Result<()> {
+        dispatch!(self, record_consent(chat_user_id, subscribed, at))
+    }
+
+    /// Products the chat user proved they own (serial + CHK).
+    pub async fn owned_products(&mut self, chat_user_id: i64) -> Result<Vec<ProductRecord>> {
+        dispatch!(self, owned_products(chat_user_id))
+    }
+
+    pub async fn add_ownership(&mut self, chat_user_id: i64, product_id: ProductId, at: Timestamp) -> Result<()> {
+        dispatch!(self, add_ownership(chat_user_id, product_id, at))
+    }
+
+    pub async fn add_ownership_failure(&mut self, chat_user_id: i64, at: Timestamp) -> Result<()> {
+        dispatch!(self, add_ownership_failure(chat_user_id, at))
+    }
+
+    /// How many ownership checks the user failed since `since`, and the oldest of them.
+    pub async fn ownership_failures_since(
+        &mut self,
+        chat_user_id: i64,
+        since: Timestamp,
+    ) -> Result<(i64, Option<Timestamp>)> {
+        dispatch!(self, ownership_failures_since(chat_user_id, since))
+    }
+
+    /// Records a request to talk to a person; its ticket number.
+    pub async fn insert_escalation(
+        &mut self,
+        chat_user_id: i64,
+        message: &str,
+        locale: Locale,
+        at: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(self, insert_escalation(chat_user_id, message, locale, at))
     }
 
     /// After rows were inserted with explicit ids, moves PostgreSQL's identity

@@ -65,3 +65,19 @@ pub struct AttachmentRecord {
     pub attachment: NewAttachment,
     pub created_at: Timestamp,
 }
+
+/// A person on a chat platform, as the assistant remembers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatUserRecord {
+    pub id: i64,
+    pub channel: crate::domain::Channel,
+    pub external_id: String,
+    /// The language the user chose explicitly.
+    pub locale: Option<crate::domain::Locale>,
+    /// The assistant's dialogue state, as JSON (the store does not interpret it).
+    pub dialogue: serde_json::Value,
+    pub subscribed: bool,
+    pub consent_at: Option<Timestamp>,
+    pub unsubscribed_at: Option<Timestamp>,
+    pub active: bool,
+}

@@ -1,0 +1,389 @@
+//! The conversation engine every channel shares. A channel turns a platform
+//! event into an [`Inbound`], calls [`Assistant::handle`], and renders the
+//! [`Outcome`]: messages as Fluent ids with arguments, and buttons. Nothing here
+//! knows Telegram, Discord or the terminal.
+//!
+//! Each event is handled in one database transaction: the user's dialogue
+//! state, language, consent, proven products and rate-limit counters live in the
+//! database, so a restart (or another replica) continues where we left off.
+
+mod input;
+mod output;
+pub mod serial;
+mod state;
+mod words;
+
+pub use input::{Action, Content, Inbound, MAX_TEXT_CHARS, is_button_data, parse_button};
+pub use output::{Button, Line, Outcome, Reply, Rendered, RenderedButton};
+pub use state::Dialogue;
+
+use chrono::Duration;
+
+use crate::domain::time::jakarta_date;
+use crate::domain::{ChkCode, Locale, Promotion, SerialNumber, Timestamp};
+use crate::faq::{Classifier, Intent};
+use crate::i18n::messages as m;
+use crate::store::{ChatUserRecord, Db, ProductRecord, StoreError, Tx};
+
+/// Failed ownership checks (serial + CHK) allowed per user per window.
+pub const MAX_FAILED_CHECKS: i64 = 5;
+pub const FAILED_CHECK_WINDOW_MINUTES: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssistantError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Assistant {
+    db: Db,
+    classifier: &'static Classifier,
+}
+
+/// Everything one event's handling needs, inside its transaction.
+struct Turn<'a> {
+    tx: Tx,
+    user: ChatUserRecord,
+    locale: Locale,
+    dialogue: Dialogue,
+    now: Timestamp,
+    classifier: &'a Classifier,
+}
+
+impl Assistant {
+    pub fn new(db: Db) -> Self {
+        Self { db, classifier: Classifier::shared() }
+    }
+
+    /// Handles one event at time `now`.
+    pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
+        let mut tx = self.db.begin_write().await?;
+        let user = tx.chat_user(inbound.channel, &inbound.user, now).await?;
+        let dialogue = Dialogue::from_json(&user.dialogue);
+        let action = inbound.content.action();
+        let locale = choose_locale(&user, inbound.lang_hint.as_deref(), &action);
+        let mut turn = Turn { tx, user, locale, dialogue, now, classifier: self.classifier };
+        let replies = turn.act(action).await?;
+        turn.user.dialogue = turn.dialogue.to_json();
+        turn.tx.save_chat_user(&turn.user, now).await?;
+        let locale = turn.locale;
+        turn.tx.commit().await?;
+        Ok(Outcome { locale, replies })
+    }
+}
+
+/// The user's stored choice, else the platform's hint, else the language of the
+/// message, else Indonesian.
+fn choose_locale(user: &ChatUserRecord, hint: Option<&str>, action: &Action) -> Locale {
+    if let Some(l) = user.locale {
+        return l;
+    }
+    if let Some(l) = hint.and_then(|h| Locale::parse(h).ok()) {
+        return l;
+    }
+    if let Action::Text(text) | Action::Agent { message: text } = action
+        && let Some(l) = crate::faq::lang::detect(text)
+    {
+        return l;
+    }
+    Locale::Id
+}
+
+fn menu() -> Reply {
+    Reply::text(m::MENU_PROMPT)
+        .button(m::BTN_FAQ, "faq")
+        .button(m::BTN_STATUS, "status")
+        .button(m::BTN_PROMOS, "promos")
+        .button(m::BTN_AGENT, "agent")
+        .button(m::BTN_LANG, "lang")
+}
+
+fn faq_menu() -> Reply {
+    let mut reply = Reply::text(m::FAQ_MENU);
+    for intent in Intent::ALL {
+        if let Some((_, label)) = words::faq(intent) {
+            reply = reply.button(label, format!("faq:{}", intent.id()));
+        }
+    }
+    reply.button(m::BTN_MENU, "menu")
+}
+
+fn fallback() -> Reply {
+    Reply::text(m::FALLBACK).button(m::BTN_FAQ, "faq").button(m::BTN_AGENT, "agent")
+}
+
+impl Turn<'_> {
+    async fn act(&mut self, action: Action) -> Result<Vec<Reply>, AssistantError> {
+        Ok(match action {
+            Action::Menu => {
+                self.dialogue = Dialogue::Idle;
+                vec![Reply::text(m::GREETING), menu()]
+            }
+            Action::Help => vec![Reply::text(m::HELP).button(m::BTN_MENU, "menu")],
+            Action::FaqMenu => vec![faq_menu()],
+            Action::Faq(intent) => vec![self.answer(intent).await?],
+            Action::Status { serial, chk } => self.status_command(serial, chk).await?,
+            Action::Language(choice) => vec![self.language(choice)],
+            Action::Promos => vec![self.promos().await?],
+            Action::Subscribe => vec![self.subscribe(true).await?],
+            Action::Unsubscribe => vec![self.subscribe(false).await?],
+            Action::Agent { message } => vec![self.agent(&message).await?],
+            Action::UnknownCommand(command) => {
+                vec![Reply::text(crate::i18n::Msg::new(m::UNKNOWN_COMMAND).arg("command", command))]
+            }
+            Action::Attachment => vec![Reply::text(m::ATTACHMENT_RECEIVED)],
+            Action::Text(text) => self.text(&text).await?,
+        })
+    }
+
+    /// Free text: continue the flow we are in, else a serial anywhere starts the
+    /// status look-up, else the FAQ classifier decides.
+    async fn text(&mut self, text: &str) -> Result<Vec<Reply>, AssistantError> {
+        let (found_serial, found_chk) = serial::find(text);
+        match self.dialogue.clone() {
+            Dialogue::AwaitingChk { serial } if found_serial.is_none() => {
+                if let Some(chk) = serial::chk(text) {
+                    return match SerialNumber::parse(&serial) {
+                        Ok(serial) => self.verify(serial, chk).await,
+                        // A state written by an older version: start the look-up over.
+                        Err(_) => self.status_command(None, None).await,
+                    };
+                }
+                let c = self.classifier.classify(text);
+                if c.intent == Intent::OutOfScope || text.chars().count() <= 8 {
+                    return Ok(vec![Reply::text(m::STATUS_BAD_CHK)]);
+                }
+                // A question in the middle of the flow: answer it, keep waiting for the CHK.
+                return self.intent(c.intent, text).await;
+            }
+            Dialogue::AwaitingSerial if found_serial.is_none() => {
+                if let Some(s) = serial::whole(text) {
+                    return self.lookup(s, found_chk).await;
+                }
+                let c = self.classifier.classify(text);
+                if c.intent == Intent::OutOfScope || c.intent == Intent::StatusLookup {
+                    return Ok(vec![Reply::text(m::STATUS_BAD_SERIAL)]);
+                }
+                self.dialogue = Dialogue::Idle;
+                return self.intent(c.intent, text).await;
+            }
+            _ => {}
+        }
+        if let Some(s) = found_serial {
+            return self.lookup(s, found_chk).await;
+        }
+        let c = self.classifier.classify(text);
+        self.intent(c.intent, text).await
+    }
+
+    async fn intent(&mut self, intent: Intent, text: &str) -> Result<Vec<Reply>, AssistantError> {
+        Ok(match intent {
+            Intent::Greeting => vec![Reply::text(m::GREETING), menu()],
+            Intent::Thanks => vec![Reply::text(m::THANKS_REPLY)],
+            Intent::StatusLookup => self.status_command(None, None).await?,
+            Intent::PromoList => vec![self.promos().await?],
+            Intent::HumanAgent => vec![self.agent(text).await?],
+            Intent::Subscribe => vec![self.subscribe(true).await?],
+            Intent::Unsubscribe => vec![self.subscribe(false).await?],
+            Intent::Language => vec![self.language(language_named_in(text))],
+            Intent::OutOfScope => vec![fallback()],
+            topic => vec![self.answer(topic).await?],
+        })
+    }
+
+    /// A FAQ answer. "Why is no promotion listed?" also gets the concrete reasons
+    /// for each product this user proved they own.
+    async fn answer(&mut self, intent: Intent) -> Result<Reply, AssistantError> {
+        let Some((answer, _)) = words::faq(intent) else {
+            return Ok(fallback());
+        };
+        let mut reply = Reply::text(answer);
+        if intent == Intent::PromoNotListed {
+            let promotions = self.claimable_promotions().await?;
+            let owned = if promotions.is_empty() { Vec::new() } else { self.tx.owned_products(self.user.id).await? };
+            for product in owned {
+                reply = words::eligibility(reply, &product, &promotions, self.today(), self.locale);
+            }
+        }
+        Ok(reply.button(m::BTN_FAQ, "faq").button(m::BTN_AGENT, "agent"))
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        jakarta_date(self.now)
+    }
+
+    fn language(&mut self, choice: Option<Locale>) -> Reply {
+        match choice {
+            Some(locale) => {
+                self.user.locale = Some(locale);
+                self.locale = locale;
+                Reply::text(m::LANG_SWITCHED).button(m::BTN_MENU, "menu")
+            }
+            None => Reply::text(m::LANG_ASK).button(m::BTN_LANG_ID, "lang:id").button(m::BTN_LANG_EN, "lang:en"),
+        }
+    }
+
+    async fn promos(&mut self) -> Result<Reply, AssistantError> {
+        let today = self.today();
+        let running: Vec<Promotion> =
+            self.tx.promotions().await?.into_iter().filter(|p| p.covers_date(today)).collect();
+        if running.is_empty() {
+            return Ok(Reply::text(m::PROMOS_NONE).button(m::BTN_SUBSCRIBE, "subscribe"));
+        }
+        let mut reply = Reply::text(m::PROMOS_HEADER);
+        for p in &running {
+            reply = reply.then(words::promotion_item(p, self.locale));
+        }
+        Ok(reply.button(m::BTN_SUBSCRIBE, "subscribe").button(m::BTN_STATUS, "status"))
+    }
+
+    /// Promotions a claim could still be made for today.
+    async fn claimable_promotions(&mut self) -> Result<Vec<Promotion>, AssistantError> {
+        let today = self.today();
+        Ok(self
+            .tx
+            .promotions()
+            .await?
+            .into_iter()
+            .filter(|p| p.starts_on <= today && today <= p.claim_deadline)
+            .collect())
+    }
+
+    async fn subscribe(&mut self, on: bool) -> Result<Reply, AssistantError> {
+        if self.user.subscribed == on {
+            return Ok(Reply::text(if on { m::SUBSCRIBE_ALREADY } else { m::UNSUBSCRIBE_ALREADY }));
+        }
+        self.user.subscribed = on;
+        if on {
+            self.user.consent_at = Some(self.now);
+        } else {
+            self.user.unsubscribed_at = Some(self.now);
+        }
+        self.tx.record_consent(self.user.id, on, self.now).await?;
+        Ok(Reply::text(if on { m::SUBSCRIBE_DONE } else { m::UNSUBSCRIBE_DONE }))
+    }
+
+    async fn agent(&mut self, message: &str) -> Result<Reply, AssistantError> {
+        let ticket = self.tx.insert_escalation(self.user.id, message, self.locale, self.now).await?;
+        Ok(Reply::text(crate::i18n::Msg::new(m::AGENT_REQUESTED).arg("ticket", ticket)).button(m::BTN_MENU, "menu"))
+    }
+
+    /// `/status`, the status button, or a status question without a serial.
+    async fn status_command(
+        &mut self,
+        serial: Option<String>,
+        chk: Option<String>,
+    ) -> Result<Vec<Reply>, AssistantError> {
+        match serial {
+            Some(typed) => match SerialNumber::parse(&typed) {
+                Ok(s) => {
+                    let chk = chk.and_then(|c| ChkCode::parse(&c).ok());
+                    self.lookup(s, chk).await
+                }
+                Err(_) => {
+                    self.dialogue = Dialogue::AwaitingSerial;
+                    Ok(vec![Reply::text(m::STATUS_BAD_SERIAL)])
+                }
+            },
+            None => {
+                // Products already proven need no serial: show them all.
+                let owned = self.tx.owned_products(self.user.id).await?;
+                if !owned.is_empty() {
+                    self.dialogue = Dialogue::Idle;
+                    let mut replies = Vec::new();
+                    for p in &owned {
+                        replies.push(self.show(p).await?);
+                    }
+                    return Ok(replies);
+                }
+                self.dialogue = Dialogue::AwaitingSerial;
+                Ok(vec![Reply::text(m::STATUS_ASK_SERIAL)])
+            }
+        }
+    }
+
+    /// A serial was given: show it if this user proved ownership before, else
+    /// check the CHK (given now, or asked for).
+    async fn lookup(&mut self, serial: SerialNumber, chk: Option<ChkCode>) -> Result<Vec<Reply>, AssistantError> {
+        let key = serial.match_key();
+        let owned = self.tx.owned_products(self.user.id).await?;
+        if let Some(p) = owned.iter().find(|p| p.product.serial.match_key() == key) {
+            self.dialogue = Dialogue::Idle;
+            return Ok(vec![self.show(p).await?]);
+        }
+        match chk {
+            Some(chk) => self.verify(serial, chk).await,
+            None => {
+                let reply = Reply::text(crate::i18n::Msg::new(m::STATUS_ASK_CHK).arg("serial", serial.as_str()));
+                self.dialogue = Dialogue::AwaitingChk { serial: serial.to_string() };
+                Ok(vec![reply])
+            }
+        }
+    }
+
+    /// Serial + CHK: the proof of ownership. An unknown serial and a wrong CHK get
+    /// the same answer, and failures are rate-limited, so serials cannot be probed.
+    async fn verify(&mut self, serial: SerialNumber, chk: ChkCode) -> Result<Vec<Reply>, AssistantError> {
+        let window_start = self.now - Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
+        let (failures, oldest) = self.tx.ownership_failures_since(self.user.id, window_start).await?;
+        if failures >= MAX_FAILED_CHECKS {
+            let free_at = oldest.unwrap_or(self.now) + Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
+            let minutes = ((free_at - self.now).num_seconds() + 59) / 60;
+            self.dialogue = Dialogue::Idle;
+            return Ok(vec![
+                Reply::text(crate::i18n::Msg::new(m::STATUS_RATE_LIMITED).arg("minutes", minutes.max(1)))
+                    .button(m::BTN_AGENT, "agent"),
+            ]);
+        }
+        let candidates = self.tx.products_by_serial_key(&serial.match_key()).await?;
+        match candidates.into_iter().find(|p| p.product.chk == chk) {
+            Some(product) => {
+                self.tx.add_ownership(self.user.id, product.id, self.now).await?;
+                self.dialogue = Dialogue::Idle;
+                Ok(vec![self.show(&product).await?])
+            }
+            None => {
+                self.tx.add_ownership_failure(self.user.id, self.now).await?;
+                self.dialogue = Dialogue::AwaitingChk { serial: serial.to_string() };
+                Ok(vec![Reply::text(m::STATUS_NO_MATCH).button(m::BTN_FAQ, "faq:product.serial").button(m::BTN_AGENT, "agent")])
+            }
+        }
+    }
+
+    /// Every redemption of a proven product; with none, what it could claim.
+    async fn show(&mut self, product: &ProductRecord) -> Result<Reply, AssistantError> {
+        let p = &product.product;
+        let mut reply = Reply::text(
+            crate::i18n::Msg::new(m::STATUS_PRODUCT).arg("model", p.model.as_str()).arg("serial", p.serial.as_str()),
+        );
+        let redemptions = self.tx.redemptions_of_product(product.id).await?;
+        for rec in &redemptions {
+            let promotion = self.tx.promotion(rec.redemption.promotion_id.as_str()).await?;
+            for msg in words::redemption_status(rec, promotion.as_ref(), product, self.locale) {
+                reply = reply.then(msg);
+            }
+        }
+        let claimed: Vec<_> = redemptions.iter().map(|r| r.redemption.promotion_id.clone()).collect();
+        let open: Vec<Promotion> =
+            self.claimable_promotions().await?.into_iter().filter(|p| !claimed.contains(&p.id)).collect();
+        if redemptions.is_empty() {
+            reply = reply.then(m::STATUS_NO_REDEMPTIONS);
+        }
+        if !open.is_empty() {
+            reply = words::eligibility(reply, product, &open, self.today(), self.locale);
+        }
+        Ok(reply.button(m::BTN_MENU, "menu"))
+    }
+}
+
+/// "english please", "bahasa indonesia aja": the language a message names.
+fn language_named_in(text: &str) -> Option<Locale> {
+    let lower = text.to_lowercase();
+    let english = ["english", "inggris", "eng "].iter().any(|w| lower.contains(w)) || lower.trim() == "eng" || lower.trim() == "en";
+    let indonesian = ["indonesia", "indo", "bahasa aja"].iter().any(|w| lower.contains(w)) || lower.trim() == "id";
+    match (english, indonesian) {
+        (true, false) => Some(Locale::En),
+        (false, true) => Some(Locale::Id),
+        _ => None,
+    }
+}

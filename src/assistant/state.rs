@@ -1,0 +1,26 @@
+//! Where a conversation stands between two messages. Stored as JSON in
+//! `chat_users.dialogue`, so a flow survives a restart.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Dialogue {
+    #[default]
+    Idle,
+    /// We asked for a serial number.
+    AwaitingSerial,
+    /// We have a serial and asked for the CHK code that proves ownership.
+    AwaitingChk { serial: String },
+}
+
+impl Dialogue {
+    /// Reads a stored state; anything unreadable (an older format) starts over.
+    pub fn from_json(value: &serde_json::Value) -> Self {
+        serde_json::from_value(value.clone()).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a dialogue state always serialises")
+    }
+}

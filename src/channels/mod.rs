@@ -1,0 +1,4 @@
+//! Adapters between chat platforms and the assistant. They translate events in
+//! and replies out; they decide nothing.
+
+pub mod console;
