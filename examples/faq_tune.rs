@@ -10,28 +10,41 @@ use redeemdesk::faq::{Classifier, builtin_examples, is_held_out, parse_examples}
 fn main() {
     let all = builtin_examples();
     let (test, train): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| is_held_out(&e.text));
-    let extra = std::env::args().nth(1).map(|f| parse_examples(&f, &std::fs::read_to_string(&f).unwrap()).unwrap());
-    for word in [1.0f32, 0.6] {
-        for pair in [0.8f32, 0.4] {
-            for chars in [0.35f32, 0.2, 0.5] {
-                for epochs in [30usize, 60] {
-                    for lr in [0.6f32, 1.2] {
-                        let c = Classifier::train_with(
-                            &train,
-                            Weights { word, pair, chars },
-                            &TrainOptions { epochs, learning_rate: lr, l2: 1e-6, seed: 42 },
-                        );
-                        let r = evaluate(&c, &test);
-                        let x = extra.as_ref().map(|e| evaluate(&c, e));
-                        println!(
-                            "w{word} p{pair} c{chars} e{epochs} lr{lr}: held-out {:.3} oos {:.3} | extra {:.3} oos {:.3}",
-                            r.accuracy,
-                            r.out_of_scope_answered,
-                            x.as_ref().map_or(0.0, |x| x.accuracy),
-                            x.as_ref().map_or(0.0, |x| x.out_of_scope_answered),
-                        );
-                    }
-                }
+    let extra = std::env::args()
+        .nth(1)
+        .map(|f| parse_examples(&f, &std::fs::read_to_string(&f).unwrap()).unwrap());
+    let grid = std::env::var("GRID").is_ok();
+    let weights: Vec<(f32, f32, f32)> = if grid {
+        vec![(1.0, 0.4, 0.2), (1.0, 0.8, 0.35), (0.6, 0.4, 0.35)]
+    } else {
+        vec![(1.0, 0.4, 0.2)]
+    };
+    for (word, pair, chars) in weights {
+        for epochs in [30usize, 60] {
+            let c = Classifier::train_with(
+                &train,
+                Weights { word, pair, chars },
+                &TrainOptions {
+                    epochs,
+                    learning_rate: 0.6,
+                    l2: 1e-6,
+                    seed: 42,
+                },
+            );
+            let mut c = c;
+            for threshold in [0.3f32, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7] {
+                c = c.with_threshold(threshold);
+                let r = evaluate(&c, &test);
+                let x = extra.as_ref().map(|e| evaluate(&c, e));
+                println!(
+                    "w{word} p{pair} c{chars} e{epochs} t{threshold}: held-out {:.3} oos {:.3} fb {:.3} | extra {:.3} oos {:.3} fb {:.3}",
+                    r.accuracy,
+                    r.out_of_scope_answered,
+                    r.in_scope_fallback,
+                    x.as_ref().map_or(0.0, |x| x.accuracy),
+                    x.as_ref().map_or(0.0, |x| x.out_of_scope_answered),
+                    x.as_ref().map_or(0.0, |x| x.in_scope_fallback),
+                );
             }
         }
     }

@@ -209,9 +209,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Chat { user, lang, json } => {
             let db = open(&config).await?;
             let assistant = crate::assistant::Assistant::new(db);
-            let options = crate::channels::console::ConsoleOptions { user, lang_hint: lang, json };
+            let options = crate::channels::console::ConsoleOptions {
+                user,
+                lang_hint: lang,
+                json,
+            };
             let stdin = std::io::stdin();
-            crate::channels::console::run(&assistant, &options, stdin.lock(), std::io::stdout().lock()).await?;
+            crate::channels::console::run(
+                &assistant,
+                &options,
+                stdin.lock(),
+                std::io::stdout().lock(),
+            )
+            .await?;
             Ok(())
         }
     }
@@ -244,8 +254,13 @@ fn faq(cmd: FaqCommand) -> Result<(), CliError> {
         FaqCommand::Eval { files, mistakes } => {
             let (classifier, examples, label) = if files.is_empty() {
                 let all = builtin_examples();
-                let (test, train): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| is_held_out(&e.text));
-                (Classifier::train(&train), test, "held-out split of data/faq".to_owned())
+                let (test, train): (Vec<_>, Vec<_>) =
+                    all.into_iter().partition(|e| is_held_out(&e.text));
+                (
+                    Classifier::train(&train),
+                    test,
+                    "held-out split of data/faq".to_owned(),
+                )
             } else {
                 let mut examples = Vec::new();
                 for f in &files {
@@ -256,14 +271,23 @@ fn faq(cmd: FaqCommand) -> Result<(), CliError> {
                             .map_err(|e| CliError::BadInput(e.to_string()))?,
                     );
                 }
-                let label = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+                let label = files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 (Classifier::train(&builtin_examples()), examples, label)
             };
             let mut report = eval::evaluate(&classifier, &examples);
             if !mistakes {
                 report.mistakes.clear();
             }
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"data": label, "report": report}))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"data": label, "report": report})
+                )?
+            );
             Ok(())
         }
     }

@@ -8,6 +8,8 @@ CREATE TABLE chat_users (
     external_id     TEXT NOT NULL,
     -- The language the user chose explicitly; NULL until they do.
     locale          TEXT CHECK (locale IN ('id', 'en')),
+    -- The language of their latest message that told, for messages that don't.
+    detected_locale TEXT CHECK (detected_locale IN ('id', 'en')),
     -- The dialogue state as JSON (see assistant::state).
     dialogue        JSONB NOT NULL DEFAULT '{"state":"idle"}',
     subscribed      BOOLEAN NOT NULL DEFAULT FALSE,

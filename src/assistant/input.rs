@@ -23,7 +23,11 @@ pub enum Content {
     /// A button's `data`.
     Button(String),
     /// A photo or file.
-    Attachment { filename: String, content_type: String, bytes: u64 },
+    Attachment {
+        filename: String,
+        content_type: String,
+        bytes: u64,
+    },
 }
 
 /// What the customer asked for, whatever the channel.
@@ -34,12 +38,17 @@ pub enum Action {
     FaqMenu,
     Faq(Intent),
     /// `/status [serial] [chk]` or the status button.
-    Status { serial: Option<String>, chk: Option<String> },
+    Status {
+        serial: Option<String>,
+        chk: Option<String>,
+    },
     Language(Option<Locale>),
     Promos,
     Subscribe,
     Unsubscribe,
-    Agent { message: String },
+    Agent {
+        message: String,
+    },
     UnknownCommand(String),
     Text(String),
     Attachment,
@@ -52,10 +61,16 @@ impl Content {
     pub fn action(&self) -> Action {
         match self {
             Content::Text(text) => {
-                let text: String = text.chars().filter(|c| !c.is_control() || *c == '\n').take(MAX_TEXT_CHARS).collect();
+                let text: String = text
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\n')
+                    .take(MAX_TEXT_CHARS)
+                    .collect();
                 let trimmed = text.trim();
                 match trimmed.strip_prefix('/') {
-                    Some(command) if !command.is_empty() && !command.starts_with('/') => parse_command(command),
+                    Some(command) if !command.is_empty() && !command.starts_with('/') => {
+                        parse_command(command)
+                    }
                     _ => Action::Text(trimmed.to_owned()),
                 }
             }
@@ -78,7 +93,11 @@ fn parse_command(command: &str) -> Action {
         "status" | "cek" => {
             // The CHK is a trailing 3-digit word; everything before it is the serial.
             let (serial, chk) = match rest.split_last() {
-                Some((last, before)) if !before.is_empty() && last.len() == 3 && last.bytes().all(|b| b.is_ascii_digit()) => {
+                Some((last, before))
+                    if !before.is_empty()
+                        && last.len() == 3
+                        && last.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     (Some(before.join(" ")), Some((*last).to_owned()))
                 }
                 _ if rest.is_empty() => (None, None),
@@ -86,11 +105,15 @@ fn parse_command(command: &str) -> Action {
             };
             Action::Status { serial, chk }
         }
-        "lang" | "language" | "bahasa" => Action::Language(rest.first().and_then(|l| Locale::parse(l).ok())),
+        "lang" | "language" | "bahasa" => {
+            Action::Language(rest.first().and_then(|l| Locale::parse(l).ok()))
+        }
         "promos" | "promo" => Action::Promos,
         "subscribe" | "langganan" => Action::Subscribe,
         "unsubscribe" | "berhenti" => Action::Unsubscribe,
-        "agent" | "cs" | "human" => Action::Agent { message: rest.join(" ") },
+        "agent" | "cs" | "human" => Action::Agent {
+            message: rest.join(" "),
+        },
         _ => Action::UnknownCommand(format!("/{}", name.chars().take(32).collect::<String>())),
     }
 }
@@ -99,17 +122,24 @@ fn parse_command(command: &str) -> Action {
 /// `status`, `promos`, `lang`, `lang:<id|en>`, `subscribe`, `unsubscribe`, `agent`.
 pub fn parse_button(data: &str) -> Action {
     match data.split_once(':') {
-        Some(("faq", intent)) => Intent::parse(intent).filter(|i| i.is_faq_topic()).map_or(Action::FaqMenu, Action::Faq),
+        Some(("faq", intent)) => Intent::parse(intent)
+            .filter(|i| i.is_faq_topic())
+            .map_or(Action::FaqMenu, Action::Faq),
         Some(("lang", l)) => Action::Language(Locale::parse(l).ok()),
         _ => match data {
             "menu" => Action::Menu,
             "faq" => Action::FaqMenu,
-            "status" => Action::Status { serial: None, chk: None },
+            "status" => Action::Status {
+                serial: None,
+                chk: None,
+            },
             "promos" => Action::Promos,
             "lang" => Action::Language(None),
             "subscribe" => Action::Subscribe,
             "unsubscribe" => Action::Unsubscribe,
-            "agent" => Action::Agent { message: String::new() },
+            "agent" => Action::Agent {
+                message: String::new(),
+            },
             _ => Action::Menu,
         },
     }
@@ -118,8 +148,12 @@ pub fn parse_button(data: &str) -> Action {
 /// Whether `text` is button data the assistant hands out (the console lets
 /// people type it to "press" a button).
 pub fn is_button_data(text: &str) -> bool {
-    matches!(text, "menu" | "faq" | "status" | "promos" | "lang" | "subscribe" | "unsubscribe" | "agent")
-        || text.strip_prefix("faq:").is_some_and(|i| Intent::parse(i).is_some())
+    matches!(
+        text,
+        "menu" | "faq" | "status" | "promos" | "lang" | "subscribe" | "unsubscribe" | "agent"
+    ) || text
+        .strip_prefix("faq:")
+        .is_some_and(|i| Intent::parse(i).is_some())
         || matches!(text, "lang:id" | "lang:en")
 }
 
@@ -134,15 +168,35 @@ mod tests {
     #[test]
     fn commands_mean_the_same_everywhere() {
         assert_eq!(text("/start"), Action::Menu);
-        assert_eq!(text("/status@redeemdesk_bot"), Action::Status { serial: None, chk: None });
+        assert_eq!(
+            text("/status@redeemdesk_bot"),
+            Action::Status {
+                serial: None,
+                chk: None
+            }
+        );
         assert_eq!(
             text("/status K2305N0012345 482"),
-            Action::Status { serial: Some("K2305N0012345".into()), chk: Some("482".into()) }
+            Action::Status {
+                serial: Some("K2305N0012345".into()),
+                chk: Some("482".into())
+            }
         );
-        assert_eq!(text("/status K2305 N001 2345"), Action::Status { serial: Some("K2305 N001 2345".into()), chk: None });
+        assert_eq!(
+            text("/status K2305 N001 2345"),
+            Action::Status {
+                serial: Some("K2305 N001 2345".into()),
+                chk: None
+            }
+        );
         assert_eq!(text("/lang en"), Action::Language(Some(Locale::En)));
         assert_eq!(text("/lang"), Action::Language(None));
-        assert_eq!(text("/agent tolong dong"), Action::Agent { message: "tolong dong".into() });
+        assert_eq!(
+            text("/agent tolong dong"),
+            Action::Agent {
+                message: "tolong dong".into()
+            }
+        );
         assert_eq!(text("/rm -rf"), Action::UnknownCommand("/rm".into()));
         assert_eq!(text("/"), Action::Text("/".into()));
         assert_eq!(text("  halo\u{0} min  "), Action::Text("halo min".into()));
@@ -150,7 +204,10 @@ mod tests {
 
     #[test]
     fn buttons() {
-        assert_eq!(parse_button("faq:invoice.requirements"), Action::Faq(Intent::InvoiceRequirements));
+        assert_eq!(
+            parse_button("faq:invoice.requirements"),
+            Action::Faq(Intent::InvoiceRequirements)
+        );
         assert_eq!(parse_button("faq:greeting"), Action::FaqMenu);
         assert_eq!(parse_button("lang:en"), Action::Language(Some(Locale::En)));
         assert_eq!(parse_button("garbage"), Action::Menu);

@@ -14,7 +14,7 @@ mod state;
 mod words;
 
 pub use input::{Action, Content, Inbound, MAX_TEXT_CHARS, is_button_data, parse_button};
-pub use output::{Button, Line, Outcome, Reply, Rendered, RenderedButton};
+pub use output::{Button, Line, Outcome, Rendered, RenderedButton, Reply};
 pub use state::Dialogue;
 
 use chrono::Duration;
@@ -52,17 +52,37 @@ struct Turn<'a> {
 
 impl Assistant {
     pub fn new(db: Db) -> Self {
-        Self { db, classifier: Classifier::shared() }
+        Self {
+            db,
+            classifier: Classifier::shared(),
+        }
     }
 
     /// Handles one event at time `now`.
-    pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
+    pub async fn handle(
+        &self,
+        inbound: &Inbound,
+        now: Timestamp,
+    ) -> Result<Outcome, AssistantError> {
         let mut tx = self.db.begin_write().await?;
         let user = tx.chat_user(inbound.channel, &inbound.user, now).await?;
         let dialogue = Dialogue::from_json(&user.dialogue);
         let action = inbound.content.action();
         let locale = choose_locale(&user, inbound.lang_hint.as_deref(), &action);
-        let mut turn = Turn { tx, user, locale, dialogue, now, classifier: self.classifier };
+        let mut user = user;
+        if let Action::Text(text) = &action
+            && let Some(detected) = crate::faq::lang::detect(text)
+        {
+            user.detected_locale = Some(detected);
+        }
+        let mut turn = Turn {
+            tx,
+            user,
+            locale,
+            dialogue,
+            now,
+            classifier: self.classifier,
+        };
         let replies = turn.act(action).await?;
         turn.user.dialogue = turn.dialogue.to_json();
         turn.tx.save_chat_user(&turn.user, now).await?;
@@ -73,7 +93,7 @@ impl Assistant {
 }
 
 /// The user's stored choice, else the platform's hint, else the language of the
-/// message, else Indonesian.
+/// message, else the language of their earlier messages, else Indonesian.
 fn choose_locale(user: &ChatUserRecord, hint: Option<&str>, action: &Action) -> Locale {
     if let Some(l) = user.locale {
         return l;
@@ -86,7 +106,7 @@ fn choose_locale(user: &ChatUserRecord, hint: Option<&str>, action: &Action) -> 
     {
         return l;
     }
-    Locale::Id
+    user.detected_locale.unwrap_or_default()
 }
 
 fn menu() -> Reply {
@@ -109,7 +129,9 @@ fn faq_menu() -> Reply {
 }
 
 fn fallback() -> Reply {
-    Reply::text(m::FALLBACK).button(m::BTN_FAQ, "faq").button(m::BTN_AGENT, "agent")
+    Reply::text(m::FALLBACK)
+        .button(m::BTN_FAQ, "faq")
+        .button(m::BTN_AGENT, "agent")
 }
 
 impl Turn<'_> {
@@ -129,7 +151,9 @@ impl Turn<'_> {
             Action::Unsubscribe => vec![self.subscribe(false).await?],
             Action::Agent { message } => vec![self.agent(&message).await?],
             Action::UnknownCommand(command) => {
-                vec![Reply::text(crate::i18n::Msg::new(m::UNKNOWN_COMMAND).arg("command", command))]
+                vec![Reply::text(
+                    crate::i18n::Msg::new(m::UNKNOWN_COMMAND).arg("command", command),
+                )]
             }
             Action::Attachment => vec![Reply::text(m::ATTACHMENT_RECEIVED)],
             Action::Text(text) => self.text(&text).await?,
@@ -200,12 +224,18 @@ impl Turn<'_> {
         let mut reply = Reply::text(answer);
         if intent == Intent::PromoNotListed {
             let promotions = self.claimable_promotions().await?;
-            let owned = if promotions.is_empty() { Vec::new() } else { self.tx.owned_products(self.user.id).await? };
+            let owned = if promotions.is_empty() {
+                Vec::new()
+            } else {
+                self.tx.owned_products(self.user.id).await?
+            };
             for product in owned {
                 reply = words::eligibility(reply, &product, &promotions, self.today(), self.locale);
             }
         }
-        Ok(reply.button(m::BTN_FAQ, "faq").button(m::BTN_AGENT, "agent"))
+        Ok(reply
+            .button(m::BTN_FAQ, "faq")
+            .button(m::BTN_AGENT, "agent"))
     }
 
     fn today(&self) -> chrono::NaiveDate {
@@ -219,14 +249,21 @@ impl Turn<'_> {
                 self.locale = locale;
                 Reply::text(m::LANG_SWITCHED).button(m::BTN_MENU, "menu")
             }
-            None => Reply::text(m::LANG_ASK).button(m::BTN_LANG_ID, "lang:id").button(m::BTN_LANG_EN, "lang:en"),
+            None => Reply::text(m::LANG_ASK)
+                .button(m::BTN_LANG_ID, "lang:id")
+                .button(m::BTN_LANG_EN, "lang:en"),
         }
     }
 
     async fn promos(&mut self) -> Result<Reply, AssistantError> {
         let today = self.today();
-        let running: Vec<Promotion> =
-            self.tx.promotions().await?.into_iter().filter(|p| p.covers_date(today)).collect();
+        let running: Vec<Promotion> = self
+            .tx
+            .promotions()
+            .await?
+            .into_iter()
+            .filter(|p| p.covers_date(today))
+            .collect();
         if running.is_empty() {
             return Ok(Reply::text(m::PROMOS_NONE).button(m::BTN_SUBSCRIBE, "subscribe"));
         }
@@ -234,7 +271,9 @@ impl Turn<'_> {
         for p in &running {
             reply = reply.then(words::promotion_item(p, self.locale));
         }
-        Ok(reply.button(m::BTN_SUBSCRIBE, "subscribe").button(m::BTN_STATUS, "status"))
+        Ok(reply
+            .button(m::BTN_SUBSCRIBE, "subscribe")
+            .button(m::BTN_STATUS, "status"))
     }
 
     /// Promotions a claim could still be made for today.
@@ -251,7 +290,11 @@ impl Turn<'_> {
 
     async fn subscribe(&mut self, on: bool) -> Result<Reply, AssistantError> {
         if self.user.subscribed == on {
-            return Ok(Reply::text(if on { m::SUBSCRIBE_ALREADY } else { m::UNSUBSCRIBE_ALREADY }));
+            return Ok(Reply::text(if on {
+                m::SUBSCRIBE_ALREADY
+            } else {
+                m::UNSUBSCRIBE_ALREADY
+            }));
         }
         self.user.subscribed = on;
         if on {
@@ -260,12 +303,22 @@ impl Turn<'_> {
             self.user.unsubscribed_at = Some(self.now);
         }
         self.tx.record_consent(self.user.id, on, self.now).await?;
-        Ok(Reply::text(if on { m::SUBSCRIBE_DONE } else { m::UNSUBSCRIBE_DONE }))
+        Ok(Reply::text(if on {
+            m::SUBSCRIBE_DONE
+        } else {
+            m::UNSUBSCRIBE_DONE
+        }))
     }
 
     async fn agent(&mut self, message: &str) -> Result<Reply, AssistantError> {
-        let ticket = self.tx.insert_escalation(self.user.id, message, self.locale, self.now).await?;
-        Ok(Reply::text(crate::i18n::Msg::new(m::AGENT_REQUESTED).arg("ticket", ticket)).button(m::BTN_MENU, "menu"))
+        let ticket = self
+            .tx
+            .insert_escalation(self.user.id, message, self.locale, self.now)
+            .await?;
+        Ok(
+            Reply::text(crate::i18n::Msg::new(m::AGENT_REQUESTED).arg("ticket", ticket))
+                .button(m::BTN_MENU, "menu"),
+        )
     }
 
     /// `/status`, the status button, or a status question without a serial.
@@ -304,7 +357,11 @@ impl Turn<'_> {
 
     /// A serial was given: show it if this user proved ownership before, else
     /// check the CHK (given now, or asked for).
-    async fn lookup(&mut self, serial: SerialNumber, chk: Option<ChkCode>) -> Result<Vec<Reply>, AssistantError> {
+    async fn lookup(
+        &mut self,
+        serial: SerialNumber,
+        chk: Option<ChkCode>,
+    ) -> Result<Vec<Reply>, AssistantError> {
         let key = serial.match_key();
         let owned = self.tx.owned_products(self.user.id).await?;
         if let Some(p) = owned.iter().find(|p| p.product.serial.match_key() == key) {
@@ -314,8 +371,12 @@ impl Turn<'_> {
         match chk {
             Some(chk) => self.verify(serial, chk).await,
             None => {
-                let reply = Reply::text(crate::i18n::Msg::new(m::STATUS_ASK_CHK).arg("serial", serial.as_str()));
-                self.dialogue = Dialogue::AwaitingChk { serial: serial.to_string() };
+                let reply = Reply::text(
+                    crate::i18n::Msg::new(m::STATUS_ASK_CHK).arg("serial", serial.as_str()),
+                );
+                self.dialogue = Dialogue::AwaitingChk {
+                    serial: serial.to_string(),
+                };
                 Ok(vec![reply])
             }
         }
@@ -323,29 +384,49 @@ impl Turn<'_> {
 
     /// Serial + CHK: the proof of ownership. An unknown serial and a wrong CHK get
     /// the same answer, and failures are rate-limited, so serials cannot be probed.
-    async fn verify(&mut self, serial: SerialNumber, chk: ChkCode) -> Result<Vec<Reply>, AssistantError> {
+    async fn verify(
+        &mut self,
+        serial: SerialNumber,
+        chk: ChkCode,
+    ) -> Result<Vec<Reply>, AssistantError> {
         let window_start = self.now - Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
-        let (failures, oldest) = self.tx.ownership_failures_since(self.user.id, window_start).await?;
+        let (failures, oldest) = self
+            .tx
+            .ownership_failures_since(self.user.id, window_start)
+            .await?;
         if failures >= MAX_FAILED_CHECKS {
-            let free_at = oldest.unwrap_or(self.now) + Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
+            let free_at =
+                oldest.unwrap_or(self.now) + Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
             let minutes = ((free_at - self.now).num_seconds() + 59) / 60;
             self.dialogue = Dialogue::Idle;
             return Ok(vec![
-                Reply::text(crate::i18n::Msg::new(m::STATUS_RATE_LIMITED).arg("minutes", minutes.max(1)))
-                    .button(m::BTN_AGENT, "agent"),
+                Reply::text(
+                    crate::i18n::Msg::new(m::STATUS_RATE_LIMITED).arg("minutes", minutes.max(1)),
+                )
+                .button(m::BTN_AGENT, "agent"),
             ]);
         }
         let candidates = self.tx.products_by_serial_key(&serial.match_key()).await?;
         match candidates.into_iter().find(|p| p.product.chk == chk) {
             Some(product) => {
-                self.tx.add_ownership(self.user.id, product.id, self.now).await?;
+                self.tx
+                    .add_ownership(self.user.id, product.id, self.now)
+                    .await?;
                 self.dialogue = Dialogue::Idle;
                 Ok(vec![self.show(&product).await?])
             }
             None => {
-                self.tx.add_ownership_failure(self.user.id, self.now).await?;
-                self.dialogue = Dialogue::AwaitingChk { serial: serial.to_string() };
-                Ok(vec![Reply::text(m::STATUS_NO_MATCH).button(m::BTN_FAQ, "faq:product.serial").button(m::BTN_AGENT, "agent")])
+                self.tx
+                    .add_ownership_failure(self.user.id, self.now)
+                    .await?;
+                self.dialogue = Dialogue::AwaitingChk {
+                    serial: serial.to_string(),
+                };
+                Ok(vec![
+                    Reply::text(m::STATUS_NO_MATCH)
+                        .button(m::BTN_FAQ, "faq:product.serial")
+                        .button(m::BTN_AGENT, "agent"),
+                ])
             }
         }
     }
@@ -354,23 +435,27 @@ impl Turn<'_> {
     async fn show(&mut self, product: &ProductRecord) -> Result<Reply, AssistantError> {
         let p = &product.product;
         let mut reply = Reply::text(
-            crate::i18n::Msg::new(m::STATUS_PRODUCT).arg("model", p.model.as_str()).arg("serial", p.serial.as_str()),
+            crate::i18n::Msg::new(m::STATUS_PRODUCT)
+                .arg("model", p.model.as_str())
+                .arg("serial", p.serial.as_str()),
         );
         let redemptions = self.tx.redemptions_of_product(product.id).await?;
         for rec in &redemptions {
-            let promotion = self.tx.promotion(rec.redemption.promotion_id.as_str()).await?;
+            let promotion = self
+                .tx
+                .promotion(rec.redemption.promotion_id.as_str())
+                .await?;
             for msg in words::redemption_status(rec, promotion.as_ref(), product, self.locale) {
                 reply = reply.then(msg);
             }
         }
-        let claimed: Vec<_> = redemptions.iter().map(|r| r.redemption.promotion_id.clone()).collect();
-        let open: Vec<Promotion> =
-            self.claimable_promotions().await?.into_iter().filter(|p| !claimed.contains(&p.id)).collect();
         if redemptions.is_empty() {
             reply = reply.then(m::STATUS_NO_REDEMPTIONS);
-        }
-        if !open.is_empty() {
-            reply = words::eligibility(reply, product, &open, self.today(), self.locale);
+            // What it could claim instead: the answer to "why is there no promotion?".
+            let open = self.claimable_promotions().await?;
+            if !open.is_empty() {
+                reply = words::eligibility(reply, product, &open, self.today(), self.locale);
+            }
         }
         Ok(reply.button(m::BTN_MENU, "menu"))
     }
@@ -379,8 +464,15 @@ impl Turn<'_> {
 /// "english please", "bahasa indonesia aja": the language a message names.
 fn language_named_in(text: &str) -> Option<Locale> {
     let lower = text.to_lowercase();
-    let english = ["english", "inggris", "eng "].iter().any(|w| lower.contains(w)) || lower.trim() == "eng" || lower.trim() == "en";
-    let indonesian = ["indonesia", "indo", "bahasa aja"].iter().any(|w| lower.contains(w)) || lower.trim() == "id";
+    let english = ["english", "inggris", "eng "]
+        .iter()
+        .any(|w| lower.contains(w))
+        || lower.trim() == "eng"
+        || lower.trim() == "en";
+    let indonesian = ["indonesia", "indo", "bahasa aja"]
+        .iter()
+        .any(|w| lower.contains(w))
+        || lower.trim() == "id";
     match (english, indonesian) {
         (true, false) => Some(Locale::En),
         (false, true) => Some(Locale::Id),

@@ -15,7 +15,10 @@ pub struct Button {
 
 impl Button {
     pub fn new(label: MsgDef, data: impl Into<String>) -> Self {
-        Self { label: Msg::new(label), data: data.into() }
+        Self {
+            label: Msg::new(label),
+            data: data.into(),
+        }
     }
 }
 
@@ -40,13 +43,19 @@ impl Reply {
 
     /// Starts a new paragraph with `msg`.
     pub fn then(mut self, msg: impl Into<Msg>) -> Self {
-        self.paragraphs.push(vec![Line { msg: msg.into(), bullet: false }]);
+        self.paragraphs.push(vec![Line {
+            msg: msg.into(),
+            bullet: false,
+        }]);
         self
     }
 
     /// Adds `msg` as a list item under the current paragraph.
     pub fn bullet(mut self, msg: impl Into<Msg>) -> Self {
-        let line = Line { msg: msg.into(), bullet: true };
+        let line = Line {
+            msg: msg.into(),
+            bullet: true,
+        };
         match self.paragraphs.last_mut() {
             Some(p) => p.push(line),
             None => self.paragraphs.push(vec![line]),
@@ -70,17 +79,29 @@ impl Reply {
                 .iter()
                 .map(|l| {
                     let text = localizer.render(locale, &l.msg);
-                    if l.bullet { format!("• {text}") } else { text }
+                    if l.bullet {
+                        format!("• {text}")
+                    } else {
+                        text
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
         };
         Rendered {
-            text: self.paragraphs.iter().map(paragraph).collect::<Vec<_>>().join("\n\n"),
+            text: self
+                .paragraphs
+                .iter()
+                .map(paragraph)
+                .collect::<Vec<_>>()
+                .join("\n\n"),
             buttons: self
                 .buttons
                 .iter()
-                .map(|b| RenderedButton { label: localizer.render(locale, &b.label), data: b.data.clone() })
+                .map(|b| RenderedButton {
+                    label: localizer.render(locale, &b.label),
+                    data: b.data.clone(),
+                })
                 .collect(),
         }
     }
@@ -108,6 +129,9 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn render(&self, localizer: &Localizer) -> Vec<Rendered> {
-        self.replies.iter().map(|r| r.render(localizer, self.locale)).collect()
+        self.replies
+            .iter()
+            .map(|r| r.render(localizer, self.locale))
+            .collect()
     }
 }

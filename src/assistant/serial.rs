@@ -8,7 +8,13 @@ use crate::faq::text::looks_like_serial;
 /// typed with spaces) and a separate 3-digit CHK code, if present.
 pub fn find(text: &str) -> (Option<SerialNumber>, Option<ChkCode>) {
     let words: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '?' | '!' | '.'))
+        .split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '?' | '!' | '.'
+                )
+        })
         .filter(|w| !w.is_empty())
         .collect();
     let mut serial = None;
@@ -16,8 +22,14 @@ pub fn find(text: &str) -> (Option<SerialNumber>, Option<ChkCode>) {
     'outer: for i in 0..words.len() {
         // Longest run first: "K2305 N001 2345" before "K2305".
         for len in (1..=4).rev() {
-            let Some(run) = words.get(i..i + len) else { continue };
-            if len > 1 && !run.iter().all(|w| w.bytes().any(|b| b.is_ascii_digit()) && w.len() >= 3) {
+            let Some(run) = words.get(i..i + len) else {
+                continue;
+            };
+            if len > 1
+                && !run
+                    .iter()
+                    .all(|w| w.bytes().any(|b| b.is_ascii_digit()) && w.len() >= 3)
+            {
                 continue;
             }
             let joined: String = run.concat();
@@ -43,13 +55,19 @@ pub fn find(text: &str) -> (Option<SerialNumber>, Option<ChkCode>) {
 /// one without letters.
 pub fn whole(text: &str) -> Option<SerialNumber> {
     let t = text.trim();
-    let t = t.strip_prefix("SN").or_else(|| t.strip_prefix("sn")).unwrap_or(t).trim_start_matches([':', ' ']);
+    let t = t
+        .strip_prefix("SN")
+        .or_else(|| t.strip_prefix("sn"))
+        .unwrap_or(t)
+        .trim_start_matches([':', ' ']);
     SerialNumber::parse(t).ok()
 }
 
 /// A 3-digit CHK code anywhere in `text`.
 pub fn chk(text: &str) -> Option<ChkCode> {
-    text.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 3).find_map(|w| ChkCode::parse(w).ok())
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter(|w| w.len() == 3)
+        .find_map(|w| ChkCode::parse(w).ok())
 }
 
 #[cfg(test)]
@@ -74,7 +92,10 @@ mod tests {
     #[test]
     fn whole_message_serials_and_chk() {
         assert_eq!(whole("1234567890").unwrap().as_str(), "1234567890");
-        assert_eq!(whole("SN: K2305N0012345").unwrap().as_str(), "K2305N0012345");
+        assert_eq!(
+            whole("SN: K2305N0012345").unwrap().as_str(),
+            "K2305N0012345"
+        );
         assert_eq!(chk("chk nya 482 kak").unwrap().as_str(), "482");
         assert_eq!(chk("4821"), None);
     }

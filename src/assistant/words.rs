@@ -42,7 +42,9 @@ pub fn reward(r: Option<&Reward>, locale: Locale) -> Msg {
         Some(Reward::DigitalCode { amount_idr }) => {
             Msg::new(m::REWARD_DIGITAL_CODE).arg("amount", rupiah(*amount_idr, locale))
         }
-        Some(Reward::PhysicalGift { gift }) => Msg::new(m::REWARD_PHYSICAL_GIFT).arg("gift", gift.get(locale)),
+        Some(Reward::PhysicalGift { gift }) => {
+            Msg::new(m::REWARD_PHYSICAL_GIFT).arg("gift", gift.get(locale))
+        }
         None => Msg::new(m::REWARD_UNSPECIFIED),
     }
 }
@@ -82,17 +84,30 @@ pub fn faq(intent: Intent) -> Option<(MsgDef, MsgDef)> {
 }
 
 pub fn promotion_item(p: &Promotion, locale: Locale) -> Msg {
-    let categories = p.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+    let categories = p
+        .categories
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let rewards: Vec<Msg> = p
         .rewards
         .iter()
-        .map(|(category, r)| Msg::new(m::REWARD_FOR_CATEGORY).arg("category", category.as_str()).arg("reward", reward(Some(r), locale)))
+        .map(|(category, r)| {
+            Msg::new(m::REWARD_FOR_CATEGORY)
+                .arg("category", category.as_str())
+                .arg("reward", reward(Some(r), locale))
+        })
         .collect();
     let localizer = crate::i18n::Localizer::builtin();
     let rewards = if rewards.is_empty() {
         localizer.render(locale, &Msg::new(m::REWARD_UNSPECIFIED))
     } else {
-        rewards.iter().map(|r| localizer.render(locale, r)).collect::<Vec<_>>().join("; ")
+        rewards
+            .iter()
+            .map(|r| localizer.render(locale, r))
+            .collect::<Vec<_>>()
+            .join("; ")
     };
     Msg::new(m::PROMO_ITEM)
         .arg("name", p.name.get(locale))
@@ -110,15 +125,23 @@ pub fn redemption_status(
     locale: Locale,
 ) -> Vec<Msg> {
     let r = &rec.redemption;
-    let name = promotion.map_or_else(|| r.promotion_id.to_string(), |p| p.name.get(locale).to_owned());
+    let name = promotion.map_or_else(
+        || r.promotion_id.to_string(),
+        |p| p.name.get(locale).to_owned(),
+    );
     let submitted = date(crate::domain::time::jakarta_date(r.submitted_at));
     let prize = promotion.and_then(|p| p.reward_for(&product.product.category));
     match r.status() {
         Status::UnderReview => vec![
-            Msg::new(m::STATUS_UNDER_REVIEW).arg("id", r.id).arg("promotion", name).arg("date", submitted),
+            Msg::new(m::STATUS_UNDER_REVIEW)
+                .arg("id", r.id)
+                .arg("promotion", name)
+                .arg("date", submitted),
         ],
         Status::Rejected => {
-            let why = r.last_rejection().map_or(m::REASON_INVOICE_UNREADABLE, |(code, _)| reason(*code));
+            let why = r
+                .last_rejection()
+                .map_or(m::REASON_INVOICE_UNREADABLE, |(code, _)| reason(*code));
             vec![
                 Msg::new(m::STATUS_REJECTED)
                     .arg("id", r.id)
@@ -130,10 +153,16 @@ pub fn redemption_status(
         }
         Status::Approved => match prize {
             Some(gift @ Reward::PhysicalGift { .. }) => vec![
-                Msg::new(m::STATUS_APPROVED_GIFT).arg("id", r.id).arg("promotion", name).arg("reward", reward(Some(gift), locale)),
+                Msg::new(m::STATUS_APPROVED_GIFT)
+                    .arg("id", r.id)
+                    .arg("promotion", name)
+                    .arg("reward", reward(Some(gift), locale)),
             ],
             other => {
-                let end = promotion.map_or_else(|| date(crate::domain::time::jakarta_date(r.submitted_at)), |p| date(p.ends_on));
+                let end = promotion.map_or_else(
+                    || date(crate::domain::time::jakarta_date(r.submitted_at)),
+                    |p| date(p.ends_on),
+                );
                 vec![
                     Msg::new(m::STATUS_APPROVED_DIGITAL)
                         .arg("id", r.id)
@@ -144,7 +173,10 @@ pub fn redemption_status(
             }
         },
         Status::RewardSent => vec![
-            Msg::new(m::STATUS_REWARD_SENT).arg("id", r.id).arg("promotion", name).arg("reward", reward(prize, locale)),
+            Msg::new(m::STATUS_REWARD_SENT)
+                .arg("id", r.id)
+                .arg("promotion", name)
+                .arg("reward", reward(prize, locale)),
         ],
     }
 }
@@ -164,7 +196,11 @@ pub fn eligibility(
         let name = promo.name.get(locale).to_owned();
         match crate::domain::eligibility::check(promo, p, today) {
             Eligibility::Eligible { reward: r } => {
-                reply = reply.then(Msg::new(m::ELIGIBILITY_ELIGIBLE).arg("promotion", name).arg("reward", reward(r, locale)));
+                reply = reply.then(
+                    Msg::new(m::ELIGIBILITY_ELIGIBLE)
+                        .arg("promotion", name)
+                        .arg("reward", reward(r, locale)),
+                );
             }
             Eligibility::NotEligible(reasons) => {
                 reply = reply.then(Msg::new(m::ELIGIBILITY_NOT).arg("promotion", name));
@@ -179,16 +215,26 @@ pub fn eligibility(
 
 fn ineligibility(why: &Ineligibility) -> Msg {
     match why {
-        Ineligibility::CategoryNotEligible { category } => Msg::new(m::INELIG_CATEGORY).arg("category", category.as_str()),
-        Ineligibility::PurchasedOutsidePeriod { purchased_on, starts_on, ends_on } => Msg::new(m::INELIG_PERIOD)
+        Ineligibility::CategoryNotEligible { category } => {
+            Msg::new(m::INELIG_CATEGORY).arg("category", category.as_str())
+        }
+        Ineligibility::PurchasedOutsidePeriod {
+            purchased_on,
+            starts_on,
+            ends_on,
+        } => Msg::new(m::INELIG_PERIOD)
             .arg("purchased", date(*purchased_on))
             .arg("start", date(*starts_on))
             .arg("end", date(*ends_on)),
-        Ineligibility::RegionNotEligible { region } => Msg::new(m::INELIG_REGION).arg("region", region.as_str()),
-        Ineligibility::StoreNotPartner { store, region } => {
-            Msg::new(m::INELIG_STORE).arg("store", store.as_str()).arg("region", region.as_str())
+        Ineligibility::RegionNotEligible { region } => {
+            Msg::new(m::INELIG_REGION).arg("region", region.as_str())
         }
-        Ineligibility::ClaimWindowClosed { deadline } => Msg::new(m::INELIG_DEADLINE).arg("deadline", date(*deadline)),
+        Ineligibility::StoreNotPartner { store, region } => Msg::new(m::INELIG_STORE)
+            .arg("store", store.as_str())
+            .arg("region", region.as_str()),
+        Ineligibility::ClaimWindowClosed { deadline } => {
+            Msg::new(m::INELIG_DEADLINE).arg("deadline", date(*deadline))
+        }
     }
 }
 

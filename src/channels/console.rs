@@ -30,8 +30,11 @@ pub async fn run(
         if text.is_empty() {
             continue;
         }
-        let content =
-            if is_button_data(text) { Content::Button(text.to_owned()) } else { Content::Text(text.to_owned()) };
+        let content = if is_button_data(text) {
+            Content::Button(text.to_owned())
+        } else {
+            Content::Text(text.to_owned())
+        };
         let inbound = Inbound {
             channel: Channel::Console,
             user: options.user.clone(),
@@ -42,7 +45,10 @@ pub async fn run(
             Ok(outcome) => outcome.render(localizer),
             Err(e) => {
                 tracing::error!(error = %e, "assistant failed");
-                let locale = inbound.lang_hint.as_deref().and_then(|l| crate::domain::Locale::parse(l).ok());
+                let locale = inbound
+                    .lang_hint
+                    .as_deref()
+                    .and_then(|l| crate::domain::Locale::parse(l).ok());
                 vec![
                     crate::assistant::Reply::text(crate::i18n::messages::ERROR_INTERNAL)
                         .render(localizer, locale.unwrap_or_default()),
@@ -64,7 +70,11 @@ fn write_reply(out: &mut impl Write, r: &Rendered, json: bool) -> std::io::Resul
     }
     writeln!(out, "{}", r.text)?;
     if !r.buttons.is_empty() {
-        let buttons: Vec<String> = r.buttons.iter().map(|b| format!("[{}] ({})", b.label, b.data)).collect();
+        let buttons: Vec<String> = r
+            .buttons
+            .iter()
+            .map(|b| format!("[{}] ({})", b.label, b.data))
+            .collect();
         writeln!(out, "{}", buttons.join("  "))?;
     }
     writeln!(out)

@@ -38,7 +38,11 @@ pub struct Weights {
     pub chars: f32,
 }
 
-pub const WEIGHTS: Weights = Weights { word: 1.0, pair: 0.8, chars: 0.35 };
+pub const WEIGHTS: Weights = Weights {
+    word: 1.0,
+    pair: 0.4,
+    chars: 0.2,
+};
 
 impl Features {
     /// Builds the features of `tokens` into `self` (cleared first).

@@ -25,9 +25,30 @@ use model::{Model, TrainOptions};
 /// The project's own labelled examples, one JSON object per line:
 /// `{"text": "...", "lang": "id"|"en", "intent": "<id>"}`.
 pub const TRAINING_FILES: &[(&str, &str)] = &[
-    ("data/faq/train-a.jsonl", include_str!("../../data/faq/train-a.jsonl")),
-    ("data/faq/train-b.jsonl", include_str!("../../data/faq/train-b.jsonl")),
-    ("data/faq/train-c.jsonl", include_str!("../../data/faq/train-c.jsonl")),
+    (
+        "data/faq/train-a.jsonl",
+        include_str!("../../data/faq/train-a.jsonl"),
+    ),
+    (
+        "data/faq/train-b.jsonl",
+        include_str!("../../data/faq/train-b.jsonl"),
+    ),
+    (
+        "data/faq/train-c.jsonl",
+        include_str!("../../data/faq/train-c.jsonl"),
+    ),
+    (
+        "data/faq/train-d.jsonl",
+        include_str!("../../data/faq/train-d.jsonl"),
+    ),
+    (
+        "data/faq/train-e.jsonl",
+        include_str!("../../data/faq/train-e.jsonl"),
+    ),
+    (
+        "data/faq/train-f.jsonl",
+        include_str!("../../data/faq/train-f.jsonl"),
+    ),
 ];
 
 /// Below this probability the best guess is not trusted.
@@ -67,11 +88,21 @@ pub fn parse_examples(file: &str, text: &str) -> Result<Vec<Example>, ExampleErr
         if line.trim().is_empty() {
             continue;
         }
-        let err = |message: String| ExampleError { file: file.to_owned(), line: n + 1, message };
+        let err = |message: String| ExampleError {
+            file: file.to_owned(),
+            line: n + 1,
+            message,
+        };
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
-        let text = v["text"].as_str().ok_or_else(|| err("missing \"text\"".into()))?.to_owned();
-        let intent_id = v["intent"].as_str().ok_or_else(|| err("missing \"intent\"".into()))?;
-        let intent = Intent::parse(intent_id).ok_or_else(|| err(format!("unknown intent {intent_id:?}")))?;
+        let text = v["text"]
+            .as_str()
+            .ok_or_else(|| err("missing \"text\"".into()))?
+            .to_owned();
+        let intent_id = v["intent"]
+            .as_str()
+            .ok_or_else(|| err("missing \"intent\"".into()))?;
+        let intent =
+            Intent::parse(intent_id).ok_or_else(|| err(format!("unknown intent {intent_id:?}")))?;
         let lang = v["lang"].as_str().and_then(|l| Locale::parse(l).ok());
         out.push(Example { text, lang, intent });
     }
@@ -82,14 +113,18 @@ pub fn parse_examples(file: &str, text: &str) -> Result<Vec<Example>, ExampleErr
 pub fn builtin_examples() -> Vec<Example> {
     TRAINING_FILES
         .iter()
-        .flat_map(|(name, text)| parse_examples(name, text).unwrap_or_else(|e| panic!("built-in training data: {e}")))
+        .flat_map(|(name, text)| {
+            parse_examples(name, text).unwrap_or_else(|e| panic!("built-in training data: {e}"))
+        })
         .collect()
 }
 
 /// Whether an example belongs to the held-out evaluation split (about one in
 /// five, chosen by a hash of its text so the split never changes).
 pub fn is_held_out(text: &str) -> bool {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     (h >> 33) % 5 == 0
 }
 
@@ -114,18 +149,30 @@ impl Classifier {
     }
 
     /// Training with explicit feature weights and options (for tuning).
-    pub fn train_with(examples: &[Example], weights: features::Weights, options: &TrainOptions) -> Self {
+    pub fn train_with(
+        examples: &[Example],
+        weights: features::Weights,
+        options: &TrainOptions,
+    ) -> Self {
         let mut scratch = Scratch::default();
         let data: Vec<(Features, usize)> = examples
             .iter()
             .map(|e| {
-                text::tokens(bounded(&e.text, MAX_TEXT), &mut scratch.tokens, &mut scratch.word);
+                text::tokens(
+                    bounded(&e.text, MAX_TEXT),
+                    &mut scratch.tokens,
+                    &mut scratch.word,
+                );
                 scratch.features.build_weighted(&scratch.tokens, weights);
                 (scratch.features.clone(), e.intent.index())
             })
             .collect();
         let model = Model::train(&data, Intent::ALL.len(), options);
-        Self { model, threshold: CONFIDENCE_THRESHOLD, weights }
+        Self {
+            model,
+            threshold: CONFIDENCE_THRESHOLD,
+            weights,
+        }
     }
 
     /// The classifier trained on every built-in example, built once per process.
@@ -144,24 +191,49 @@ impl Classifier {
     }
 
     pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
-        text::tokens(bounded(text, MAX_TEXT), &mut scratch.tokens, &mut scratch.word);
-        scratch.features.build_weighted(&scratch.tokens, self.weights);
+        text::tokens(
+            bounded(text, MAX_TEXT),
+            &mut scratch.tokens,
+            &mut scratch.word,
+        );
+        scratch
+            .features
+            .build_weighted(&scratch.tokens, self.weights);
         let lang = lang::detect(text);
         if scratch.tokens.is_empty() {
-            return Classification { intent: Intent::OutOfScope, score: 1.0, best_guess: Intent::OutOfScope, lang };
+            return Classification {
+                intent: Intent::OutOfScope,
+                score: 1.0,
+                best_guess: Intent::OutOfScope,
+                lang,
+            };
         }
         self.model.predict(&scratch.features, &mut scratch.probs);
-        let (best, p) = scratch
-            .probs
-            .iter()
-            .copied()
-            .enumerate()
-            .fold((0, f32::MIN), |acc, (i, p)| if p > acc.1 { (i, p) } else { acc });
+        let (best, p) =
+            scratch
+                .probs
+                .iter()
+                .copied()
+                .enumerate()
+                .fold(
+                    (0, f32::MIN),
+                    |acc, (i, p)| if p > acc.1 { (i, p) } else { acc },
+                );
         let best_guess = Intent::ALL[best];
         if p < self.threshold && best_guess != Intent::OutOfScope {
-            return Classification { intent: Intent::OutOfScope, score: 1.0 - p, best_guess, lang };
+            return Classification {
+                intent: Intent::OutOfScope,
+                score: 1.0 - p,
+                best_guess,
+                lang,
+            };
         }
-        Classification { intent: best_guess, score: p, best_guess, lang }
+        Classification {
+            intent: best_guess,
+            score: p,
+            best_guess,
+            lang,
+        }
     }
 }
 

@@ -18,7 +18,12 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        Self { epochs: 30, learning_rate: 0.6, l2: 1e-6, seed: 42 }
+        Self {
+            epochs: 60,
+            learning_rate: 0.6,
+            l2: 1e-6,
+            seed: 42,
+        }
     }
 }
 

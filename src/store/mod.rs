@@ -8,7 +8,8 @@
 mod records;
 
 pub use records::{
-    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord,
+    RedemptionRecord,
 };
 
 use std::str::FromStr;
@@ -19,8 +20,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use crate::domain::{
-    CategoryCatalog, Channel, Locale, CategoryInfo, Event, Member, MemberId, Product, ProductId, Promotion,
-    Redemption, RedemptionId, Status, Timestamp,
+    CategoryCatalog, CategoryInfo, Channel, Event, Locale, Member, MemberId, Product, ProductId,
+    Promotion, Redemption, RedemptionId, Status, Timestamp,
 };
 
 /// Which SQL dialect a `repo.rs` instance was compiled for.
@@ -315,7 +316,12 @@ impl Tx {
     }
 
     /// The chat user for a platform identity, created on first contact.
-    pub async fn chat_user(&mut self, channel: Channel, external_id: &str, now: Timestamp) -> Result<ChatUserRecord> {
+    pub async fn chat_user(
+        &mut self,
+        channel: Channel,
+        external_id: &str,
+        now: Timestamp,
+    ) -> Result<ChatUserRecord> {
         dispatch!(self, chat_user(channel, external_id, now))
     }
 
@@ -324,7 +330,12 @@ impl Tx {
     }
 
     /// Appends a subscribe / unsubscribe to the user's consent history.
-    pub async fn record_consent(&mut self, chat_user_id: i64, subscribed: bool, at: Timestamp) -> Result<()> {
+    pub async fn record_consent(
+        &mut self,
+        chat_user_id: i64,
+        subscribed: bool,
+        at: Timestamp,
+    ) -> Result<()> {
         dispatch!(self, record_consent(chat_user_id, subscribed, at))
     }
 
@@ -333,7 +344,12 @@ impl Tx {
         dispatch!(self, owned_products(chat_user_id))
     }
 
-    pub async fn add_ownership(&mut self, chat_user_id: i64, product_id: ProductId, at: Timestamp) -> Result<()> {
+    pub async fn add_ownership(
+        &mut self,
+        chat_user_id: i64,
+        product_id: ProductId,
+        at: Timestamp,
+    ) -> Result<()> {
         dispatch!(self, add_ownership(chat_user_id, product_id, at))
     }
 

@@ -74,6 +74,8 @@ pub struct ChatUserRecord {
     pub external_id: String,
     /// The language the user chose explicitly.
     pub locale: Option<crate::domain::Locale>,
+    /// The language their last message was written in, when it told.
+    pub detected_locale: Option<crate::domain::Locale>,
     /// The assistant's dialogue state, as JSON (the store does not interpret it).
     pub dialogue: serde_json::Value,
     pub subscribed: bool,

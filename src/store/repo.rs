@@ -8,12 +8,13 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::records::{
-    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord,
+    RedemptionRecord,
 };
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
 use crate::domain::{
-    Actor, Category, CategoryCatalog, Channel, CategoryInfo, Change, ChkCode, EmailAddress, Event,
+    Actor, Category, CategoryCatalog, CategoryInfo, Change, Channel, ChkCode, EmailAddress, Event,
     EventKind, Locale, LocalizedText, Member, MemberId, PartnerStore, Product, ProductId,
     Promotion, PromotionId, PurchaseChannel, Recipient, Redemption, RedemptionId, Region,
     RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
@@ -788,18 +789,24 @@ pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
 
 // ---- chat users (the assistant) -----------------------------------------------
 
-const CHAT_USER_COLUMNS: &str =
-    "id, channel, external_id, locale, dialogue, subscribed, consent_at, unsubscribed_at, active";
+const CHAT_USER_COLUMNS: &str = "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active";
 
 fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
     let channel: String = row.try_get("channel")?;
     let locale: Option<String> = row.try_get("locale")?;
+    let detected: Option<String> = row.try_get("detected_locale")?;
     let Json(dialogue): Json<serde_json::Value> = row.try_get("dialogue")?;
     Ok(ChatUserRecord {
         id: row.try_get("id")?,
-        channel: Channel::parse(&channel).ok_or_else(|| corrupt("chat_users", "channel", channel))?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| corrupt("chat_users", "channel", channel))?,
         external_id: row.try_get("external_id")?,
-        locale: locale.map(|l| Locale::parse(&l).map_err(|_| corrupt("chat_users", "locale", l))).transpose()?,
+        locale: locale
+            .map(|l| Locale::parse(&l).map_err(|_| corrupt("chat_users", "locale", l)))
+            .transpose()?,
+        detected_locale: detected
+            .map(|l| Locale::parse(&l).map_err(|_| corrupt("chat_users", "detected_locale", l)))
+            .transpose()?,
         dialogue,
         subscribed: row.try_get("subscribed")?,
         consent_at: row.try_get("consent_at")?,
@@ -809,7 +816,12 @@ fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
 }
 
 /// The chat user for a platform identity, created on first contact.
-pub async fn chat_user(c: &mut Conn, channel: Channel, external_id: &str, now: Timestamp) -> Result<ChatUserRecord> {
+pub async fn chat_user(
+    c: &mut Conn,
+    channel: Channel,
+    external_id: &str,
+    now: Timestamp,
+) -> Result<ChatUserRecord> {
     sqlx::query(
         "INSERT INTO chat_users (channel, external_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
          ON CONFLICT (channel, external_id) DO NOTHING",
@@ -819,15 +831,21 @@ pub async fn chat_user(c: &mut Conn, channel: Channel, external_id: &str, now: T
     .bind(now)
     .execute(&mut *c)
     .await?;
-    let sql = format!("SELECT {CHAT_USER_COLUMNS} FROM chat_users WHERE channel = $1 AND external_id = $2");
-    let row = sqlx::query(AssertSqlSafe(sql)).bind(channel.as_str()).bind(external_id).fetch_one(&mut *c).await?;
+    let sql = format!(
+        "SELECT {CHAT_USER_COLUMNS} FROM chat_users WHERE channel = $1 AND external_id = $2"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(channel.as_str())
+        .bind(external_id)
+        .fetch_one(&mut *c)
+        .await?;
     chat_user_from(&row)
 }
 
 pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) -> Result<()> {
     sqlx::query(
         "UPDATE chat_users SET locale = $1, dialogue = $2, subscribed = $3, consent_at = $4,
-             unsubscribed_at = $5, active = $6, updated_at = $7
+             unsubscribed_at = $5, active = $6, updated_at = $7, detected_locale = $9
          WHERE id = $8",
     )
     .bind(u.locale.map(Locale::as_str))
@@ -838,15 +856,25 @@ pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) ->
     .bind(u.active)
     .bind(now)
     .bind(u.id)
+    .bind(u.detected_locale.map(Locale::as_str))
     .execute(&mut *c)
     .await?;
     Ok(())
 }
 
-pub async fn record_consent(c: &mut Conn, chat_user_id: i64, subscribed: bool, at: Timestamp) -> Result<()> {
+pub async fn record_consent(
+    c: &mut Conn,
+    chat_user_id: i64,
+    subscribed: bool,
+    at: Timestamp,
+) -> Result<()> {
     sqlx::query("INSERT INTO consent_events (chat_user_id, kind, at) VALUES ($1, $2, $3)")
         .bind(chat_user_id)
-        .bind(if subscribed { "subscribed" } else { "unsubscribed" })
+        .bind(if subscribed {
+            "subscribed"
+        } else {
+            "unsubscribed"
+        })
         .bind(at)
         .execute(&mut *c)
         .await?;
@@ -858,13 +886,25 @@ pub async fn owned_products(c: &mut Conn, chat_user_id: i64) -> Result<Vec<Produ
     let sql = format!(
         "SELECT {} FROM products p JOIN chat_ownership o ON o.product_id = p.id
          WHERE o.chat_user_id = $1 ORDER BY o.proven_at, p.id",
-        PRODUCT_COLUMNS.split(", ").map(|col| format!("p.{col}")).collect::<Vec<_>>().join(", ")
+        PRODUCT_COLUMNS
+            .split(", ")
+            .map(|col| format!("p.{col}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let rows = sqlx::query(AssertSqlSafe(sql)).bind(chat_user_id).fetch_all(&mut *c).await?;
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(chat_user_id)
+        .fetch_all(&mut *c)
+        .await?;
     rows.iter().map(|r| product_from(&catalog, r)).collect()
 }
 
-pub async fn add_ownership(c: &mut Conn, chat_user_id: i64, product_id: ProductId, at: Timestamp) -> Result<()> {
+pub async fn add_ownership(
+    c: &mut Conn,
+    chat_user_id: i64,
+    product_id: ProductId,
+    at: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO chat_ownership (chat_user_id, product_id, proven_at) VALUES ($1, $2, $3)
          ON CONFLICT (chat_user_id, product_id) DO NOTHING",
@@ -892,11 +932,13 @@ pub async fn ownership_failures_since(
     chat_user_id: i64,
     since: Timestamp,
 ) -> Result<(i64, Option<Timestamp>)> {
-    let rows = sqlx::query("SELECT at FROM ownership_failures WHERE chat_user_id = $1 AND at > $2 ORDER BY at")
-        .bind(chat_user_id)
-        .bind(since)
-        .fetch_all(&mut *c)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT at FROM ownership_failures WHERE chat_user_id = $1 AND at > $2 ORDER BY at",
+    )
+    .bind(chat_user_id)
+    .bind(since)
+    .fetch_all(&mut *c)
+    .await?;
     let oldest = rows.first().map(|r| r.try_get("at")).transpose()?;
     Ok((rows.len() as i64, oldest))
 }

@@ -1,0 +1,447 @@
+//! Conversations with the engine, in Indonesian and English, on both backends:
+//! FAQ for every intent, the status flow (serial → CHK → status, wrong CHK, rate
+//! limit, already proven), language, consent, fallback, restart mid-flow.
+
+mod support;
+
+use chrono::{DateTime, Duration, Utc};
+use redeemdesk::assistant::{Assistant, Content, Inbound, Outcome};
+use redeemdesk::domain::{Channel, Locale};
+use redeemdesk::i18n::messages as m;
+use redeemdesk::i18n::{Arg, Localizer, Msg, MsgDef};
+use redeemdesk::import::{DEMO_JSON, import_json};
+use redeemdesk::store::Db;
+use support::both_backends;
+
+/// Mid-May 2026: Smart Office Rewards is running.
+fn may() -> DateTime<Utc> {
+    "2026-05-15T03:00:00Z".parse().unwrap()
+}
+
+async fn demo(db: &Db) -> Assistant {
+    import_json(db, DEMO_JSON, Utc::now()).await.unwrap();
+    Assistant::new(db.clone())
+}
+
+struct Chat<'a> {
+    assistant: &'a Assistant,
+    user: String,
+    hint: Option<String>,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Chat<'a> {
+    fn new(assistant: &'a Assistant, user: &str) -> Self {
+        Self {
+            assistant,
+            user: user.into(),
+            hint: None,
+            now: may(),
+        }
+    }
+
+    async fn send(&self, content: Content) -> Outcome {
+        let inbound = Inbound {
+            channel: Channel::Telegram,
+            user: self.user.clone(),
+            content,
+            lang_hint: self.hint.clone(),
+        };
+        self.assistant.handle(&inbound, self.now).await.unwrap()
+    }
+
+    async fn say(&self, text: &str) -> Outcome {
+        self.send(Content::Text(text.into())).await
+    }
+
+    async fn press(&self, data: &str) -> Outcome {
+        self.send(Content::Button(data.into())).await
+    }
+}
+
+/// The ids of every message in the outcome, also those nested as arguments.
+fn ids(o: &Outcome) -> Vec<&'static str> {
+    fn walk(msg: &Msg, out: &mut Vec<&'static str>) {
+        out.push(msg.def.id);
+        for (_, arg) in &msg.args {
+            if let Arg::Msg(inner) = arg {
+                walk(inner, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for msg in o.replies.iter().flat_map(|r| r.messages()) {
+        walk(msg, &mut out);
+    }
+    out
+}
+
+fn has(o: &Outcome, def: MsgDef) -> bool {
+    ids(o).contains(&def.id)
+}
+
+fn text(o: &Outcome) -> String {
+    o.render(Localizer::builtin())
+        .into_iter()
+        .map(|r| r.text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[track_caller]
+fn expect(o: &Outcome, def: MsgDef, locale: Locale) {
+    assert!(has(o, def), "expected {} in {:?}", def.id, ids(o));
+    assert_eq!(o.locale, locale, "{:?}", ids(o));
+}
+
+/// Fresh phrasings for every intent, in both languages, with what must come back.
+fn every_intent() -> Vec<(&'static str, Locale, MsgDef)> {
+    use Locale::{En, Id};
+    vec![
+        (
+            "kak gimana cara bikin akun member center msi?",
+            Id,
+            m::FAQ_ACCOUNT_SIGNUP,
+        ),
+        (
+            "how do I sign up for an MSI member center account",
+            En,
+            m::FAQ_ACCOUNT_SIGNUP,
+        ),
+        (
+            "cara daftarin produk baru di my products gmn ya",
+            Id,
+            m::FAQ_PRODUCT_REGISTER,
+        ),
+        (
+            "how do I register my new product",
+            En,
+            m::FAQ_PRODUCT_REGISTER,
+        ),
+        (
+            "kode chk 3 digit itu letaknya dimana ya kak",
+            Id,
+            m::FAQ_PRODUCT_SERIAL,
+        ),
+        (
+            "where can I find the serial number and CHK code",
+            En,
+            m::FAQ_PRODUCT_SERIAL,
+        ),
+        (
+            "invoice nya harus ada apa aja min? format foto apa",
+            Id,
+            m::FAQ_INVOICE_REQUIREMENTS,
+        ),
+        (
+            "what must the invoice show and what file format",
+            En,
+            m::FAQ_INVOICE_REQUIREMENTS,
+        ),
+        (
+            "gimana cara redeem promo smart office?",
+            Id,
+            m::FAQ_REDEEM_HOW,
+        ),
+        ("how do I redeem a promotion", En, m::FAQ_REDEEM_HOW),
+        (
+            "cek status redeem dimana ya",
+            Id,
+            m::FAQ_REDEEM_STATUS_HOWTO,
+        ),
+        (
+            "where can I see my redeem history",
+            En,
+            m::FAQ_REDEEM_STATUS_HOWTO,
+        ),
+        (
+            "tolong cek status klaim saya dong min",
+            Id,
+            m::STATUS_ASK_SERIAL,
+        ),
+        (
+            "please check the status of my claim",
+            En,
+            m::STATUS_ASK_SERIAL,
+        ),
+        (
+            "redeem saya ditolak, harus gimana sekarang?",
+            Id,
+            m::FAQ_REDEEM_FAILED,
+        ),
+        (
+            "my redemption was rejected, what should I do now",
+            En,
+            m::FAQ_REDEEM_FAILED,
+        ),
+        (
+            "kenapa promonya gak muncul di akun saya",
+            Id,
+            m::FAQ_PROMO_NOT_LISTED,
+        ),
+        (
+            "why is no promotion showing in my account",
+            En,
+            m::FAQ_PROMO_NOT_LISTED,
+        ),
+        (
+            "promo apa aja yang lagi jalan sekarang?",
+            Id,
+            m::PROMOS_HEADER,
+        ),
+        ("which promotions are running now", En, m::PROMOS_HEADER),
+        ("verifikasinya berapa lama kak?", Id, m::FAQ_PROCESSING_TIME),
+        (
+            "how long does the verification take",
+            En,
+            m::FAQ_PROCESSING_TIME,
+        ),
+        (
+            "hadiahnya dikirim kapan setelah disetujui?",
+            Id,
+            m::FAQ_REWARD_DELIVERY,
+        ),
+        (
+            "when will I receive my reward after approval",
+            En,
+            m::FAQ_REWARD_DELIVERY,
+        ),
+        (
+            "saya belum terima email apapun dari msi",
+            Id,
+            m::FAQ_EMAIL_NOT_RECEIVED,
+        ),
+        (
+            "I never received any email from you",
+            En,
+            m::FAQ_EMAIL_NOT_RECEIVED,
+        ),
+        (
+            "saya mau ngobrol sama cs manusia aja",
+            Id,
+            m::AGENT_REQUESTED,
+        ),
+        ("I want to talk to a real person", En, m::AGENT_REQUESTED),
+        (
+            "kabarin saya kalau ada promo baru ya",
+            Id,
+            m::SUBSCRIBE_DONE,
+        ),
+        ("notify me about new promotions", En, m::SUBSCRIBE_DONE),
+        (
+            "berhenti kirim info promo ke saya",
+            Id,
+            m::UNSUBSCRIBE_ALREADY,
+        ),
+        (
+            "stop sending me promotion announcements",
+            En,
+            m::UNSUBSCRIBE_ALREADY,
+        ),
+        ("bisa ganti ke bahasa inggris?", En, m::LANG_SWITCHED),
+        ("can we switch to Indonesian please", Id, m::LANG_SWITCHED),
+        ("selamat pagi kak", Id, m::GREETING),
+        ("hello there", En, m::GREETING),
+        ("makasih banyak kak", Id, m::THANKS_REPLY),
+        ("thank you so much", En, m::THANKS_REPLY),
+        ("harga laptop msi katana berapa ya", Id, m::FALLBACK),
+        (
+            "where can I download the latest BIOS for my motherboard",
+            En,
+            m::FALLBACK,
+        ),
+    ]
+}
+
+both_backends! {
+    async fn faq_for_every_intent_in_both_languages(db: Db) {
+        let assistant = demo(&db).await;
+        for (i, (message, locale, expected)) in every_intent().into_iter().enumerate() {
+            // A new user each time, so no stored language or state interferes.
+            let chat = Chat::new(&assistant, &format!("user-{i}"));
+            let o = chat.say(message).await;
+            assert!(has(&o, expected), "{message:?}: expected {} got {:?}", expected.id, ids(&o));
+            assert_eq!(o.locale, locale, "{message:?}");
+            assert!(!text(&o).is_empty());
+        }
+    }
+
+    async fn faq_topics_through_buttons(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "buttons");
+        let menu = chat.say("/faq").await;
+        let buttons: Vec<String> = menu.replies[0].buttons.iter().map(|b| b.data.clone()).collect();
+        assert_eq!(buttons.iter().filter(|b| b.starts_with("faq:")).count(), 11);
+        for data in buttons.iter().filter(|b| b.starts_with("faq:")) {
+            let o = chat.press(data).await;
+            assert!(ids(&o)[0].starts_with("faq-"), "{data}: {:?}", ids(&o));
+        }
+    }
+
+    async fn status_flow_serial_then_chk(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "budi");
+        // Look-alikes and free text around the serial.
+        let o = chat.say("SN saya k2305n00l2345 statusnya apa ya").await;
+        expect(&o, m::STATUS_ASK_CHK, Locale::Id);
+        let o = chat.say("482").await;
+        expect(&o, m::STATUS_REJECTED, Locale::Id);
+        assert!(has(&o, m::STATUS_REJECTED_NEXT));
+        assert!(has(&o, m::REASON_INVOICE_MISSING_PRODUCT_NAME));
+        let t = text(&o);
+        assert!(t.contains("RDM-1042") && t.contains("Smart Office Rewards") && t.contains("20 April 2026"), "{t}");
+
+        // Proven now: the next look-up needs no CHK, /status alone lists it.
+        let o = chat.say("K2305N0012345").await;
+        expect(&o, m::STATUS_REJECTED, Locale::Id);
+        let o = chat.say("/status").await;
+        expect(&o, m::STATUS_PRODUCT, Locale::Id);
+    }
+
+    async fn status_in_english_with_serial_and_chk_together(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "sarah");
+        let o = chat.say("what's the status of my claim? serial KA2M305678901 chk 215").await;
+        expect(&o, m::STATUS_APPROVED_DIGITAL, Locale::En);
+        let t = text(&o);
+        assert!(t.contains("Rp300,000") && t.contains("30 March 2026"), "{t}");
+        let o = chat.say("/status 602V5123456789 118").await;
+        expect(&o, m::STATUS_REWARD_SENT, Locale::En);
+        let o = chat.say("/status M4101A0054321 903").await;
+        expect(&o, m::STATUS_APPROVED_GIFT, Locale::En);
+        assert!(text(&o).contains("MSI gaming backpack"));
+        let o = chat.say("/status S1B4A2500123 731").await;
+        expect(&o, m::STATUS_UNDER_REVIEW, Locale::En);
+    }
+
+    async fn wrong_chk_and_unknown_serial_look_the_same(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "probe");
+        let wrong = chat.say("/status K2305N0012345 999").await;
+        expect(&wrong, m::STATUS_NO_MATCH, Locale::Id);
+        let unknown = chat.say("/status ZZ9999N9999999 482").await;
+        expect(&unknown, m::STATUS_NO_MATCH, Locale::Id);
+        assert_eq!(text(&wrong), text(&unknown));
+        assert!(!text(&unknown).contains("ZZ9999N9999999"));
+        // After a wrong CHK the right one still works (attempt 3 of 5).
+        let o = chat.say("/status K2305N0012345 482").await;
+        expect(&o, m::STATUS_REJECTED, Locale::Id);
+    }
+
+    async fn failed_checks_are_rate_limited(db: Db) {
+        let assistant = demo(&db).await;
+        let mut chat = Chat::new(&assistant, "attacker");
+        for i in 0..5 {
+            let o = chat.say(&format!("/status K2305N0012345 {:03}", 100 + i)).await;
+            expect(&o, m::STATUS_NO_MATCH, Locale::Id);
+        }
+        // The sixth attempt is refused, even with the right CHK, without a look-up.
+        let o = chat.say("/status K2305N0012345 482").await;
+        expect(&o, m::STATUS_RATE_LIMITED, Locale::Id);
+        assert!(text(&o).contains("60"), "{}", text(&o));
+        // Another user is not affected.
+        let other = Chat::new(&assistant, "someone-else");
+        expect(&other.say("/status K2305N0012345 482").await, m::STATUS_REJECTED, Locale::Id);
+        // An hour later the window has passed.
+        chat.now = may() + Duration::minutes(61);
+        expect(&chat.say("/status K2305N0012345 482").await, m::STATUS_REJECTED, Locale::Id);
+    }
+
+    async fn eligibility_reasons_for_a_proven_product(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "budi-mb");
+        // A motherboard bought in January, no redemption: Smart Office runs in May
+        // but takes only AIO and PRO DT, and the purchase is outside its period.
+        let o = chat.say("/status 7D75B1230987 306").await;
+        expect(&o, m::STATUS_NO_REDEMPTIONS, Locale::Id);
+        assert!(has(&o, m::ELIGIBILITY_NOT) && has(&o, m::INELIG_CATEGORY) && has(&o, m::INELIG_PERIOD));
+        let t = text(&o);
+        assert!(t.contains("5 Januari 2026") && t.contains("1 April 2026") && t.contains("30 Juni 2026"), "{t}");
+        // The FAQ "why no promotion?" now answers with the same concrete reasons.
+        let o = chat.say("kenapa promo smart office gak muncul di akun saya?").await;
+        assert!(has(&o, m::FAQ_PROMO_NOT_LISTED) && has(&o, m::INELIG_CATEGORY), "{:?}", ids(&o));
+    }
+
+    async fn restart_in_the_middle_of_a_flow(db: Db) {
+        {
+            let assistant = demo(&db).await;
+            let chat = Chat::new(&assistant, "restart");
+            expect(&chat.say("/status").await, m::STATUS_ASK_SERIAL, Locale::Id);
+            expect(&chat.say("K2306N0098765").await, m::STATUS_ASK_CHK, Locale::Id);
+        }
+        // A new engine, as after a restart of the process: the state is in the database.
+        let assistant = Assistant::new(db.clone());
+        let chat = Chat::new(&assistant, "restart");
+        let o = chat.say("559").await;
+        expect(&o, m::STATUS_UNDER_REVIEW, Locale::Id);
+    }
+
+    async fn language_choice_hint_and_detection(db: Db) {
+        let assistant = demo(&db).await;
+        // No choice, no hint: the message's language.
+        let chat = Chat::new(&assistant, "lang");
+        expect(&chat.say("hello").await, m::GREETING, Locale::En);
+        expect(&chat.say("halo kak").await, m::GREETING, Locale::Id);
+        // Unclear message, no hint: Indonesian.
+        expect(&chat.say("K").await, m::FALLBACK, Locale::Id);
+        // The platform's hint beats detection.
+        let mut hinted = Chat::new(&assistant, "hinted");
+        hinted.hint = Some("en-GB".into());
+        expect(&hinted.say("halo kak").await, m::GREETING, Locale::En);
+        // A stored choice beats both.
+        expect(&hinted.say("/lang id").await, m::LANG_SWITCHED, Locale::Id);
+        expect(&hinted.say("hello").await, m::GREETING, Locale::Id);
+        // Buttons switch too; without a choice the assistant asks.
+        let o = hinted.say("/lang").await;
+        expect(&o, m::LANG_ASK, Locale::Id);
+        assert_eq!(o.replies[0].buttons.iter().map(|b| b.data.as_str()).collect::<Vec<_>>(), ["lang:id", "lang:en"]);
+        expect(&hinted.press("lang:en").await, m::LANG_SWITCHED, Locale::En);
+        expect(&hinted.say("selamat pagi").await, m::GREETING, Locale::En);
+    }
+
+    async fn subscribe_and_unsubscribe_store_consent(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "fan");
+        expect(&chat.say("/unsubscribe").await, m::UNSUBSCRIBE_ALREADY, Locale::Id);
+        expect(&chat.say("/subscribe").await, m::SUBSCRIBE_DONE, Locale::Id);
+        expect(&chat.press("subscribe").await, m::SUBSCRIBE_ALREADY, Locale::Id);
+        let mut tx = db.begin().await.unwrap();
+        let user = tx.chat_user(Channel::Telegram, "fan", may()).await.unwrap();
+        assert!(user.subscribed);
+        assert_eq!(user.consent_at, Some(may()));
+        drop(tx);
+        expect(&chat.say("tolong berhenti kirim promo ke saya").await, m::UNSUBSCRIBE_DONE, Locale::Id);
+        let mut tx = db.begin().await.unwrap();
+        let user = tx.chat_user(Channel::Telegram, "fan", may()).await.unwrap();
+        assert!(!user.subscribed);
+        assert_eq!(user.unsubscribed_at, Some(may()));
+        assert_eq!(user.consent_at, Some(may()), "the time of consent is kept");
+    }
+
+    async fn fallback_commands_attachments_and_hostile_text(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "odd");
+        let o = chat.say("asdkjh qwe zzz").await;
+        expect(&o, m::FALLBACK, Locale::Id);
+        assert!(o.replies[0].buttons.iter().any(|b| b.data == "agent"), "the fallback offers a person");
+        expect(&chat.say("/frobnicate now").await, m::UNKNOWN_COMMAND, Locale::Id);
+        assert!(text(&chat.say("/frobnicate").await).contains("/frobnicate"));
+        let o = chat
+            .send(Content::Attachment { filename: "invoice.jpg".into(), content_type: "image/jpeg".into(), bytes: 1024 })
+            .await;
+        expect(&o, m::ATTACHMENT_RECEIVED, Locale::Id);
+        let huge = "tolong ".repeat(50_000);
+        let _ = chat.say(&huge).await;
+        let _ = chat.say("\u{0}\u{1b}[31m<script>alert(1)</script> @everyone").await;
+        expect(&chat.say("/start").await, m::GREETING, Locale::Id);
+    }
+
+    async fn escalations_are_recorded(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "angry");
+        let first = chat.say("/agent klaim saya kok lama banget").await;
+        let second = chat.press("agent").await;
+        expect(&first, m::AGENT_REQUESTED, Locale::Id);
+        assert!(text(&first).contains("#1") && text(&second).contains("#2"), "{} / {}", text(&first), text(&second));
+    }
+}
