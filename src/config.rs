@@ -159,17 +159,12 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let env: std::collections::HashMap<String, String> = env
-            .into_iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .collect();
+        let env: std::collections::HashMap<String, String> =
+            env.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
         let mut builder = config::Config::builder();
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError(format!(
-                    "file {} does not exist",
-                    path.display()
-                )));
+                return Err(ConfigError(format!("file {} does not exist", path.display())));
             }
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
@@ -187,10 +182,7 @@ impl Config {
         }
         // Our own variables win: REDEEMDESK_SECTION__KEY → section.key.
         for (name, value) in &env {
-            let Some(rest) = name
-                .strip_prefix(ENV_PREFIX)
-                .and_then(|r| r.strip_prefix('_'))
-            else {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX).and_then(|r| r.strip_prefix('_')) else {
                 continue;
             };
             let Some((section, key)) = rest.split_once("__") else {
@@ -202,9 +194,7 @@ impl Config {
                 .map_err(|e| ConfigError(e.to_string()))?;
         }
         let built = builder.build().map_err(|e| ConfigError(e.to_string()))?;
-        built
-            .try_deserialize()
-            .map_err(|e| ConfigError(e.to_string()))
+        built.try_deserialize().map_err(|e| ConfigError(e.to_string()))
     }
 }
 
@@ -214,10 +204,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -243,10 +230,7 @@ mod tests {
 
         let c = Config::load_from(
             Some(&path),
-            env(&[
-                ("DATABASE_URL", "postgres://x/y"),
-                ("TELOXIDE_TOKEN", "std-token"),
-            ]),
+            env(&[("DATABASE_URL", "postgres://x/y"), ("TELOXIDE_TOKEN", "std-token")]),
         )
         .unwrap();
         assert_eq!(c.database.url, "postgres://x/y");
@@ -278,8 +262,7 @@ mod tests {
 
     #[test]
     fn clear_errors_for_bad_values_and_missing_files() {
-        let err =
-            Config::load_from(None, env(&[("REDEEMDESK_IMAP__PORT", "not-a-port")])).unwrap_err();
+        let err = Config::load_from(None, env(&[("REDEEMDESK_IMAP__PORT", "not-a-port")])).unwrap_err();
         assert!(err.to_string().contains("port"), "{err}");
         let err = Config::load_from(Some(Path::new("/nonexistent/x.toml")), env(&[])).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");

@@ -20,10 +20,7 @@ pub enum ReviewError {
     #[error("no redemption with id {0}")]
     NotFound(RedemptionId),
     #[error("redemption {id}: {source}")]
-    Transition {
-        id: RedemptionId,
-        source: TransitionError,
-    },
+    Transition { id: RedemptionId, source: TransitionError },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -33,9 +30,7 @@ impl ReviewError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            ReviewError::NotFound(_)
-                | ReviewError::Transition { .. }
-                | ReviewError::Store(StoreError::Conflict(_))
+            ReviewError::NotFound(_) | ReviewError::Transition { .. } | ReviewError::Store(StoreError::Conflict(_))
         )
     }
 }
@@ -57,8 +52,7 @@ pub async fn decide(
         Decision::Reject { reason, note } => rec.redemption.reject(reason, clean(note), actor, now),
     }
     .map_err(|source| ReviewError::Transition { id, source })?;
-    tx.record_transition(&rec.redemption, before, &event, now)
-        .await?;
+    tx.record_transition(&rec.redemption, before, &event, now).await?;
     tx.commit().await?;
     rec.updated_at = now;
     Ok(rec)

@@ -203,16 +203,9 @@ fn bad_configuration_is_bad_input() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("port"), "{}", stderr(&o));
-    let o = redeemdesk("mysql://nope", dir.path())
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let o = redeemdesk("mysql://nope", dir.path()).arg("migrate").output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("unsupported database URL"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("unsupported database URL"), "{}", stderr(&o));
 }
 
 #[test]
@@ -256,9 +249,6 @@ fn serve_answers_healthz_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(status.success(), "{status:?} {rest:?}");
-    assert!(
-        rest.iter().any(|l| l.contains("stopped cleanly")),
-        "{rest:?}"
-    );
+    assert!(rest.iter().any(|l| l.contains("stopped cleanly")), "{rest:?}");
     assert!(dir.path().join("serve.db").exists());
 }

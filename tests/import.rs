@@ -30,23 +30,15 @@ async fn snapshot(db: &Db) -> (Vec<i64>, Vec<Value>) {
     for table in TABLES {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         let n: i64 = match db {
-            Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_one(p)
-                .await
-                .unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_one(p)
-                .await
-                .unwrap(),
+            Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
         };
         counts.push(n);
     }
     let demo: Value = serde_json::from_str(DEMO_JSON).unwrap();
     let mut views = Vec::new();
     for p in demo["products"].as_array().unwrap() {
-        let view = status_view(db, p["serial"].as_str().unwrap())
-            .await
-            .unwrap();
+        let view = status_view(db, p["serial"].as_str().unwrap()).await.unwrap();
         views.push(serde_json::to_value(view).unwrap());
     }
     (counts, views)
@@ -80,9 +72,7 @@ async fn import(db: &Db, doc: &Value) -> Result<redeemdesk::import::ImportReport
 async fn refused(db: &Db, doc: Value, record: &str, field: &str) {
     import_json(db, DEMO_JSON, Utc::now()).await.unwrap();
     let before = snapshot(db).await;
-    let err = import(db, &doc)
-        .await
-        .expect_err("the file must be refused");
+    let err = import(db, &doc).await.expect_err("the file must be refused");
     assert!(err.is_bad_input(), "{err}");
     let ImportError::Invalid {
         record: r,
@@ -98,11 +88,7 @@ async fn refused(db: &Db, doc: Value, record: &str, field: &str) {
     );
     assert_eq!(f, field, "{err}");
     assert!(!message.is_empty());
-    assert_eq!(
-        snapshot(db).await,
-        before,
-        "a refused import must write nothing"
-    );
+    assert_eq!(snapshot(db).await, before, "a refused import must write nothing");
 }
 
 both_backends! {

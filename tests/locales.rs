@@ -40,8 +40,7 @@ fn inline_variables(e: &InlineExpression<&str>, out: &mut BTreeSet<String>) {
 
 /// message id → variable names, per locale file.
 fn parse_locale(file: &str, text: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let resource = fluent_syntax::parser::parse(text)
-        .unwrap_or_else(|(_, errors)| panic!("{file}: {errors:?}"));
+    let resource = fluent_syntax::parser::parse(text).unwrap_or_else(|(_, errors)| panic!("{file}: {errors:?}"));
     let mut out = BTreeMap::new();
     for entry in &resource.body {
         match entry {
@@ -68,12 +67,7 @@ fn parse_locale(file: &str, text: &str) -> BTreeMap<String, BTreeSet<String>> {
 fn every_message_exists_in_both_locales_with_the_same_variables() {
     let expected: BTreeMap<String, BTreeSet<String>> = messages::ALL
         .iter()
-        .map(|d| {
-            (
-                d.id.to_owned(),
-                d.args.iter().map(|a| a.to_string()).collect(),
-            )
-        })
+        .map(|d| (d.id.to_owned(), d.args.iter().map(|a| a.to_string()).collect()))
         .collect();
     assert_eq!(
         expected.len(),
@@ -96,14 +90,8 @@ fn every_message_exists_in_both_locales_with_the_same_variables() {
                 "{locale}: message {id} has variables {got:?}, the code passes {vars:?}"
             );
         }
-        let orphans: Vec<_> = defined
-            .keys()
-            .filter(|id| !expected.contains_key(*id))
-            .collect();
-        assert!(
-            orphans.is_empty(),
-            "{locale}: messages no code uses: {orphans:?}"
-        );
+        let orphans: Vec<_> = defined.keys().filter(|id| !expected.contains_key(*id)).collect();
+        assert!(orphans.is_empty(), "{locale}: messages no code uses: {orphans:?}");
     }
 }
 
@@ -117,11 +105,7 @@ fn every_message_renders_cleanly_in_both_locales() {
                 msg = msg.arg(arg, format!("<{arg}>"));
             }
             let text = localizer.render(locale, &msg);
-            assert!(
-                !text.trim().is_empty(),
-                "{locale}: {} renders empty",
-                def.id
-            );
+            assert!(!text.trim().is_empty(), "{locale}: {} renders empty", def.id);
             assert_ne!(text, def.id, "{locale}: {} is missing", def.id);
             for arg in def.args {
                 assert!(

@@ -5,13 +5,12 @@ mod support;
 
 use chrono::NaiveDate;
 use redeemdesk::domain::{
-    Actor, CategoryCatalog, CategoryInfo, ChkCode, EmailAddress, Event, Locale, LocalizedText,
-    Member, MemberId, PartnerStore, Product, Promotion, PromotionId, PurchaseChannel, Recipient,
-    Redemption, RedemptionId, Region, RejectionReason, Reward, SerialNumber, Status, Timestamp,
+    Actor, CategoryCatalog, CategoryInfo, ChkCode, EmailAddress, Event, Locale, LocalizedText, Member, MemberId,
+    PartnerStore, Product, Promotion, PromotionId, PurchaseChannel, Recipient, Redemption, RedemptionId, Region,
+    RejectionReason, Reward, SerialNumber, Status, Timestamp,
 };
 use redeemdesk::store::{
-    AttachmentRecord, AttachmentSource, Backend, Db, NewAttachment, ProductRecord,
-    RedemptionRecord, StoreError,
+    AttachmentRecord, AttachmentSource, Backend, Db, NewAttachment, ProductRecord, RedemptionRecord, StoreError,
 };
 use sqlx::error::ErrorKind;
 use support::{TestDb, both_backends};
@@ -50,12 +49,7 @@ fn member(id: MemberId, email: &str, name: &str) -> Member {
     }
 }
 
-fn product(
-    catalog: &CategoryCatalog,
-    serial: &str,
-    member_id: MemberId,
-    category: &str,
-) -> Product {
+fn product(catalog: &CategoryCatalog, serial: &str, member_id: MemberId, category: &str) -> Product {
     Product {
         serial: SerialNumber::parse(serial).unwrap(),
         chk: ChkCode::parse("482").unwrap(),
@@ -86,20 +80,10 @@ fn smart_office(catalog: &CategoryCatalog) -> Promotion {
         starts_on: date("2026-04-01"),
         ends_on: date("2026-06-30"),
         claim_deadline: date("2026-07-31"),
-        categories: vec![
-            cat("PRO DT"),
-            cat("Gaming Gear"),
-            cat("AIO"),
-            cat("Desktop"),
-        ],
+        categories: vec![cat("PRO DT"), cat("Gaming Gear"), cat("AIO"), cat("Desktop")],
         regions: vec![region("ID-JK"), region("ID")],
         rewards: vec![
-            (
-                cat("PRO DT"),
-                Reward::DigitalCode {
-                    amount_idr: 200_000,
-                },
-            ),
+            (cat("PRO DT"), Reward::DigitalCode { amount_idr: 200_000 }),
             (
                 cat("Gaming Gear"),
                 Reward::PhysicalGift {
@@ -109,12 +93,7 @@ fn smart_office(catalog: &CategoryCatalog) -> Promotion {
                     },
                 },
             ),
-            (
-                cat("AIO"),
-                Reward::DigitalCode {
-                    amount_idr: 500_000,
-                },
-            ),
+            (cat("AIO"), Reward::DigitalCode { amount_idr: 500_000 }),
         ],
         partner_stores: vec![
             PartnerStore {
@@ -152,9 +131,7 @@ fn gaming_fest(catalog: &CategoryCatalog) -> Promotion {
         regions: vec![region("ID")],
         rewards: vec![(
             catalog.parse("AIO").unwrap(),
-            Reward::DigitalCode {
-                amount_idr: 100_000,
-            },
+            Reward::DigitalCode { amount_idr: 100_000 },
         )],
         partner_stores: vec![],
     }
@@ -232,9 +209,7 @@ async fn submit(
 /// Saves a transition the caller just made on `r` (which was `expected` before).
 async fn record(db: &Db, r: &Redemption, expected: Status, event: &Event) {
     let mut tx = db.begin_write().await.unwrap();
-    tx.record_transition(r, expected, event, event.at)
-        .await
-        .unwrap();
+    tx.record_transition(r, expected, event, event.at).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -248,14 +223,8 @@ async fn queue_ids(db: &Db, limit: i64) -> Vec<RedemptionId> {
 async fn raw_execute(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db {
-        Db::Sqlite(pool) => sqlx::query(sql)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()),
-        Db::Postgres(pool) => sqlx::query(sql)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()),
+        Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|done| done.rows_affected()),
+        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|done| done.rows_affected()),
     }
 }
 
@@ -268,9 +237,7 @@ async fn raw_i64(db: &Db, sql: &str) -> Result<i64, sqlx::Error> {
 }
 
 async fn count(db: &Db, table: &str) -> i64 {
-    raw_i64(db, &format!("SELECT COUNT(*) FROM {table}"))
-        .await
-        .unwrap()
+    raw_i64(db, &format!("SELECT COUNT(*) FROM {table}")).await.unwrap()
 }
 
 fn error_kind(err: &sqlx::Error) -> Option<ErrorKind> {
@@ -787,18 +754,12 @@ both_backends! {
 /// still report no change, and lists come back in the same order as on SQLite.
 #[tokio::test]
 async fn promotions_do_not_depend_on_the_postgres_collation() {
-    let test_db = TestDb::postgres_with(
-        "TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'",
-    )
-    .await;
+    let test_db =
+        TestDb::postgres_with("TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
+            .await;
     let db = &test_db.db;
-    let collation = raw_i64(db, "SELECT COUNT(*) WHERE 'a' < 'B'")
-        .await
-        .unwrap();
-    assert_eq!(
-        collation, 1,
-        "the test database should sort text linguistically"
-    );
+    let collation = raw_i64(db, "SELECT COUNT(*) WHERE 'a' < 'B'").await.unwrap();
+    assert_eq!(collation, 1, "the test database should sort text linguistically");
 
     let promotion = smart_office(&catalog(db).await);
     let mut tx = db.begin_write().await.unwrap();
@@ -824,8 +785,5 @@ fn test_database_urls_keep_the_server_and_options() {
         with_database("postgres://u:p@h/test?sslmode=disable", "x"),
         "postgres://u:p@h/x?sslmode=disable"
     );
-    assert_eq!(
-        with_database("postgresql://h:5432", "x"),
-        "postgresql://h:5432/x"
-    );
+    assert_eq!(with_database("postgresql://h:5432", "x"), "postgresql://h:5432/x");
 }

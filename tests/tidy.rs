@@ -48,8 +48,7 @@ fn domain_imports_no_io_or_platform_crate() {
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             for name in forbidden {
-                let used =
-                    code.contains(&format!("{name}::")) || code.contains(&format!("use {name}"));
+                let used = code.contains(&format!("{name}::")) || code.contains(&format!("use {name}"));
                 assert!(
                     !used,
                     "{}:{}: the domain must not use {name}: {line}",

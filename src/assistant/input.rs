@@ -68,9 +68,7 @@ impl Content {
                     .collect();
                 let trimmed = text.trim();
                 match trimmed.strip_prefix('/') {
-                    Some(command) if !command.is_empty() && !command.starts_with('/') => {
-                        parse_command(command)
-                    }
+                    Some(command) if !command.is_empty() && !command.starts_with('/') => parse_command(command),
                     _ => Action::Text(trimmed.to_owned()),
                 }
             }
@@ -94,9 +92,7 @@ fn parse_command(command: &str) -> Action {
             // The CHK is a trailing 3-digit word; everything before it is the serial.
             let (serial, chk) = match rest.split_last() {
                 Some((last, before))
-                    if !before.is_empty()
-                        && last.len() == 3
-                        && last.bytes().all(|b| b.is_ascii_digit()) =>
+                    if !before.is_empty() && last.len() == 3 && last.bytes().all(|b| b.is_ascii_digit()) =>
                 {
                     (Some(before.join(" ")), Some((*last).to_owned()))
                 }
@@ -105,9 +101,7 @@ fn parse_command(command: &str) -> Action {
             };
             Action::Status { serial, chk }
         }
-        "lang" | "language" | "bahasa" => {
-            Action::Language(rest.first().and_then(|l| Locale::parse(l).ok()))
-        }
+        "lang" | "language" | "bahasa" => Action::Language(rest.first().and_then(|l| Locale::parse(l).ok())),
         "promos" | "promo" => Action::Promos,
         "subscribe" | "langganan" => Action::Subscribe,
         "unsubscribe" | "berhenti" => Action::Unsubscribe,
@@ -137,9 +131,7 @@ pub fn parse_button(data: &str) -> Action {
             "lang" => Action::Language(None),
             "subscribe" => Action::Subscribe,
             "unsubscribe" => Action::Unsubscribe,
-            "agent" => Action::Agent {
-                message: String::new(),
-            },
+            "agent" => Action::Agent { message: String::new() },
             _ => Action::Menu,
         },
     }
@@ -151,9 +143,7 @@ pub fn is_button_data(text: &str) -> bool {
     matches!(
         text,
         "menu" | "faq" | "status" | "promos" | "lang" | "subscribe" | "unsubscribe" | "agent"
-    ) || text
-        .strip_prefix("faq:")
-        .is_some_and(|i| Intent::parse(i).is_some())
+    ) || text.strip_prefix("faq:").is_some_and(|i| Intent::parse(i).is_some())
         || matches!(text, "lang:id" | "lang:en")
 }
 

@@ -59,11 +59,7 @@ impl Assistant {
     }
 
     /// Handles one event at time `now`.
-    pub async fn handle(
-        &self,
-        inbound: &Inbound,
-        now: Timestamp,
-    ) -> Result<Outcome, AssistantError> {
+    pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
         let mut tx = self.db.begin_write().await?;
         let user = tx.chat_user(inbound.channel, &inbound.user, now).await?;
         let dialogue = Dialogue::from_json(&user.dialogue);
@@ -233,9 +229,7 @@ impl Turn<'_> {
                 reply = words::eligibility(reply, &product, &promotions, self.today(), self.locale);
             }
         }
-        Ok(reply
-            .button(m::BTN_FAQ, "faq")
-            .button(m::BTN_AGENT, "agent"))
+        Ok(reply.button(m::BTN_FAQ, "faq").button(m::BTN_AGENT, "agent"))
     }
 
     fn today(&self) -> chrono::NaiveDate {
@@ -303,11 +297,7 @@ impl Turn<'_> {
             self.user.unsubscribed_at = Some(self.now);
         }
         self.tx.record_consent(self.user.id, on, self.now).await?;
-        Ok(Reply::text(if on {
-            m::SUBSCRIBE_DONE
-        } else {
-            m::UNSUBSCRIBE_DONE
-        }))
+        Ok(Reply::text(if on { m::SUBSCRIBE_DONE } else { m::UNSUBSCRIBE_DONE }))
     }
 
     async fn agent(&mut self, message: &str) -> Result<Reply, AssistantError> {
@@ -315,10 +305,7 @@ impl Turn<'_> {
             .tx
             .insert_escalation(self.user.id, message, self.locale, self.now)
             .await?;
-        Ok(
-            Reply::text(crate::i18n::Msg::new(m::AGENT_REQUESTED).arg("ticket", ticket))
-                .button(m::BTN_MENU, "menu"),
-        )
+        Ok(Reply::text(crate::i18n::Msg::new(m::AGENT_REQUESTED).arg("ticket", ticket)).button(m::BTN_MENU, "menu"))
     }
 
     /// `/status`, the status button, or a status question without a serial.
@@ -357,11 +344,7 @@ impl Turn<'_> {
 
     /// A serial was given: show it if this user proved ownership before, else
     /// check the CHK (given now, or asked for).
-    async fn lookup(
-        &mut self,
-        serial: SerialNumber,
-        chk: Option<ChkCode>,
-    ) -> Result<Vec<Reply>, AssistantError> {
+    async fn lookup(&mut self, serial: SerialNumber, chk: Option<ChkCode>) -> Result<Vec<Reply>, AssistantError> {
         let key = serial.match_key();
         let owned = self.tx.owned_products(self.user.id).await?;
         if let Some(p) = owned.iter().find(|p| p.product.serial.match_key() == key) {
@@ -371,9 +354,7 @@ impl Turn<'_> {
         match chk {
             Some(chk) => self.verify(serial, chk).await,
             None => {
-                let reply = Reply::text(
-                    crate::i18n::Msg::new(m::STATUS_ASK_CHK).arg("serial", serial.as_str()),
-                );
+                let reply = Reply::text(crate::i18n::Msg::new(m::STATUS_ASK_CHK).arg("serial", serial.as_str()));
                 self.dialogue = Dialogue::AwaitingChk {
                     serial: serial.to_string(),
                 };
@@ -384,41 +365,27 @@ impl Turn<'_> {
 
     /// Serial + CHK: the proof of ownership. An unknown serial and a wrong CHK get
     /// the same answer, and failures are rate-limited, so serials cannot be probed.
-    async fn verify(
-        &mut self,
-        serial: SerialNumber,
-        chk: ChkCode,
-    ) -> Result<Vec<Reply>, AssistantError> {
+    async fn verify(&mut self, serial: SerialNumber, chk: ChkCode) -> Result<Vec<Reply>, AssistantError> {
         let window_start = self.now - Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
-        let (failures, oldest) = self
-            .tx
-            .ownership_failures_since(self.user.id, window_start)
-            .await?;
+        let (failures, oldest) = self.tx.ownership_failures_since(self.user.id, window_start).await?;
         if failures >= MAX_FAILED_CHECKS {
-            let free_at =
-                oldest.unwrap_or(self.now) + Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
+            let free_at = oldest.unwrap_or(self.now) + Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
             let minutes = ((free_at - self.now).num_seconds() + 59) / 60;
             self.dialogue = Dialogue::Idle;
             return Ok(vec![
-                Reply::text(
-                    crate::i18n::Msg::new(m::STATUS_RATE_LIMITED).arg("minutes", minutes.max(1)),
-                )
-                .button(m::BTN_AGENT, "agent"),
+                Reply::text(crate::i18n::Msg::new(m::STATUS_RATE_LIMITED).arg("minutes", minutes.max(1)))
+                    .button(m::BTN_AGENT, "agent"),
             ]);
         }
         let candidates = self.tx.products_by_serial_key(&serial.match_key()).await?;
         match candidates.into_iter().find(|p| p.product.chk == chk) {
             Some(product) => {
-                self.tx
-                    .add_ownership(self.user.id, product.id, self.now)
-                    .await?;
+                self.tx.add_ownership(self.user.id, product.id, self.now).await?;
                 self.dialogue = Dialogue::Idle;
                 Ok(vec![self.show(&product).await?])
             }
             None => {
-                self.tx
-                    .add_ownership_failure(self.user.id, self.now)
-                    .await?;
+                self.tx.add_ownership_failure(self.user.id, self.now).await?;
                 self.dialogue = Dialogue::AwaitingChk {
                     serial: serial.to_string(),
                 };
@@ -441,10 +408,7 @@ impl Turn<'_> {
         );
         let redemptions = self.tx.redemptions_of_product(product.id).await?;
         for rec in &redemptions {
-            let promotion = self
-                .tx
-                .promotion(rec.redemption.promotion_id.as_str())
-                .await?;
+            let promotion = self.tx.promotion(rec.redemption.promotion_id.as_str()).await?;
             for msg in words::redemption_status(rec, promotion.as_ref(), product, self.locale) {
                 reply = reply.then(msg);
             }
@@ -464,15 +428,10 @@ impl Turn<'_> {
 /// "english please", "bahasa indonesia aja": the language a message names.
 fn language_named_in(text: &str) -> Option<Locale> {
     let lower = text.to_lowercase();
-    let english = ["english", "inggris", "eng "]
-        .iter()
-        .any(|w| lower.contains(w))
+    let english = ["english", "inggris", "eng "].iter().any(|w| lower.contains(w))
         || lower.trim() == "eng"
         || lower.trim() == "en";
-    let indonesian = ["indonesia", "indo", "bahasa aja"]
-        .iter()
-        .any(|w| lower.contains(w))
-        || lower.trim() == "id";
+    let indonesian = ["indonesia", "indo", "bahasa aja"].iter().any(|w| lower.contains(w)) || lower.trim() == "id";
     match (english, indonesian) {
         (true, false) => Some(Locale::En),
         (false, true) => Some(Locale::Id),

@@ -79,22 +79,13 @@ impl Reply {
                 .iter()
                 .map(|l| {
                     let text = localizer.render(locale, &l.msg);
-                    if l.bullet {
-                        format!("• {text}")
-                    } else {
-                        text
-                    }
+                    if l.bullet { format!("• {text}") } else { text }
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
         };
         Rendered {
-            text: self
-                .paragraphs
-                .iter()
-                .map(paragraph)
-                .collect::<Vec<_>>()
-                .join("\n\n"),
+            text: self.paragraphs.iter().map(paragraph).collect::<Vec<_>>().join("\n\n"),
             buttons: self
                 .buttons
                 .iter()
@@ -129,9 +120,6 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn render(&self, localizer: &Localizer) -> Vec<Rendered> {
-        self.replies
-            .iter()
-            .map(|r| r.render(localizer, self.locale))
-            .collect()
+        self.replies.iter().map(|r| r.render(localizer, self.locale)).collect()
     }
 }

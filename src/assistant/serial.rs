@@ -8,13 +8,7 @@ use crate::faq::text::looks_like_serial;
 /// typed with spaces) and a separate 3-digit CHK code, if present.
 pub fn find(text: &str) -> (Option<SerialNumber>, Option<ChkCode>) {
     let words: Vec<&str> = text
-        .split(|c: char| {
-            c.is_whitespace()
-                || matches!(
-                    c,
-                    ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '?' | '!' | '.'
-                )
-        })
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '?' | '!' | '.'))
         .filter(|w| !w.is_empty())
         .collect();
     let mut serial = None;
@@ -42,12 +36,13 @@ pub fn find(text: &str) -> (Option<SerialNumber>, Option<ChkCode>) {
             }
         }
     }
+    // The last 3-digit word outside the serial: "… chk 482".
     let chk = words
         .iter()
         .enumerate()
+        .rev()
         .filter(|(i, _)| !(used.0..used.1).contains(i))
-        .filter_map(|(_, w)| ChkCode::parse(w.trim_start_matches('#')).ok())
-        .last();
+        .find_map(|(_, w)| ChkCode::parse(w.trim_start_matches('#')).ok());
     (serial, chk)
 }
 
@@ -92,10 +87,7 @@ mod tests {
     #[test]
     fn whole_message_serials_and_chk() {
         assert_eq!(whole("1234567890").unwrap().as_str(), "1234567890");
-        assert_eq!(
-            whole("SN: K2305N0012345").unwrap().as_str(),
-            "K2305N0012345"
-        );
+        assert_eq!(whole("SN: K2305N0012345").unwrap().as_str(), "K2305N0012345");
         assert_eq!(chk("chk nya 482 kak").unwrap().as_str(), "482");
         assert_eq!(chk("4821"), None);
     }

@@ -29,7 +29,7 @@ pub fn rupiah(amount: u64, locale: Locale) -> String {
     };
     let mut out = String::from("Rp");
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -42,9 +42,7 @@ pub fn reward(r: Option<&Reward>, locale: Locale) -> Msg {
         Some(Reward::DigitalCode { amount_idr }) => {
             Msg::new(m::REWARD_DIGITAL_CODE).arg("amount", rupiah(*amount_idr, locale))
         }
-        Some(Reward::PhysicalGift { gift }) => {
-            Msg::new(m::REWARD_PHYSICAL_GIFT).arg("gift", gift.get(locale))
-        }
+        Some(Reward::PhysicalGift { gift }) => Msg::new(m::REWARD_PHYSICAL_GIFT).arg("gift", gift.get(locale)),
         None => Msg::new(m::REWARD_UNSPECIFIED),
     }
 }
@@ -84,12 +82,7 @@ pub fn faq(intent: Intent) -> Option<(MsgDef, MsgDef)> {
 }
 
 pub fn promotion_item(p: &Promotion, locale: Locale) -> Msg {
-    let categories = p
-        .categories
-        .iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let categories = p.categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
     let rewards: Vec<Msg> = p
         .rewards
         .iter()
@@ -125,10 +118,7 @@ pub fn redemption_status(
     locale: Locale,
 ) -> Vec<Msg> {
     let r = &rec.redemption;
-    let name = promotion.map_or_else(
-        || r.promotion_id.to_string(),
-        |p| p.name.get(locale).to_owned(),
-    );
+    let name = promotion.map_or_else(|| r.promotion_id.to_string(), |p| p.name.get(locale).to_owned());
     let submitted = date(crate::domain::time::jakarta_date(r.submitted_at));
     let prize = promotion.and_then(|p| p.reward_for(&product.product.category));
     match r.status() {
@@ -226,15 +216,11 @@ fn ineligibility(why: &Ineligibility) -> Msg {
             .arg("purchased", date(*purchased_on))
             .arg("start", date(*starts_on))
             .arg("end", date(*ends_on)),
-        Ineligibility::RegionNotEligible { region } => {
-            Msg::new(m::INELIG_REGION).arg("region", region.as_str())
-        }
+        Ineligibility::RegionNotEligible { region } => Msg::new(m::INELIG_REGION).arg("region", region.as_str()),
         Ineligibility::StoreNotPartner { store, region } => Msg::new(m::INELIG_STORE)
             .arg("store", store.as_str())
             .arg("region", region.as_str()),
-        Ineligibility::ClaimWindowClosed { deadline } => {
-            Msg::new(m::INELIG_DEADLINE).arg("deadline", date(*deadline))
-        }
+        Ineligibility::ClaimWindowClosed { deadline } => Msg::new(m::INELIG_DEADLINE).arg("deadline", date(*deadline)),
     }
 }
 

@@ -50,18 +50,9 @@ mod tests {
     #[test]
     fn refuses_everything_else() {
         assert_eq!(ChkCode::parse("48"), Err(ChkError::WrongLength { len: 2 }));
-        assert_eq!(
-            ChkCode::parse("4821"),
-            Err(ChkError::WrongLength { len: 4 })
-        );
-        assert_eq!(
-            ChkCode::parse("4a2"),
-            Err(ChkError::NotADigit { found: 'a' })
-        );
+        assert_eq!(ChkCode::parse("4821"), Err(ChkError::WrongLength { len: 4 }));
+        assert_eq!(ChkCode::parse("4a2"), Err(ChkError::NotADigit { found: 'a' }));
         assert_eq!(ChkCode::parse(""), Err(ChkError::WrongLength { len: 0 }));
-        assert_eq!(
-            ChkCode::parse("٤٨٢"),
-            Err(ChkError::NotADigit { found: '٤' })
-        );
+        assert_eq!(ChkCode::parse("٤٨٢"), Err(ChkError::NotADigit { found: '٤' }));
     }
 }

@@ -111,10 +111,7 @@ pub fn check<'p>(promotion: &'p Promotion, product: &Product, today: NaiveDate) 
 }
 
 fn normalise_store(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]
@@ -149,12 +146,7 @@ mod tests {
         let promo = smart_office();
         match check(&promo, &am242(), d("2026-05-01")) {
             Eligibility::Eligible { reward } => {
-                assert_eq!(
-                    reward,
-                    Some(&Reward::DigitalCode {
-                        amount_idr: 500_000
-                    })
-                )
+                assert_eq!(reward, Some(&Reward::DigitalCode { amount_idr: 500_000 }))
             }
             other => panic!("expected eligible, got {other:?}"),
         }

@@ -26,8 +26,7 @@ pub use product::{Member, MemberId, Product, ProductId, PurchaseChannel, Recipie
 pub use promotion::{LocalizedText, PartnerStore, Promotion, PromotionId, Reward, RewardKind};
 pub use reason::RejectionReason;
 pub use redemption::{
-    Actor, AttachmentId, Change, Event, EventKind, Redemption, RedemptionId, Status,
-    TransitionError,
+    Actor, AttachmentId, Change, Event, EventKind, Redemption, RedemptionId, Status, TransitionError,
 };
 pub use region::Region;
 pub use serial::SerialNumber;

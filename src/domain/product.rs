@@ -124,10 +124,7 @@ mod tests {
 
     #[test]
     fn channels_parse() {
-        assert_eq!(
-            PurchaseChannel::parse("online"),
-            Some(PurchaseChannel::Online)
-        );
+        assert_eq!(PurchaseChannel::parse("online"), Some(PurchaseChannel::Online));
         assert_eq!(PurchaseChannel::parse("mall"), None);
     }
 }

@@ -122,15 +122,9 @@ pub enum PromotionError {
     #[error("promotion id {0:?} must be 1-64 lower-case letters, digits or dashes")]
     BadId(String),
     #[error("the period ends ({ends_on}) before it starts ({starts_on})")]
-    PeriodReversed {
-        starts_on: NaiveDate,
-        ends_on: NaiveDate,
-    },
+    PeriodReversed { starts_on: NaiveDate, ends_on: NaiveDate },
     #[error("the claim deadline {deadline} is before the period starts ({starts_on})")]
-    DeadlineBeforeStart {
-        deadline: NaiveDate,
-        starts_on: NaiveDate,
-    },
+    DeadlineBeforeStart { deadline: NaiveDate, starts_on: NaiveDate },
     #[error("a promotion needs at least one category")]
     NoCategories,
     #[error("a promotion needs at least one region")]
@@ -179,10 +173,7 @@ impl Promotion {
     }
 
     pub fn reward_for(&self, category: &Category) -> Option<&Reward> {
-        self.rewards
-            .iter()
-            .find(|(c, _)| c == category)
-            .map(|(_, r)| r)
+        self.rewards.iter().find(|(c, _)| c == category).map(|(_, r)| r)
     }
 
     pub fn covers_date(&self, date: NaiveDate) -> bool {
@@ -207,17 +198,10 @@ pub(crate) fn smart_office() -> Promotion {
         categories: vec![cat.parse("AIO").unwrap(), cat.parse("PRO DT").unwrap()],
         regions: vec![Region::parse("ID").unwrap()],
         rewards: vec![
-            (
-                cat.parse("AIO").unwrap(),
-                Reward::DigitalCode {
-                    amount_idr: 500_000,
-                },
-            ),
+            (cat.parse("AIO").unwrap(), Reward::DigitalCode { amount_idr: 500_000 }),
             (
                 cat.parse("PRO DT").unwrap(),
-                Reward::DigitalCode {
-                    amount_idr: 200_000,
-                },
+                Reward::DigitalCode { amount_idr: 200_000 },
             ),
         ],
         partner_stores: vec![],
@@ -243,24 +227,15 @@ mod tests {
 
         let mut p = good.clone();
         p.ends_on = "2026-03-01".parse().unwrap();
-        assert!(matches!(
-            p.validate(),
-            Err(PromotionError::PeriodReversed { .. })
-        ));
+        assert!(matches!(p.validate(), Err(PromotionError::PeriodReversed { .. })));
 
         let mut p = good.clone();
         p.rewards.push(p.rewards[0].clone());
-        assert!(matches!(
-            p.validate(),
-            Err(PromotionError::DuplicateReward(_))
-        ));
+        assert!(matches!(p.validate(), Err(PromotionError::DuplicateReward(_))));
 
         let mut p = good.clone();
         p.categories.truncate(1);
-        assert!(matches!(
-            p.validate(),
-            Err(PromotionError::RewardOutsideCategories(_))
-        ));
+        assert!(matches!(p.validate(), Err(PromotionError::RewardOutsideCategories(_))));
 
         let mut p = good.clone();
         p.regions.clear();

@@ -27,12 +27,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
-        Self::UnderReview,
-        Self::Rejected,
-        Self::Approved,
-        Self::RewardSent,
-    ];
+    pub const ALL: [Status; 4] = [Self::UnderReview, Self::Rejected, Self::Approved, Self::RewardSent];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -302,12 +297,7 @@ impl Redemption {
         })
     }
 
-    pub fn approve(
-        &mut self,
-        note: Option<String>,
-        actor: Actor,
-        at: Timestamp,
-    ) -> Result<Event, TransitionError> {
+    pub fn approve(&mut self, note: Option<String>, actor: Actor, at: Timestamp) -> Result<Event, TransitionError> {
         self.apply(Event {
             at,
             actor,
@@ -347,9 +337,7 @@ impl Redemption {
             _ => return Err(illegal()),
         };
         match &event.change {
-            Change::Rejected { reason, note } => {
-                self.last_rejection = Some((*reason, note.clone()))
-            }
+            Change::Rejected { reason, note } => self.last_rejection = Some((*reason, note.clone())),
             Change::Resubmitted { .. } => self.queued_at = event.at,
             _ => {}
         }
@@ -409,13 +397,9 @@ mod tests {
             (EventKind::Rejected, |r| {
                 r.reject(RejectionReason::InvoiceUnreadable, None, Actor::System, t())
             }),
-            (EventKind::Resubmitted, |r| {
-                r.resubmit(vec![7], Actor::Customer, t())
-            }),
+            (EventKind::Resubmitted, |r| r.resubmit(vec![7], Actor::Customer, t())),
             (EventKind::Approved, |r| r.approve(None, Actor::System, t())),
-            (EventKind::RewardSent, |r| {
-                r.mark_reward_sent(None, Actor::System, t())
-            }),
+            (EventKind::RewardSent, |r| r.mark_reward_sent(None, Actor::System, t())),
         ]
     }
 
@@ -424,11 +408,7 @@ mod tests {
         let legal = [
             (Status::UnderReview, EventKind::Rejected, Status::Rejected),
             (Status::UnderReview, EventKind::Approved, Status::Approved),
-            (
-                Status::Rejected,
-                EventKind::Resubmitted,
-                Status::UnderReview,
-            ),
+            (Status::Rejected, EventKind::Resubmitted, Status::UnderReview),
             (Status::Approved, EventKind::RewardSent, Status::RewardSent),
         ];
         for from in Status::ALL {
@@ -438,8 +418,7 @@ mod tests {
                 let result = mv(&mut r);
                 match legal.iter().find(|(f, k, _)| *f == from && *k == kind) {
                     Some((_, _, to)) => {
-                        let event = result
-                            .unwrap_or_else(|e| panic!("{from} --{kind:?}--> should work: {e}"));
+                        let event = result.unwrap_or_else(|e| panic!("{from} --{kind:?}--> should work: {e}"));
                         assert_eq!(event.change.kind(), kind);
                         assert_eq!(r.status(), *to);
                     }

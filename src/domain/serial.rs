@@ -23,9 +23,7 @@ pub enum SerialError {
     TooShort { len: usize },
     #[error("the serial number has {len} characters; it may have at most {MAX_LEN}")]
     TooLong { len: usize },
-    #[error(
-        "the serial number contains {found:?} at position {position}; only letters and digits are allowed"
-    )]
+    #[error("the serial number contains {found:?} at position {position}; only letters and digits are allowed")]
     InvalidCharacter { found: char, position: usize },
 }
 
@@ -39,10 +37,7 @@ impl SerialNumber {
                 continue;
             }
             if !ch.is_ascii_alphanumeric() {
-                return Err(SerialError::InvalidCharacter {
-                    found: ch,
-                    position,
-                });
+                return Err(SerialError::InvalidCharacter { found: ch, position });
             }
             printed.push(ch.to_ascii_uppercase());
         }
@@ -121,10 +116,7 @@ mod tests {
     #[test]
     fn typed_errors() {
         assert_eq!(SerialNumber::parse("  - "), Err(SerialError::Empty));
-        assert_eq!(
-            SerialNumber::parse("K2305"),
-            Err(SerialError::TooShort { len: 5 })
-        );
+        assert_eq!(SerialNumber::parse("K2305"), Err(SerialError::TooShort { len: 5 }));
         assert_eq!(
             SerialNumber::parse(&"A".repeat(26)),
             Err(SerialError::TooLong { len: 26 })

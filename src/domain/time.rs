@@ -22,9 +22,6 @@ mod tests {
     #[test]
     fn late_utc_evening_is_next_day_in_jakarta() {
         let at: Timestamp = "2026-06-30T18:30:00Z".parse().unwrap();
-        assert_eq!(
-            jakarta_date(at),
-            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
-        );
+        assert_eq!(jakarta_date(at), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
     }
 }

@@ -62,10 +62,7 @@ pub fn evaluate(classifier: &Classifier, examples: &[Example]) -> Report {
     let oos_total: usize = confusion[oos].iter().sum();
     let oos_answered = oos_total - confusion[oos][oos];
     let in_scope_total = examples.len() - oos_total;
-    let in_scope_fallback: usize = (0..n)
-        .filter(|&i| i != oos)
-        .map(|i| confusion[i][oos])
-        .sum();
+    let in_scope_fallback: usize = (0..n).filter(|&i| i != oos).map(|i| confusion[i][oos]).sum();
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let per_intent = Intent::ALL
         .iter()

@@ -164,15 +164,13 @@ const INDONESIAN: &[&str] = &[
 ];
 
 const ENGLISH: &[&str] = &[
-    "i", "my", "me", "you", "your", "the", "a", "an", "is", "are", "was", "were", "do", "does",
-    "did", "how", "what", "where", "when", "why", "which", "can", "could", "would", "should",
-    "will", "to", "of", "for", "in", "on", "with", "not", "no", "yes", "please", "hello", "hi",
-    "hey", "it", "this", "that", "have", "has", "been", "get", "got", "received", "still", "yet",
-    "about", "and", "or", "but", "there", "any", "we", "our", "they", "need", "want", "long",
-    "check", "find", "send", "sent", "rejected", "wait", "waiting", "register", "claim", "thank",
-    "thanks", "email", "english", "language", "receive", "know", "tell", "help", "person", "human",
-    "agent", "show", "stop", "why", "if", "just", "am", "be", "it's", "i'm", "don't", "doesn't",
-    "didn't",
+    "i", "my", "me", "you", "your", "the", "a", "an", "is", "are", "was", "were", "do", "does", "did", "how", "what",
+    "where", "when", "why", "which", "can", "could", "would", "should", "will", "to", "of", "for", "in", "on", "with",
+    "not", "no", "yes", "please", "hello", "hi", "hey", "it", "this", "that", "have", "has", "been", "get", "got",
+    "received", "still", "yet", "about", "and", "or", "but", "there", "any", "we", "our", "they", "need", "want",
+    "long", "check", "find", "send", "sent", "rejected", "wait", "waiting", "register", "claim", "thank", "thanks",
+    "email", "english", "language", "receive", "know", "tell", "help", "person", "human", "agent", "show", "stop",
+    "why", "if", "just", "am", "be", "it's", "i'm", "don't", "doesn't", "didn't",
 ];
 
 /// The language of `text` when the words give it away; `None` when they don't.

@@ -24,35 +24,30 @@ use model::{Model, TrainOptions};
 
 /// The project's own labelled examples, one JSON object per line:
 /// `{"text": "...", "lang": "id"|"en", "intent": "<id>"}`.
-pub const TRAINING_FILES: &[(&str, &str)] = &[
-    (
-        "data/faq/train-a.jsonl",
-        include_str!("../../data/faq/train-a.jsonl"),
-    ),
-    (
-        "data/faq/train-b.jsonl",
-        include_str!("../../data/faq/train-b.jsonl"),
-    ),
-    (
-        "data/faq/train-c.jsonl",
-        include_str!("../../data/faq/train-c.jsonl"),
-    ),
-    (
-        "data/faq/train-d.jsonl",
-        include_str!("../../data/faq/train-d.jsonl"),
-    ),
-    (
-        "data/faq/train-e.jsonl",
-        include_str!("../../data/faq/train-e.jsonl"),
-    ),
-    (
-        "data/faq/train-f.jsonl",
-        include_str!("../../data/faq/train-f.jsonl"),
-    ),
-];
+macro_rules! training_files {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../", $name)))),*]
+    };
+}
+
+pub const TRAINING_FILES: &[(&str, &str)] = training_files!(
+    "data/faq/train-a.jsonl",
+    "data/faq/train-b.jsonl",
+    "data/faq/train-c.jsonl",
+    "data/faq/train-d.jsonl",
+    "data/faq/train-e.jsonl",
+    "data/faq/train-f.jsonl",
+    "data/faq/train-g.jsonl",
+    "data/faq/train-h.jsonl",
+    "data/faq/train-i.jsonl",
+    // The product owner's labelled development set (shared/data/faq-dev.jsonl),
+    // included as training data as the issue allows. `faq eval FILE` leaves out
+    // of training every text in FILE, so measuring on it stays honest.
+    "data/faq/faq-dev.jsonl",
+);
 
 /// Below this probability the best guess is not trusted.
-pub const CONFIDENCE_THRESHOLD: f32 = 0.45;
+pub const CONFIDENCE_THRESHOLD: f32 = 0.5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
@@ -68,6 +63,8 @@ pub struct Classification {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Example {
+    /// The file it came from.
+    pub source: String,
     pub text: String,
     pub lang: Option<Locale>,
     pub intent: Intent,
@@ -98,13 +95,15 @@ pub fn parse_examples(file: &str, text: &str) -> Result<Vec<Example>, ExampleErr
             .as_str()
             .ok_or_else(|| err("missing \"text\"".into()))?
             .to_owned();
-        let intent_id = v["intent"]
-            .as_str()
-            .ok_or_else(|| err("missing \"intent\"".into()))?;
-        let intent =
-            Intent::parse(intent_id).ok_or_else(|| err(format!("unknown intent {intent_id:?}")))?;
+        let intent_id = v["intent"].as_str().ok_or_else(|| err("missing \"intent\"".into()))?;
+        let intent = Intent::parse(intent_id).ok_or_else(|| err(format!("unknown intent {intent_id:?}")))?;
         let lang = v["lang"].as_str().and_then(|l| Locale::parse(l).ok());
-        out.push(Example { text, lang, intent });
+        out.push(Example {
+            source: file.to_owned(),
+            text,
+            lang,
+            intent,
+        });
     }
     Ok(out)
 }
@@ -113,9 +112,7 @@ pub fn parse_examples(file: &str, text: &str) -> Result<Vec<Example>, ExampleErr
 pub fn builtin_examples() -> Vec<Example> {
     TRAINING_FILES
         .iter()
-        .flat_map(|(name, text)| {
-            parse_examples(name, text).unwrap_or_else(|e| panic!("built-in training data: {e}"))
-        })
+        .flat_map(|(name, text)| parse_examples(name, text).unwrap_or_else(|e| panic!("built-in training data: {e}")))
         .collect()
 }
 
@@ -149,20 +146,12 @@ impl Classifier {
     }
 
     /// Training with explicit feature weights and options (for tuning).
-    pub fn train_with(
-        examples: &[Example],
-        weights: features::Weights,
-        options: &TrainOptions,
-    ) -> Self {
+    pub fn train_with(examples: &[Example], weights: features::Weights, options: &TrainOptions) -> Self {
         let mut scratch = Scratch::default();
         let data: Vec<(Features, usize)> = examples
             .iter()
             .map(|e| {
-                text::tokens(
-                    bounded(&e.text, MAX_TEXT),
-                    &mut scratch.tokens,
-                    &mut scratch.word,
-                );
+                text::tokens(bounded(&e.text, MAX_TEXT), &mut scratch.tokens, &mut scratch.word);
                 scratch.features.build_weighted(&scratch.tokens, weights);
                 (scratch.features.clone(), e.intent.index())
             })
@@ -191,14 +180,8 @@ impl Classifier {
     }
 
     pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
-        text::tokens(
-            bounded(text, MAX_TEXT),
-            &mut scratch.tokens,
-            &mut scratch.word,
-        );
-        scratch
-            .features
-            .build_weighted(&scratch.tokens, self.weights);
+        text::tokens(bounded(text, MAX_TEXT), &mut scratch.tokens, &mut scratch.word);
+        scratch.features.build_weighted(&scratch.tokens, self.weights);
         let lang = lang::detect(text);
         if scratch.tokens.is_empty() {
             return Classification {
@@ -209,16 +192,12 @@ impl Classifier {
             };
         }
         self.model.predict(&scratch.features, &mut scratch.probs);
-        let (best, p) =
-            scratch
-                .probs
-                .iter()
-                .copied()
-                .enumerate()
-                .fold(
-                    (0, f32::MIN),
-                    |acc, (i, p)| if p > acc.1 { (i, p) } else { acc },
-                );
+        let (best, p) = scratch
+            .probs
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::MIN), |acc, (i, p)| if p > acc.1 { (i, p) } else { acc });
         let best_guess = Intent::ALL[best];
         if p < self.threshold && best_guess != Intent::OutOfScope {
             return Classification {

@@ -14,6 +14,9 @@ pub struct TrainOptions {
     pub learning_rate: f32,
     pub l2: f32,
     pub seed: u64,
+    /// Weigh each class's examples inversely to its size, so a large class
+    /// (out_of_scope has the most examples) does not crowd out small ones.
+    pub balanced: bool,
 }
 
 impl Default for TrainOptions {
@@ -21,8 +24,9 @@ impl Default for TrainOptions {
         Self {
             epochs: 60,
             learning_rate: 0.6,
-            l2: 1e-6,
+            l2: 1e-5,
             seed: 42,
+            balanced: false,
         }
     }
 }
@@ -34,6 +38,20 @@ impl Model {
         let mut order: Vec<usize> = (0..examples.len()).collect();
         let mut rng = opts.seed | 1;
         let mut probs = vec![0f32; classes];
+        let mut counts = vec![0usize; classes];
+        for (_, label) in examples {
+            counts[*label] += 1;
+        }
+        let class_weight: Vec<f32> = counts
+            .iter()
+            .map(|&n| {
+                if opts.balanced && n > 0 {
+                    examples.len() as f32 / (classes as f32 * n as f32)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         for _ in 0..opts.epochs {
             // Fisher–Yates with a small xorshift: deterministic runs, no rand needed.
             for i in (1..order.len()).rev() {
@@ -46,13 +64,15 @@ impl Model {
                 let (f, label) = &examples[e];
                 scores(&weights, classes, f, &mut probs);
                 softmax(&mut probs);
+                probs[*label] -= 1.0;
+                let cw = class_weight[*label];
                 for (&i, &v) in f.idx.iter().zip(&f.val) {
-                    let row = i as usize * classes;
-                    for c in 0..classes {
-                        let target = if c == *label { 1.0 } else { 0.0 };
-                        let w = &mut weights[row + c];
-                        let g = (probs[c] - target) * v + opts.l2 * *w;
-                        let acc = &mut grad_sq[row + c];
+                    let v = v * cw;
+                    let row = i as usize * classes..(i as usize + 1) * classes;
+                    let w = &mut weights[row.clone()];
+                    let acc = &mut grad_sq[row];
+                    for ((w, acc), err) in w.iter_mut().zip(acc.iter_mut()).zip(&probs) {
+                        let g = err * v + opts.l2 * *w;
                         *acc += g * g;
                         *w -= opts.learning_rate * g / acc.sqrt();
                     }

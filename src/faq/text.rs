@@ -106,14 +106,11 @@ pub fn looks_like_serial(raw: &str) -> bool {
 /// One spelling for the many ways customers write the same word.
 fn canonical(word: &str) -> Option<&'static str> {
     Some(match word {
-        "gmn" | "gmna" | "gimana" | "gmana" | "bgmn" | "bgaimana" | "bagaimana" | "gimna" => {
-            "gimana"
-        }
+        "gmn" | "gmna" | "gimana" | "gmana" | "bgmn" | "bgaimana" | "bagaimana" | "gimna" => "gimana",
         "sy" | "aku" | "ak" | "gw" | "gue" | "gua" | "sya" | "saya" => "saya",
         "udh" | "udah" | "sdh" | "dah" | "uda" | "sudah" => "sudah",
         "blm" | "blom" | "lom" | "belom" | "belum" => "belum",
-        "gk" | "ga" | "gak" | "nggak" | "ngga" | "enggak" | "engga" | "tdk" | "gaada" | "kagak"
-        | "tidak" => "tidak",
+        "gk" | "ga" | "gak" | "nggak" | "ngga" | "enggak" | "engga" | "tdk" | "gaada" | "kagak" | "tidak" => "tidak",
         "yg" | "yang" => "yang",
         "dgn" | "dg" | "dengan" => "dengan",
         "krn" | "krna" | "karna" | "karena" => "karena",
@@ -125,8 +122,8 @@ fn canonical(word: &str) -> Option<&'static str> {
         "aja" | "saja" => "saja",
         "min" | "mimin" | "admin" | "minn" => "admin",
         "ka" | "kak" | "kakak" | "kk" => "kak",
-        "thx" | "tq" | "ty" | "tks" | "thanks" | "thank" | "makasih" | "mksh" | "makasi"
-        | "trims" | "trimakasih" | "terimakasih" | "maksih" => "makasih",
+        "thx" | "tq" | "ty" | "tks" | "thanks" | "thank" | "makasih" | "mksh" | "makasi" | "trims" | "trimakasih"
+        | "terimakasih" | "maksih" => "makasih",
         "brp" | "berapa" | "brapa" => "berapa",
         "knp" | "kenapa" | "napa" | "ngapa" | "mengapa" => "kenapa",
         "dr" | "dari" => "dari",
@@ -144,18 +141,15 @@ fn canonical(word: &str) -> Option<&'static str> {
         "mo" | "mau" => "mau",
         "dmn" | "dimana" => "dimana",
         "gmail" | "email" | "e-mail" | "imel" | "emel" | "surel" => "email",
-        "invoice" | "invoce" | "invois" | "invoise" | "invoic" | "inv" | "faktur" | "nota"
-        | "struk" | "kwitansi" | "receipt" => "invoice",
+        "invoice" | "invoce" | "invois" | "invoise" | "invoic" | "inv" | "faktur" | "nota" | "struk" | "kwitansi"
+        | "receipt" => "invoice",
         "redeem" | "redem" | "reedem" | "redeeem" | "ridim" | "redeemnya" | "redemnya" => "redeem",
         "klaim" | "claim" | "kalim" | "klaimnya" | "claimnya" => "klaim",
-        "promo" | "promosi" | "promonya" | "promosinya" | "promotion" | "promotions" | "promos" => {
-            "promo"
-        }
+        "promo" | "promosi" | "promonya" | "promosinya" | "promotion" | "promotions" | "promos" => "promo",
         "sn" | "s/n" | "serial" | "serialnya" | "snnya" => "serial",
         "statusnya" | "status" | "statsu" | "stat" => "status",
         "hadiah" | "hadiahnya" | "reward" | "rewardnya" | "rewards" | "gift" | "gifts" => "hadiah",
-        "daftar" | "register" | "registrasi" | "regis" | "mendaftar" | "mendaftarkan"
-        | "didaftarkan" => "daftar",
+        "daftar" | "register" | "registrasi" | "regis" | "mendaftar" | "mendaftarkan" | "didaftarkan" => "daftar",
         "halo" | "hallo" | "helo" | "hello" | "hai" | "hi" | "hy" | "hey" | "hei" => "halo",
         "ok" | "oke" | "okay" | "okey" | "okee" | "sip" | "siap" => "oke",
         "u" | "you" => "you",
@@ -181,9 +175,7 @@ mod tests {
     fn normalises_informal_indonesian() {
         assert_eq!(
             toks("Gmn cara redem, sy udh upload invoce!!"),
-            [
-                "gimana", "cara", "redeem", "saya", "sudah", "upload", "invoice"
-            ]
+            ["gimana", "cara", "redeem", "saya", "sudah", "upload", "invoice"]
         );
         assert_eq!(toks("tolonggg kaaak"), ["tolong", "kak"]);
     }
@@ -194,10 +186,7 @@ mod tests {
             toks("SN saya K2305N0012345 chk 482"),
             ["serial", "saya", SERIAL, "chk", NUM3]
         );
-        assert_eq!(
-            toks("sn: k2305-n001-2345, 14 hari"),
-            ["serial", SERIAL, NUM, "hari"]
-        );
+        assert_eq!(toks("sn: k2305-n001-2345, 14 hari"), ["serial", SERIAL, NUM, "hari"]);
         assert!(!looks_like_serial("terimakasihbanyak"));
         assert!(looks_like_serial("602V5123456789"));
     }

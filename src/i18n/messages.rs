@@ -128,8 +128,7 @@ messages! {
 /// The month's name message, 1–12.
 pub fn month(n: u32) -> MsgDef {
     const MONTHS: [MsgDef; 12] = [
-        MONTH_1, MONTH_2, MONTH_3, MONTH_4, MONTH_5, MONTH_6, MONTH_7, MONTH_8, MONTH_9, MONTH_10,
-        MONTH_11, MONTH_12,
+        MONTH_1, MONTH_2, MONTH_3, MONTH_4, MONTH_5, MONTH_6, MONTH_7, MONTH_8, MONTH_9, MONTH_10, MONTH_11, MONTH_12,
     ];
     MONTHS[(n.clamp(1, 12) - 1) as usize]
 }

@@ -50,10 +50,7 @@ pub enum Arg {
 
 impl Msg {
     pub fn new(def: MsgDef) -> Self {
-        Self {
-            def,
-            args: Vec::new(),
-        }
+        Self { def, args: Vec::new() }
     }
 
     /// Adds a variable. Naming one the message does not declare is a bug, caught
@@ -121,30 +118,25 @@ impl Localizer {
     /// The localizer for the built-in locale files, built once.
     pub fn builtin() -> &'static Localizer {
         static SHARED: OnceLock<Localizer> = OnceLock::new();
-        SHARED.get_or_init(|| {
-            Localizer::from_sources(SOURCES).unwrap_or_else(|e| panic!("built-in locales: {e}"))
-        })
+        SHARED.get_or_init(|| Localizer::from_sources(SOURCES).unwrap_or_else(|e| panic!("built-in locales: {e}")))
     }
 
     pub fn from_sources(sources: &[(Locale, &str, &str)]) -> Result<Self, LocaleError> {
         let mut id = new_bundle(Locale::Id);
         let mut en = new_bundle(Locale::En);
         for (locale, file, text) in sources {
-            let resource =
-                FluentResource::try_new(text.to_string()).map_err(|(_, errors)| LocaleError {
-                    file: file.to_string(),
-                    message: format!("{errors:?}"),
-                })?;
+            let resource = FluentResource::try_new(text.to_string()).map_err(|(_, errors)| LocaleError {
+                file: file.to_string(),
+                message: format!("{errors:?}"),
+            })?;
             let bundle = match locale {
                 Locale::Id => &mut id,
                 Locale::En => &mut en,
             };
-            bundle
-                .add_resource(resource)
-                .map_err(|errors| LocaleError {
-                    file: file.to_string(),
-                    message: format!("{errors:?}"),
-                })?;
+            bundle.add_resource(resource).map_err(|errors| LocaleError {
+                file: file.to_string(),
+                message: format!("{errors:?}"),
+            })?;
         }
         Ok(Self { id, en })
     }

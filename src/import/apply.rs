@@ -53,8 +53,8 @@ impl ImportReport {
 
 /// Imports a JSON document: all of it, or nothing.
 pub async fn import_json(db: &Db, text: &str, now: Timestamp) -> Result<ImportReport, ImportError> {
-    let doc: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| ImportError::Syntax(format!("not valid JSON: {e}")))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ImportError::Syntax(format!("not valid JSON: {e}")))?;
     let mut tx = db.begin_write().await?;
     let catalog = tx.categories().await?;
     let set = parse(&doc, &catalog)?;
@@ -109,10 +109,7 @@ async fn apply(tx: &mut Tx, set: &ImportSet, now: Timestamp) -> Result<ImportRep
                 return Err(ImportError::invalid(
                     label,
                     "serial",
-                    format!(
-                        "already registered to member {}",
-                        existing.product.member_id
-                    ),
+                    format!("already registered to member {}", existing.product.member_id),
                 ));
             }
         }
@@ -127,37 +124,23 @@ async fn apply(tx: &mut Tx, set: &ImportSet, now: Timestamp) -> Result<ImportRep
 /// Inserts a redemption with its history; false when the same redemption is
 /// already stored. An existing redemption is never rewritten: after import the
 /// database is where decisions happen, and a re-import must not undo them.
-async fn apply_redemption(
-    tx: &mut Tx,
-    r: &ImportedRedemption,
-    now: Timestamp,
-) -> Result<bool, ImportError> {
+async fn apply_redemption(tx: &mut Tx, r: &ImportedRedemption, now: Timestamp) -> Result<bool, ImportError> {
     let red = &r.redemption;
     let err = |field: &str, message: String| ImportError::invalid(r.label.clone(), field, message);
-    let product = tx
-        .product_by_serial(red.serial.as_str())
-        .await?
-        .ok_or_else(|| {
-            err(
-                "serial",
-                format!(
-                    "no product with serial {} in the file or the database",
-                    red.serial
-                ),
-            )
-        })?;
+    let product = tx.product_by_serial(red.serial.as_str()).await?.ok_or_else(|| {
+        err(
+            "serial",
+            format!("no product with serial {} in the file or the database", red.serial),
+        )
+    })?;
     if tx.promotion(red.promotion_id.as_str()).await?.is_none() {
         return Err(err(
             "promotion_id",
-            format!(
-                "no promotion {} in the file or the database",
-                red.promotion_id
-            ),
+            format!("no promotion {} in the file or the database", red.promotion_id),
         ));
     }
     if let Some(existing) = tx.redemption(red.id).await? {
-        let same = existing.redemption.serial == red.serial
-            && existing.redemption.promotion_id == red.promotion_id;
+        let same = existing.redemption.serial == red.serial && existing.redemption.promotion_id == red.promotion_id;
         if same {
             return Ok(false);
         }
@@ -169,10 +152,7 @@ async fn apply_redemption(
             ),
         ));
     }
-    if let Some(other) = tx
-        .redemption_for(product.id, red.promotion_id.as_str())
-        .await?
-    {
+    if let Some(other) = tx.redemption_for(product.id, red.promotion_id.as_str()).await? {
         return Err(err(
             "serial",
             format!(
@@ -209,9 +189,7 @@ async fn apply_redemption(
                     ids.push(tx.insert_attachment(&attachment, now).await?);
                 }
                 Event {
-                    change: Change::Resubmitted {
-                        attachment_ids: ids,
-                    },
+                    change: Change::Resubmitted { attachment_ids: ids },
                     ..event.clone()
                 }
             }

@@ -31,11 +31,7 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    pub(crate) fn invalid(
-        record: impl Into<String>,
-        field: impl Into<String>,
-        message: impl ToString,
-    ) -> Self {
+    pub(crate) fn invalid(record: impl Into<String>, field: impl Into<String>, message: impl ToString) -> Self {
         ImportError::Invalid {
             record: record.into(),
             field: field.into(),

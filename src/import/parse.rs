@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::ImportError;
 use crate::domain::{
-    Actor, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event, EventKind, Locale,
-    LocalizedText, Member, PartnerStore, Product, Promotion, PromotionId, PurchaseChannel,
-    Recipient, Redemption, Region, RejectionReason, Reward, RewardKind, SerialNumber, Status,
+    Actor, CategoryCatalog, CategoryInfo, Change, ChkCode, EmailAddress, Event, EventKind, Locale, LocalizedText,
+    Member, PartnerStore, Product, Promotion, PromotionId, PurchaseChannel, Recipient, Redemption, Region,
+    RejectionReason, Reward, RewardKind, SerialNumber, Status,
 };
 
 /// A whole import file, checked in itself.
@@ -56,11 +56,7 @@ impl<'a> Obj<'a> {
     fn new(label: String, value: &'a Value) -> Result<Self, ImportError> {
         match value {
             Value::Object(map) => Ok(Self { label, map }),
-            _ => Err(ImportError::invalid(
-                label,
-                "(record)",
-                "must be a JSON object",
-            )),
+            _ => Err(ImportError::invalid(label, "(record)", "must be a JSON object")),
         }
     }
 
@@ -90,9 +86,7 @@ impl<'a> Obj<'a> {
 
     fn int(&self, field: &str) -> Result<i64, ImportError> {
         match self.opt(field) {
-            Some(v) => v
-                .as_i64()
-                .ok_or_else(|| self.err(field, "must be a whole number")),
+            Some(v) => v.as_i64().ok_or_else(|| self.err(field, "must be a whole number")),
             None => Err(self.err(field, "is missing")),
         }
     }
@@ -107,12 +101,8 @@ impl<'a> Obj<'a> {
 
     fn date(&self, field: &str) -> Result<NaiveDate, ImportError> {
         let s = self.str(field)?;
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            self.err(
-                field,
-                format!("{s:?} is not a real date in the form YYYY-MM-DD"),
-            )
-        })
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| self.err(field, format!("{s:?} is not a real date in the form YYYY-MM-DD")))
     }
 
     fn time(&self, field: &str) -> Result<DateTime<Utc>, ImportError> {
@@ -226,10 +216,7 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
             return Err(o.err("id", format!("member {} appears twice", m.id)));
         }
         if let Some(other) = emails.insert(m.email.lookup_key(), m.id) {
-            return Err(o.err(
-                "email",
-                format!("{} is already the address of member {other}", m.email),
-            ));
+            return Err(o.err("email", format!("{} is already the address of member {other}", m.email)));
         }
         set.members.push(m);
     }
@@ -258,15 +245,9 @@ pub fn parse(doc: &Value, catalog: &CategoryCatalog) -> Result<ImportSet, Import
         let o = Obj::new(format!("redemptions[{i}]"), v)?;
         let r = parse_redemption(&o)?;
         if !redemption_ids.insert(r.redemption.id) {
-            return Err(o.err(
-                "id",
-                format!("redemption {} appears twice", r.redemption.id),
-            ));
+            return Err(o.err("id", format!("redemption {} appears twice", r.redemption.id)));
         }
-        if !claims.insert((
-            r.redemption.serial.match_key(),
-            r.redemption.promotion_id.clone(),
-        )) {
+        if !claims.insert((r.redemption.serial.match_key(), r.redemption.promotion_id.clone())) {
             return Err(o.err(
                 "serial",
                 format!(
@@ -302,9 +283,7 @@ fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, I
     let mut rewards = Vec::new();
     for (i, v) in o.opt_array("rewards")?.iter().enumerate() {
         let r = Obj::new(format!("{}.rewards[{i}]", o.label), v)?;
-        let cat = catalog
-            .parse(r.str("category")?)
-            .map_err(|e| r.err("category", e))?;
+        let cat = catalog.parse(r.str("category")?).map_err(|e| r.err("category", e))?;
         let kind = r.str("kind")?;
         let reward = match RewardKind::parse(kind) {
             Some(RewardKind::DigitalCode) => {
@@ -320,10 +299,7 @@ fn parse_promotion(o: Obj<'_>, catalog: &CategoryCatalog) -> Result<Promotion, I
                 gift: r.localized("gift", true)?,
             },
             None => {
-                return Err(r.err(
-                    "kind",
-                    format!("{kind:?} is not digital_code or physical_gift"),
-                ));
+                return Err(r.err("kind", format!("{kind:?} is not digital_code or physical_gift")));
             }
         };
         rewards.push((cat, reward));
@@ -403,19 +379,13 @@ fn parse_product(o: &Obj<'_>, catalog: &CategoryCatalog) -> Result<Product, Impo
         serial,
         chk: ChkCode::parse(o.str("chk")?).map_err(|e| o.err("chk", e))?,
         member_id: o.positive_id("member_id")?,
-        category: catalog
-            .parse(o.str("category")?)
-            .map_err(|e| o.err("category", e))?,
+        category: catalog.parse(o.str("category")?).map_err(|e| o.err("category", e))?,
         model: o.str("model")?.trim().to_owned(),
         purchased_on: o.date("purchased_on")?,
         region: Region::parse(o.str("region")?).map_err(|e| o.err("region", e))?,
         store: o.str("store")?.trim().to_owned(),
-        channel: PurchaseChannel::parse(channel).ok_or_else(|| {
-            o.err(
-                "channel",
-                format!("{channel:?} is not retail, online or reseller"),
-            )
-        })?,
+        channel: PurchaseChannel::parse(channel)
+            .ok_or_else(|| o.err("channel", format!("{channel:?} is not retail, online or reseller")))?,
     })
 }
 
@@ -426,8 +396,7 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
         map: o.map,
     };
     let serial = SerialNumber::parse(o.str("serial")?).map_err(|e| o.err("serial", e))?;
-    let promotion_id =
-        PromotionId::parse(o.str("promotion_id")?).map_err(|e| o.err("promotion_id", e))?;
+    let promotion_id = PromotionId::parse(o.str("promotion_id")?).map_err(|e| o.err("promotion_id", e))?;
     let submitted_at = o.time("submitted_at")?;
     let status_text = o.str("status")?;
     let status = Status::parse(status_text).ok_or_else(|| {
@@ -473,8 +442,7 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
         match status {
             Status::UnderReview => {}
             Status::Rejected => {
-                let reason = reason
-                    .ok_or_else(|| o.err("reason", "is required for a rejected redemption"))?;
+                let reason = reason.ok_or_else(|| o.err("reason", "is required for a rejected redemption"))?;
                 history.push(ev(Change::Rejected {
                     reason,
                     note: note.clone(),
@@ -487,15 +455,11 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
             }
         }
     }
-    let redemption =
-        Redemption::replay(id, serial, promotion_id, &history).map_err(|e| o.err("history", e))?;
+    let redemption = Redemption::replay(id, serial, promotion_id, &history).map_err(|e| o.err("history", e))?;
     if redemption.status() != status {
         return Err(o.err(
             "status",
-            format!(
-                "is {status} but the history ends in {}",
-                redemption.status()
-            ),
+            format!("is {status} but the history ends in {}", redemption.status()),
         ));
     }
     if let (Some(given), Some((last, _))) = (reason, redemption.last_rejection())
@@ -529,31 +493,21 @@ fn parse_redemption(o: &Obj<'_>) -> Result<ImportedRedemption, ImportError> {
     })
 }
 
-fn parse_event(
-    e: &Obj<'_>,
-    placeholder: &mut i64,
-) -> Result<(Event, Option<Vec<ImportedAttachment>>), ImportError> {
+fn parse_event(e: &Obj<'_>, placeholder: &mut i64) -> Result<(Event, Option<Vec<ImportedAttachment>>), ImportError> {
     let at = e.time("at")?;
     let actor = match e.opt_str("actor")? {
         None => Actor::Import,
-        Some(a) => Actor::parse(a).ok_or_else(|| {
-            e.err(
-                "actor",
-                format!("{a:?} is not customer, system, import or staff:NAME"),
-            )
-        })?,
+        Some(a) => Actor::parse(a)
+            .ok_or_else(|| e.err("actor", format!("{a:?} is not customer, system, import or staff:NAME")))?,
     };
     let note = e.opt_str("note")?.map(str::to_owned);
     let kind_text = e.str("kind")?;
-    let kind = EventKind::parse(kind_text)
-        .ok_or_else(|| e.err("kind", format!("{kind_text:?} is not an event kind")))?;
+    let kind =
+        EventKind::parse(kind_text).ok_or_else(|| e.err("kind", format!("{kind_text:?} is not an event kind")))?;
     let mut files = None;
     let change = match kind {
         EventKind::Submitted => {
-            return Err(e.err(
-                "kind",
-                "the submission is given by submitted_at, not in history",
-            ));
+            return Err(e.err("kind", "the submission is given by submitted_at, not in history"));
         }
         EventKind::Rejected => Change::Rejected {
             reason: RejectionReason::parse(e.str("reason")?).map_err(|err| e.err("reason", err))?,
@@ -582,9 +536,7 @@ fn parse_event(
                 ids.push(*placeholder);
             }
             files = Some(list);
-            Change::Resubmitted {
-                attachment_ids: ids,
-            }
+            Change::Resubmitted { attachment_ids: ids }
         }
         EventKind::Approved => Change::Approved { note },
         EventKind::RewardSent => Change::RewardSent { note },

@@ -7,10 +7,7 @@
 
 mod records;
 
-pub use records::{
-    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord,
-    RedemptionRecord,
-};
+pub use records::{AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -20,8 +17,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 use crate::domain::{
-    CategoryCatalog, CategoryInfo, Channel, Event, Locale, Member, MemberId, Product, ProductId,
-    Promotion, Redemption, RedemptionId, Status, Timestamp,
+    CategoryCatalog, CategoryInfo, Channel, Event, Locale, Member, MemberId, Product, ProductId, Promotion, Redemption,
+    RedemptionId, Status, Timestamp,
 };
 
 /// Which SQL dialect a `repo.rs` instance was compiled for.
@@ -215,11 +212,7 @@ impl Tx {
 
     /// Inserts or updates a product by its printed serial; the id and whether
     /// something changed.
-    pub async fn upsert_product(
-        &mut self,
-        product: &Product,
-        now: Timestamp,
-    ) -> Result<(ProductId, bool)> {
+    pub async fn upsert_product(&mut self, product: &Product, now: Timestamp) -> Result<(ProductId, bool)> {
         dispatch!(self, upsert_product(product, now))
     }
 
@@ -239,11 +232,7 @@ impl Tx {
     /// Stores a new redemption (its id chosen by the caller). Its history is not
     /// written here: add the `submitted` event (and any later ones) with
     /// [`Tx::insert_event`].
-    pub async fn insert_redemption(
-        &mut self,
-        record: &RedemptionRecord,
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn insert_redemption(&mut self, record: &RedemptionRecord, now: Timestamp) -> Result<()> {
         dispatch!(self, insert_redemption(record, now))
     }
 
@@ -251,17 +240,11 @@ impl Tx {
         dispatch!(self, load_redemption(id))
     }
 
-    pub async fn redemptions_of_product(
-        &mut self,
-        product_id: ProductId,
-    ) -> Result<Vec<RedemptionRecord>> {
+    pub async fn redemptions_of_product(&mut self, product_id: ProductId) -> Result<Vec<RedemptionRecord>> {
         dispatch!(self, redemptions_where_product(product_id))
     }
 
-    pub async fn redemptions_of_member(
-        &mut self,
-        member_id: MemberId,
-    ) -> Result<Vec<RedemptionRecord>> {
+    pub async fn redemptions_of_member(&mut self, member_id: MemberId) -> Result<Vec<RedemptionRecord>> {
         dispatch!(self, redemptions_where_member(member_id))
     }
 
@@ -300,28 +283,16 @@ impl Tx {
         dispatch!(self, load_events(redemption_id))
     }
 
-    pub async fn insert_attachment(
-        &mut self,
-        attachment: &NewAttachment,
-        now: Timestamp,
-    ) -> Result<i64> {
+    pub async fn insert_attachment(&mut self, attachment: &NewAttachment, now: Timestamp) -> Result<i64> {
         dispatch!(self, insert_attachment(attachment, now))
     }
 
-    pub async fn attachments(
-        &mut self,
-        redemption_id: RedemptionId,
-    ) -> Result<Vec<AttachmentRecord>> {
+    pub async fn attachments(&mut self, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
         dispatch!(self, attachments_of(redemption_id))
     }
 
     /// The chat user for a platform identity, created on first contact.
-    pub async fn chat_user(
-        &mut self,
-        channel: Channel,
-        external_id: &str,
-        now: Timestamp,
-    ) -> Result<ChatUserRecord> {
+    pub async fn chat_user(&mut self, channel: Channel, external_id: &str, now: Timestamp) -> Result<ChatUserRecord> {
         dispatch!(self, chat_user(channel, external_id, now))
     }
 
@@ -330,12 +301,7 @@ impl Tx {
     }
 
     /// Appends a subscribe / unsubscribe to the user's consent history.
-    pub async fn record_consent(
-        &mut self,
-        chat_user_id: i64,
-        subscribed: bool,
-        at: Timestamp,
-    ) -> Result<()> {
+    pub async fn record_consent(&mut self, chat_user_id: i64, subscribed: bool, at: Timestamp) -> Result<()> {
         dispatch!(self, record_consent(chat_user_id, subscribed, at))
     }
 
@@ -344,12 +310,7 @@ impl Tx {
         dispatch!(self, owned_products(chat_user_id))
     }
 
-    pub async fn add_ownership(
-        &mut self,
-        chat_user_id: i64,
-        product_id: ProductId,
-        at: Timestamp,
-    ) -> Result<()> {
+    pub async fn add_ownership(&mut self, chat_user_id: i64, product_id: ProductId, at: Timestamp) -> Result<()> {
         dispatch!(self, add_ownership(chat_user_id, product_id, at))
     }
 

@@ -1,8 +1,6 @@
 //! Rows as the store hands them out: domain values plus the keys that tie them.
 
-use crate::domain::{
-    AttachmentId, MemberId, Product, ProductId, Recipient, Redemption, RedemptionId, Timestamp,
-};
+use crate::domain::{AttachmentId, MemberId, Product, ProductId, Recipient, Redemption, RedemptionId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductRecord {
@@ -29,8 +27,7 @@ pub enum AttachmentSource {
 }
 
 impl AttachmentSource {
-    pub const ALL: [AttachmentSource; 4] =
-        [Self::Email, Self::Chat, Self::Import, Self::MemberCenter];
+    pub const ALL: [AttachmentSource; 4] = [Self::Email, Self::Chat, Self::Import, Self::MemberCenter];
 
     pub fn as_str(self) -> &'static str {
         match self {

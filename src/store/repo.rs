@@ -8,16 +8,14 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::records::{
-    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord,
-    RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
 };
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
 use crate::domain::{
-    Actor, Category, CategoryCatalog, CategoryInfo, Change, Channel, ChkCode, EmailAddress, Event,
-    EventKind, Locale, LocalizedText, Member, MemberId, PartnerStore, Product, ProductId,
-    Promotion, PromotionId, PurchaseChannel, Recipient, Redemption, RedemptionId, Region,
-    RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
+    Actor, Category, CategoryCatalog, CategoryInfo, Change, Channel, ChkCode, EmailAddress, Event, EventKind, Locale,
+    LocalizedText, Member, MemberId, PartnerStore, Product, ProductId, Promotion, PromotionId, PurchaseChannel,
+    Recipient, Redemption, RedemptionId, Region, RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
 };
 
 type Conn = <DB as sqlx::Database>::Connection;
@@ -64,9 +62,7 @@ pub async fn upsert_category(c: &mut Conn, info: &CategoryInfo) -> Result<bool> 
 }
 
 fn category(catalog: &CategoryCatalog, table: &'static str, code: &str) -> Result<Category> {
-    catalog
-        .parse(code)
-        .map_err(|_| corrupt(table, "category", code))
+    catalog.parse(code).map_err(|_| corrupt(table, "category", code))
 }
 
 fn region(table: &'static str, code: &str) -> Result<Region> {
@@ -107,29 +103,20 @@ pub async fn list_promotions(c: &mut Conn) -> Result<Vec<Promotion>> {
 
 async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> Result<Promotion> {
     let id: String = row.try_get("id")?;
-    let categories = sqlx::query(
-        "SELECT category FROM promotion_categories WHERE promotion_id = $1 ORDER BY category",
-    )
-    .bind(&id)
-    .fetch_all(&mut *c)
-    .await?
-    .iter()
-    .map(|r| {
-        category(
-            catalog,
-            "promotion_categories",
-            &r.try_get::<String, _>("category")?,
-        )
-    })
-    .collect::<Result<Vec<_>>>()?;
-    let regions =
-        sqlx::query("SELECT region FROM promotion_regions WHERE promotion_id = $1 ORDER BY region")
-            .bind(&id)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(|r| region("promotion_regions", &r.try_get::<String, _>("region")?))
-            .collect::<Result<Vec<_>>>()?;
+    let categories = sqlx::query("SELECT category FROM promotion_categories WHERE promotion_id = $1 ORDER BY category")
+        .bind(&id)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| category(catalog, "promotion_categories", &r.try_get::<String, _>("category")?))
+        .collect::<Result<Vec<_>>>()?;
+    let regions = sqlx::query("SELECT region FROM promotion_regions WHERE promotion_id = $1 ORDER BY region")
+        .bind(&id)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(|r| region("promotion_regions", &r.try_get::<String, _>("region")?))
+        .collect::<Result<Vec<_>>>()?;
     let mut rewards = Vec::new();
     for r in sqlx::query(
         "SELECT category, kind, amount_idr, gift_id, gift_en FROM promotion_rewards
@@ -143,46 +130,37 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
         let reward = match RewardKind::parse(&kind) {
             Some(RewardKind::DigitalCode) => {
                 let amount: Option<i64> = r.try_get("amount_idr")?;
-                let amount = amount.and_then(|a| u64::try_from(a).ok()).ok_or_else(|| {
-                    corrupt("promotion_rewards", "amount_idr", format!("{amount:?}"))
-                })?;
+                let amount = amount
+                    .and_then(|a| u64::try_from(a).ok())
+                    .ok_or_else(|| corrupt("promotion_rewards", "amount_idr", format!("{amount:?}")))?;
                 Reward::DigitalCode { amount_idr: amount }
             }
             Some(RewardKind::PhysicalGift) => Reward::PhysicalGift {
                 gift: LocalizedText {
-                    id: r
-                        .try_get::<Option<String>, _>("gift_id")?
-                        .unwrap_or_default(),
-                    en: r
-                        .try_get::<Option<String>, _>("gift_en")?
-                        .unwrap_or_default(),
+                    id: r.try_get::<Option<String>, _>("gift_id")?.unwrap_or_default(),
+                    en: r.try_get::<Option<String>, _>("gift_en")?.unwrap_or_default(),
                 },
             },
             None => return Err(corrupt("promotion_rewards", "kind", kind)),
         };
         rewards.push((
-            category(
-                catalog,
-                "promotion_rewards",
-                &r.try_get::<String, _>("category")?,
-            )?,
+            category(catalog, "promotion_rewards", &r.try_get::<String, _>("category")?)?,
             reward,
         ));
     }
-    let partner_stores = sqlx::query(
-        "SELECT region, store FROM partner_stores WHERE promotion_id = $1 ORDER BY region, store",
-    )
-    .bind(&id)
-    .fetch_all(&mut *c)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(PartnerStore {
-            region: region("partner_stores", &r.try_get::<String, _>("region")?)?,
-            store: r.try_get("store")?,
-        })
-    })
-    .collect::<Result<Vec<_>>>()?;
+    let partner_stores =
+        sqlx::query("SELECT region, store FROM partner_stores WHERE promotion_id = $1 ORDER BY region, store")
+            .bind(&id)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(PartnerStore {
+                    region: region("partner_stores", &r.try_get::<String, _>("region")?)?,
+                    store: r.try_get("store")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
     // Put in order here rather than trusting ORDER BY alone: PostgreSQL sorts text
     // by the database's collation (often linguistic: `bhinneka` before `Enter`),
     // while `save_promotion` compares with `canonical`, which sorts by code point.
@@ -314,21 +292,18 @@ fn member_from(row: &DbRow) -> Result<Member> {
 }
 
 pub async fn find_member(c: &mut Conn, id: MemberId) -> Result<Option<Member>> {
-    let row =
-        sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *c)
-            .await?;
+    let row = sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
     row.as_ref().map(member_from).transpose()
 }
 
 pub async fn find_member_by_email(c: &mut Conn, email_key: &str) -> Result<Option<Member>> {
-    let row = sqlx::query(
-        "SELECT id, email, name, locale, region, phone FROM members WHERE email_key = $1",
-    )
-    .bind(email_key)
-    .fetch_optional(&mut *c)
-    .await?;
+    let row = sqlx::query("SELECT id, email, name, locale, region, phone FROM members WHERE email_key = $1")
+        .bind(email_key)
+        .fetch_optional(&mut *c)
+        .await?;
     row.as_ref().map(member_from).transpose()
 }
 
@@ -359,8 +334,7 @@ pub async fn upsert_member(c: &mut Conn, m: &Member, now: Timestamp) -> Result<b
 
 // ---- products ---------------------------------------------------------------
 
-const PRODUCT_COLUMNS: &str =
-    "id, serial, chk, member_id, category, model, purchased_on, region, store, channel";
+const PRODUCT_COLUMNS: &str = "id, serial, chk, member_id, category, model, purchased_on, region, store, channel";
 
 fn product_from(catalog: &CategoryCatalog, row: &DbRow) -> Result<ProductRecord> {
     let serial: String = row.try_get("serial")?;
@@ -369,8 +343,7 @@ fn product_from(catalog: &CategoryCatalog, row: &DbRow) -> Result<ProductRecord>
     Ok(ProductRecord {
         id: row.try_get("id")?,
         product: Product {
-            serial: SerialNumber::parse(&serial)
-                .map_err(|_| corrupt("products", "serial", serial))?,
+            serial: SerialNumber::parse(&serial).map_err(|_| corrupt("products", "serial", serial))?,
             chk: ChkCode::parse(&chk).map_err(|_| corrupt("products", "chk", chk))?,
             member_id: row.try_get("member_id")?,
             category: category(catalog, "products", &row.try_get::<String, _>("category")?)?,
@@ -378,17 +351,12 @@ fn product_from(catalog: &CategoryCatalog, row: &DbRow) -> Result<ProductRecord>
             purchased_on: row.try_get("purchased_on")?,
             region: region("products", &row.try_get::<String, _>("region")?)?,
             store: row.try_get("store")?,
-            channel: PurchaseChannel::parse(&channel)
-                .ok_or_else(|| corrupt("products", "channel", channel))?,
+            channel: PurchaseChannel::parse(&channel).ok_or_else(|| corrupt("products", "channel", channel))?,
         },
     })
 }
 
-async fn products_where(
-    c: &mut Conn,
-    condition: &str,
-    value: Value<'_>,
-) -> Result<Vec<ProductRecord>> {
+async fn products_where(c: &mut Conn, condition: &str, value: Value<'_>) -> Result<Vec<ProductRecord>> {
     let catalog = load_categories(&mut *c).await?;
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE {condition} ORDER BY id");
     let q = sqlx::query(AssertSqlSafe(sql));
@@ -419,18 +387,11 @@ pub async fn find_products_by_serial_key(c: &mut Conn, key: &str) -> Result<Vec<
     products_where(c, "serial_key = $1", Value::Text(key)).await
 }
 
-pub async fn find_products_of_member(
-    c: &mut Conn,
-    member_id: MemberId,
-) -> Result<Vec<ProductRecord>> {
+pub async fn find_products_of_member(c: &mut Conn, member_id: MemberId) -> Result<Vec<ProductRecord>> {
     products_where(c, "member_id = $1", Value::Int(member_id)).await
 }
 
-pub async fn upsert_product(
-    c: &mut Conn,
-    p: &Product,
-    now: Timestamp,
-) -> Result<(ProductId, bool)> {
+pub async fn upsert_product(c: &mut Conn, p: &Product, now: Timestamp) -> Result<(ProductId, bool)> {
     let done = sqlx::query(
         "INSERT INTO products (serial, serial_key, chk, member_id, category, model, purchased_on, region, store, channel, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -468,8 +429,7 @@ pub async fn upsert_product(
 
 // ---- redemptions ------------------------------------------------------------
 
-const REDEMPTION_SELECT: &str =
-    "SELECT r.id, p.serial, r.product_id, r.member_id, r.promotion_id, r.status,
+const REDEMPTION_SELECT: &str = "SELECT r.id, p.serial, r.product_id, r.member_id, r.promotion_id, r.status,
         r.last_reason, r.last_note, r.submitted_at, r.queued_at, r.updated_at,
         r.recipient_name, r.recipient_address, r.recipient_zip, r.recipient_phone
     FROM redemptions r JOIN products p ON p.id = r.product_id";
@@ -481,8 +441,7 @@ fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
     let reason: Option<String> = row.try_get("last_reason")?;
     let last_rejection = match reason {
         Some(code) => Some((
-            RejectionReason::parse(&code)
-                .map_err(|_| corrupt("redemptions", "last_reason", code))?,
+            RejectionReason::parse(&code).map_err(|_| corrupt("redemptions", "last_reason", code))?,
             row.try_get::<Option<String>, _>("last_note")?,
         )),
         None => None,
@@ -490,8 +449,7 @@ fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
     let redemption = Redemption::restore(
         row.try_get("id")?,
         SerialNumber::parse(&serial).map_err(|_| corrupt("products", "serial", serial))?,
-        PromotionId::parse(&promotion)
-            .map_err(|_| corrupt("redemptions", "promotion_id", promotion))?,
+        PromotionId::parse(&promotion).map_err(|_| corrupt("redemptions", "promotion_id", promotion))?,
         row.try_get("submitted_at")?,
         Status::parse(&status).ok_or_else(|| corrupt("redemptions", "status", status))?,
         last_rejection,
@@ -504,12 +462,8 @@ fn redemption_from(row: &DbRow) -> Result<RedemptionRecord> {
             address: row
                 .try_get::<Option<String>, _>("recipient_address")?
                 .unwrap_or_default(),
-            zip_code: row
-                .try_get::<Option<String>, _>("recipient_zip")?
-                .unwrap_or_default(),
-            phone: row
-                .try_get::<Option<String>, _>("recipient_phone")?
-                .unwrap_or_default(),
+            zip_code: row.try_get::<Option<String>, _>("recipient_zip")?.unwrap_or_default(),
+            phone: row.try_get::<Option<String>, _>("recipient_phone")?.unwrap_or_default(),
         }),
         None => None,
     };
@@ -555,17 +509,11 @@ pub async fn insert_redemption(c: &mut Conn, rec: &RedemptionRecord, now: Timest
 
 pub async fn load_redemption(c: &mut Conn, id: RedemptionId) -> Result<Option<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.id = $1");
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await?;
     row.as_ref().map(redemption_from).transpose()
 }
 
-pub async fn redemptions_where_product(
-    c: &mut Conn,
-    product_id: ProductId,
-) -> Result<Vec<RedemptionRecord>> {
+pub async fn redemptions_where_product(c: &mut Conn, product_id: ProductId) -> Result<Vec<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.product_id = $1 ORDER BY r.submitted_at, r.id");
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(product_id)
@@ -574,10 +522,7 @@ pub async fn redemptions_where_product(
     rows.iter().map(redemption_from).collect()
 }
 
-pub async fn redemptions_where_member(
-    c: &mut Conn,
-    member_id: MemberId,
-) -> Result<Vec<RedemptionRecord>> {
+pub async fn redemptions_where_member(c: &mut Conn, member_id: MemberId) -> Result<Vec<RedemptionRecord>> {
     let sql = format!("{REDEMPTION_SELECT} WHERE r.member_id = $1 ORDER BY r.submitted_at, r.id");
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(member_id)
@@ -601,13 +546,8 @@ pub async fn redemption_for(
 }
 
 pub async fn review_queue(c: &mut Conn, limit: i64) -> Result<Vec<RedemptionRecord>> {
-    let sql = format!(
-        "{REDEMPTION_SELECT} WHERE r.status = 'under_review' ORDER BY r.queued_at, r.id LIMIT $1"
-    );
-    let rows = sqlx::query(AssertSqlSafe(sql))
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await?;
+    let sql = format!("{REDEMPTION_SELECT} WHERE r.status = 'under_review' ORDER BY r.queued_at, r.id LIMIT $1");
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(limit).fetch_all(&mut *c).await?;
     rows.iter().map(redemption_from).collect()
 }
 
@@ -649,9 +589,7 @@ pub async fn insert_event(c: &mut Conn, redemption_id: RedemptionId, e: &Event) 
         Change::Submitted => (None, None, Vec::new()),
         Change::Rejected { reason, note } => (Some(reason.code()), note.as_deref(), Vec::new()),
         Change::Resubmitted { attachment_ids } => (None, None, attachment_ids.clone()),
-        Change::Approved { note } | Change::RewardSent { note } => {
-            (None, note.as_deref(), Vec::new())
-        }
+        Change::Approved { note } | Change::RewardSent { note } => (None, note.as_deref(), Vec::new()),
     };
     sqlx::query(
         "INSERT INTO redemption_events (redemption_id, at, kind, actor, reason, note, attachment_ids)
@@ -688,8 +626,7 @@ pub async fn load_events(c: &mut Conn, redemption_id: RedemptionId) -> Result<Ve
                 let code: Option<String> = row.try_get("reason")?;
                 let code = code.unwrap_or_default();
                 Change::Rejected {
-                    reason: RejectionReason::parse(&code)
-                        .map_err(|_| corrupt("redemption_events", "reason", code))?,
+                    reason: RejectionReason::parse(&code).map_err(|_| corrupt("redemption_events", "reason", code))?,
                     note,
                 }
             }
@@ -703,8 +640,7 @@ pub async fn load_events(c: &mut Conn, redemption_id: RedemptionId) -> Result<Ve
         };
         out.push(Event {
             at: row.try_get("at")?,
-            actor: Actor::parse(&actor)
-                .ok_or_else(|| corrupt("redemption_events", "actor", actor))?,
+            actor: Actor::parse(&actor).ok_or_else(|| corrupt("redemption_events", "actor", actor))?,
             change,
         });
     }
@@ -733,10 +669,7 @@ pub async fn insert_attachment(c: &mut Conn, a: &NewAttachment, now: Timestamp) 
     Ok(id)
 }
 
-pub async fn attachments_of(
-    c: &mut Conn,
-    redemption_id: RedemptionId,
-) -> Result<Vec<AttachmentRecord>> {
+pub async fn attachments_of(c: &mut Conn, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
     let rows = sqlx::query(
         "SELECT id, redemption_id, filename, content_type, bytes, sha256, width, height, blob_key, source, created_at
          FROM attachments WHERE redemption_id = $1 ORDER BY id",
@@ -758,8 +691,7 @@ pub async fn attachments_of(
                     width: row.try_get("width")?,
                     height: row.try_get("height")?,
                     blob_key: row.try_get("blob_key")?,
-                    source: AttachmentSource::parse(&source)
-                        .ok_or_else(|| corrupt("attachments", "source", source))?,
+                    source: AttachmentSource::parse(&source).ok_or_else(|| corrupt("attachments", "source", source))?,
                 },
                 created_at: row.try_get("created_at")?,
             })
@@ -771,13 +703,7 @@ pub async fn attachments_of(
 
 pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
     if BACKEND == Backend::Postgres {
-        for table in [
-            "members",
-            "products",
-            "redemptions",
-            "attachments",
-            "redemption_events",
-        ] {
+        for table in ["members", "products", "redemptions", "attachments", "redemption_events"] {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             );
@@ -789,7 +715,8 @@ pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
 
 // ---- chat users (the assistant) -----------------------------------------------
 
-const CHAT_USER_COLUMNS: &str = "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active";
+const CHAT_USER_COLUMNS: &str =
+    "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active";
 
 fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
     let channel: String = row.try_get("channel")?;
@@ -798,8 +725,7 @@ fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
     let Json(dialogue): Json<serde_json::Value> = row.try_get("dialogue")?;
     Ok(ChatUserRecord {
         id: row.try_get("id")?,
-        channel: Channel::parse(&channel)
-            .ok_or_else(|| corrupt("chat_users", "channel", channel))?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("chat_users", "channel", channel))?,
         external_id: row.try_get("external_id")?,
         locale: locale
             .map(|l| Locale::parse(&l).map_err(|_| corrupt("chat_users", "locale", l)))
@@ -816,12 +742,7 @@ fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
 }
 
 /// The chat user for a platform identity, created on first contact.
-pub async fn chat_user(
-    c: &mut Conn,
-    channel: Channel,
-    external_id: &str,
-    now: Timestamp,
-) -> Result<ChatUserRecord> {
+pub async fn chat_user(c: &mut Conn, channel: Channel, external_id: &str, now: Timestamp) -> Result<ChatUserRecord> {
     sqlx::query(
         "INSERT INTO chat_users (channel, external_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
          ON CONFLICT (channel, external_id) DO NOTHING",
@@ -831,9 +752,7 @@ pub async fn chat_user(
     .bind(now)
     .execute(&mut *c)
     .await?;
-    let sql = format!(
-        "SELECT {CHAT_USER_COLUMNS} FROM chat_users WHERE channel = $1 AND external_id = $2"
-    );
+    let sql = format!("SELECT {CHAT_USER_COLUMNS} FROM chat_users WHERE channel = $1 AND external_id = $2");
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(channel.as_str())
         .bind(external_id)
@@ -862,19 +781,10 @@ pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) ->
     Ok(())
 }
 
-pub async fn record_consent(
-    c: &mut Conn,
-    chat_user_id: i64,
-    subscribed: bool,
-    at: Timestamp,
-) -> Result<()> {
+pub async fn record_consent(c: &mut Conn, chat_user_id: i64, subscribed: bool, at: Timestamp) -> Result<()> {
     sqlx::query("INSERT INTO consent_events (chat_user_id, kind, at) VALUES ($1, $2, $3)")
         .bind(chat_user_id)
-        .bind(if subscribed {
-            "subscribed"
-        } else {
-            "unsubscribed"
-        })
+        .bind(if subscribed { "subscribed" } else { "unsubscribed" })
         .bind(at)
         .execute(&mut *c)
         .await?;
@@ -899,12 +809,7 @@ pub async fn owned_products(c: &mut Conn, chat_user_id: i64) -> Result<Vec<Produ
     rows.iter().map(|r| product_from(&catalog, r)).collect()
 }
 
-pub async fn add_ownership(
-    c: &mut Conn,
-    chat_user_id: i64,
-    product_id: ProductId,
-    at: Timestamp,
-) -> Result<()> {
+pub async fn add_ownership(c: &mut Conn, chat_user_id: i64, product_id: ProductId, at: Timestamp) -> Result<()> {
     sqlx::query(
         "INSERT INTO chat_ownership (chat_user_id, product_id, proven_at) VALUES ($1, $2, $3)
          ON CONFLICT (chat_user_id, product_id) DO NOTHING",
@@ -932,13 +837,11 @@ pub async fn ownership_failures_since(
     chat_user_id: i64,
     since: Timestamp,
 ) -> Result<(i64, Option<Timestamp>)> {
-    let rows = sqlx::query(
-        "SELECT at FROM ownership_failures WHERE chat_user_id = $1 AND at > $2 ORDER BY at",
-    )
-    .bind(chat_user_id)
-    .bind(since)
-    .fetch_all(&mut *c)
-    .await?;
+    let rows = sqlx::query("SELECT at FROM ownership_failures WHERE chat_user_id = $1 AND at > $2 ORDER BY at")
+        .bind(chat_user_id)
+        .bind(since)
+        .fetch_all(&mut *c)
+        .await?;
     let oldest = rows.first().map(|r| r.try_get("at")).transpose()?;
     Ok((rows.len() as i64, oldest))
 }

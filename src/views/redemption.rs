@@ -108,31 +108,26 @@ fn attachment_view(a: &AttachmentRecord) -> AttachmentView {
 
 /// Builds the view of one stored redemption, reading its promotion, category,
 /// history and attachments in the same transaction.
-pub async fn redemption_view(
-    tx: &mut Tx,
-    rec: &RedemptionRecord,
-) -> Result<RedemptionView, StoreError> {
+pub async fn redemption_view(tx: &mut Tx, rec: &RedemptionRecord) -> Result<RedemptionView, StoreError> {
     let r = &rec.redemption;
     let promotion: Option<Promotion> = tx.promotion(r.promotion_id.as_str()).await?;
     let product = tx.product_by_serial(r.serial.as_str()).await?;
     let reward = match (&promotion, &product) {
-        (Some(p), Some(prod)) => p
-            .reward_for(&prod.product.category)
-            .map(|reward| match reward {
-                Reward::DigitalCode { amount_idr } => RewardView {
-                    kind: "digital_code",
-                    amount_idr: Some(*amount_idr),
-                    gift: None,
-                },
-                Reward::PhysicalGift { gift } => RewardView {
-                    kind: "physical_gift",
-                    amount_idr: None,
-                    gift: Some(GiftView {
-                        id: gift.id.clone(),
-                        en: gift.en.clone(),
-                    }),
-                },
-            }),
+        (Some(p), Some(prod)) => p.reward_for(&prod.product.category).map(|reward| match reward {
+            Reward::DigitalCode { amount_idr } => RewardView {
+                kind: "digital_code",
+                amount_idr: Some(*amount_idr),
+                gift: None,
+            },
+            Reward::PhysicalGift { gift } => RewardView {
+                kind: "physical_gift",
+                amount_idr: None,
+                gift: Some(GiftView {
+                    id: gift.id.clone(),
+                    en: gift.en.clone(),
+                }),
+            },
+        }),
         _ => None,
     };
     let (reason, note) = match (r.status(), r.last_rejection()) {
@@ -140,12 +135,7 @@ pub async fn redemption_view(
         _ => (None, None),
     };
     let history = tx.history(r.id).await?.iter().map(event_view).collect();
-    let attachments = tx
-        .attachments(r.id)
-        .await?
-        .iter()
-        .map(attachment_view)
-        .collect();
+    let attachments = tx.attachments(r.id).await?.iter().map(attachment_view).collect();
     Ok(RedemptionView {
         id: r.id,
         serial: r.serial.to_string(),

@@ -10,22 +10,14 @@ use super::{RedemptionView, StatusView};
 pub fn status(v: &StatusView) -> String {
     let mut out = String::new();
     let p = &v.product;
-    let _ = writeln!(
-        out,
-        "{} — {} ({}), CHK {}",
-        p.serial, p.model, p.category, p.chk
-    );
+    let _ = writeln!(out, "{} — {} ({}), CHK {}", p.serial, p.model, p.category, p.chk);
     let _ = writeln!(
         out,
         "  bought {} at {} ({}), region {}",
         p.purchased_on, p.store, p.channel, p.region
     );
     if let Some(m) = &v.member {
-        let _ = writeln!(
-            out,
-            "  member {} {} <{}>, language {}",
-            m.id, m.name, m.email, m.locale
-        );
+        let _ = writeln!(out, "  member {} {} <{}>, language {}", m.id, m.name, m.email, m.locale);
     }
     if v.redemptions.is_empty() {
         let _ = writeln!(out, "  no redemptions");
@@ -44,10 +36,7 @@ pub fn redemption(r: &RedemptionView) -> String {
         let _ = writeln!(
             out,
             "    reason: {reason}{}",
-            r.note
-                .as_deref()
-                .map(|n| format!(" — {n}"))
-                .unwrap_or_default()
+            r.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default()
         );
     }
     for e in &r.history {

@@ -46,9 +46,7 @@ impl TestDb {
         let db = Db::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-        db.migrate()
-            .await
-            .unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
         TestDb {
             db,
             url,
@@ -64,8 +62,7 @@ impl TestDb {
     /// Like [`TestDb::postgres`], with options for `CREATE DATABASE`, such as a
     /// collation other than the server's default.
     pub async fn postgres_with(create_options: &str) -> Self {
-        let admin_url = std::env::var("REDEEMDESK_TEST_PG_URL")
-            .unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
+        let admin_url = std::env::var("REDEEMDESK_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
         let name = unique_database_name();
         let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!(
@@ -88,9 +85,7 @@ impl TestDb {
         let db = Db::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-        db.migrate()
-            .await
-            .unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        db.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
         TestDb {
             db,
             url,
@@ -106,21 +101,15 @@ impl Drop for DropDatabase {
         // `WITH (FORCE)` cuts the connections the test's pool may still hold.
         let admin_url = self.admin_url.clone();
         let sql = format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name);
-        let outcome = std::thread::spawn(
-            move || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                runtime.block_on(async {
-                    let mut admin = PgConnection::connect(&admin_url).await?;
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut admin)
-                        .await?;
-                    admin.close().await?;
-                    Ok(())
-                })
-            },
-        )
+        let outcome = std::thread::spawn(move || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin_url).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await?;
+                admin.close().await?;
+                Ok(())
+            })
+        })
         .join();
         let failure = match outcome {
             Ok(Ok(())) => return,
@@ -141,11 +130,7 @@ impl Drop for DropDatabase {
 fn unique_database_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "rd_test_{}_{n}_{:016x}",
-        std::process::id(),
-        rand::random::<u64>()
-    )
+    format!("rd_test_{}_{n}_{:016x}", std::process::id(), rand::random::<u64>())
 }
 
 /// The admin URL with its database replaced by `name` (query string kept).
