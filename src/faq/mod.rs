@@ -52,8 +52,9 @@ pub const CONFIDENCE_THRESHOLD: f32 = 0.5;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
     pub intent: Intent,
-    /// Confidence in `intent`, 0–1. For a fallback to `out_of_scope` because the
-    /// best guess was unsure, it is one minus that guess's probability.
+    /// Confidence in `intent`, 0–1. For a fallback to `out_of_scope`, the gate's
+    /// probability that the message is out of scope, or, when the best guess was
+    /// merely unsure, one minus that guess's probability.
     pub score: f32,
     /// The model's best guess before the fallback.
     pub best_guess: Intent,
@@ -127,9 +128,17 @@ pub fn is_held_out(text: &str) -> bool {
 
 pub struct Classifier {
     model: Model,
+    /// A second, two-class model: is this about the redemption program at all?
+    /// Trained with balanced classes, it catches out-of-scope messages that
+    /// borrow in-scope words ("how do I redeem a Steam gift card") better than
+    /// the 20-class model's confidence alone.
+    gate: Model,
     threshold: f32,
     weights: features::Weights,
 }
+
+/// Above this gate probability of "out of scope", the message is not answered.
+pub const GATE_THRESHOLD: f32 = 0.4;
 
 /// Per-thread buffers, so classifying allocates nothing after warm-up.
 #[derive(Default)]
@@ -138,6 +147,7 @@ pub struct Scratch {
     word: String,
     features: Features,
     probs: Vec<f32>,
+    gate_probs: Vec<f32>,
 }
 
 impl Classifier {
@@ -157,8 +167,21 @@ impl Classifier {
             })
             .collect();
         let model = Model::train(&data, Intent::ALL.len(), options);
+        let gate_data: Vec<(Features, usize)> = data
+            .iter()
+            .map(|(f, label)| (f.clone(), usize::from(*label == Intent::OutOfScope.index())))
+            .collect();
+        let gate = Model::train(
+            &gate_data,
+            2,
+            &TrainOptions {
+                balanced: true,
+                ..*options
+            },
+        );
         Self {
             model,
+            gate,
             threshold: CONFIDENCE_THRESHOLD,
             weights,
         }
@@ -199,7 +222,25 @@ impl Classifier {
             .enumerate()
             .fold((0, f32::MIN), |acc, (i, p)| if p > acc.1 { (i, p) } else { acc });
         let best_guess = Intent::ALL[best];
-        if p < self.threshold && best_guess != Intent::OutOfScope {
+        if best_guess == Intent::OutOfScope {
+            return Classification {
+                intent: best_guess,
+                score: p,
+                best_guess,
+                lang,
+            };
+        }
+        self.gate.predict(&scratch.features, &mut scratch.gate_probs);
+        let out_of_scope = scratch.gate_probs[1];
+        if out_of_scope > GATE_THRESHOLD {
+            return Classification {
+                intent: Intent::OutOfScope,
+                score: out_of_scope,
+                best_guess,
+                lang,
+            };
+        }
+        if p < self.threshold {
             return Classification {
                 intent: Intent::OutOfScope,
                 score: 1.0 - p,

@@ -9,6 +9,7 @@ pub struct Model {
     weights: Vec<f32>,
 }
 
+#[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
     pub epochs: usize,
     pub learning_rate: f32,
