@@ -17,6 +17,7 @@ use crate::store::Db;
 pub struct Application {
     db: Db,
     listener: TcpListener,
+    telegram: Option<crate::channels::telegram::Telegram>,
 }
 
 impl Application {
@@ -29,7 +30,23 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", config.http.bind))?;
         log_channels(config);
-        Ok(Self { db, listener })
+        let telegram = match &config.telegram.token {
+            Some(token) => {
+                use secrecy::ExposeSecret;
+                let tg = crate::channels::telegram::Telegram::connect(
+                    token.expose_secret(),
+                    config.telegram.api_url.as_deref(),
+                    db.clone(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
+                tg.setup().await.map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
+                tracing::info!(bot = tg.username(), "telegram is on (long polling)");
+                Some(tg)
+            }
+            None => None,
+        };
+        Ok(Self { db, listener, telegram })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -40,13 +57,30 @@ impl Application {
         &self.db
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests and
+    /// updates finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.local_addr(), "http listening");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let mut channels = Vec::new();
+        if let Some(telegram) = self.telegram {
+            let stop = stop_rx.clone();
+            channels.push(tokio::spawn(async move { telegram.run_polling(stop).await }));
+        }
+        tracing::info!(addr = %self.listener.local_addr()?, "http listening");
         let router = router(self.db.clone());
+        let mut stop = stop_rx.clone();
         axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
             .await?;
+        for c in channels {
+            let _ = c.await;
+        }
         self.db.close().await;
         tracing::info!("stopped cleanly");
         Ok(())

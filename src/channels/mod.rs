@@ -2,3 +2,4 @@
 //! and replies out; they decide nothing.
 
 pub mod console;
+pub mod telegram;

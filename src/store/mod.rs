@@ -327,6 +327,11 @@ impl Tx {
         dispatch!(self, ownership_failures_since(chat_user_id, since))
     }
 
+    /// Marks a chat identity inactive and unsubscribed (it blocked the bot or left).
+    pub async fn deactivate_chat_user(&mut self, channel: Channel, external_id: &str, at: Timestamp) -> Result<()> {
+        dispatch!(self, deactivate_chat_user(channel, external_id, at))
+    }
+
     /// Records a request to talk to a person; its ticket number.
     pub async fn insert_escalation(
         &mut self,

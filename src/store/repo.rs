@@ -864,3 +864,26 @@ pub async fn insert_escalation(
     .await?;
     Ok(id)
 }
+
+/// The platform told us the user blocked the bot or left: stop writing to them.
+pub async fn deactivate_chat_user(c: &mut Conn, channel: Channel, external_id: &str, at: Timestamp) -> Result<()> {
+    let row = sqlx::query(
+        "UPDATE chat_users SET active = FALSE, subscribed = FALSE,
+             unsubscribed_at = CASE WHEN subscribed THEN $3 ELSE unsubscribed_at END, updated_at = $3
+         WHERE channel = $1 AND external_id = $2 RETURNING id, CASE WHEN unsubscribed_at = $3 THEN 1 ELSE 0 END AS was_subscribed",
+    )
+    .bind(channel.as_str())
+    .bind(external_id)
+    .bind(at)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some(row) = row {
+        let id: i64 = row.try_get("id")?;
+        // Only a user who was subscribed gets an "unsubscribed" in their consent history.
+        let was_subscribed: i32 = row.try_get("was_subscribed")?;
+        if was_subscribed == 1 {
+            record_consent(c, id, false, at).await?;
+        }
+    }
+    Ok(())
+}
