@@ -15,6 +15,8 @@ use redeemdesk::store::Db;
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 
+pub mod fake_telegram;
+
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://root@127.0.0.1:5432/test";
 
 /// A fresh, migrated database. Dropping it removes the database.

@@ -10,12 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use teloxide::ApiError;
 use teloxide::RequestError;
-use teloxide::adaptors::Throttle;
-use teloxide::adaptors::throttle::{Limits, Settings};
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, ChatId, ParseMode, UpdateKind};
-use teloxide::ApiError;
 use tokio::sync::watch;
 
 use crate::assistant::{Assistant, Content, Inbound};
@@ -26,10 +24,11 @@ use crate::store::Db;
 /// Attempts per outgoing message before giving up on it (and logging it as lost).
 pub const MAX_SEND_ATTEMPTS: u32 = 6;
 /// Seconds getUpdates waits on the server for new updates.
-pub const POLL_TIMEOUT_SECS: u32 = 25;
+pub const POLL_TIMEOUT_SECS: u32 = 10;
 
 pub struct Telegram {
-    bot: Throttle<Bot>,
+    bot: Bot,
+    limiter: Limiter,
     assistant: Arc<Assistant>,
     db: Db,
     username: String,
@@ -44,6 +43,45 @@ pub enum TelegramError {
     Request(#[from] RequestError),
 }
 
+/// Sending rates to stay within. Telegram publishes about 1 message per second
+/// per chat and 30 per second overall; a self-hosted Bot API server or a test may
+/// allow more.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub per_chat_per_sec: u32,
+    pub overall_per_sec: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            per_chat_per_sec: 1,
+            overall_per_sec: 30,
+        }
+    }
+}
+
+/// Waits before each send until both the chat's and the global budget allow it.
+struct Limiter {
+    overall: governor::DefaultDirectRateLimiter,
+    per_chat: governor::DefaultKeyedRateLimiter<i64>,
+}
+
+impl Limiter {
+    fn new(limits: Limits) -> Self {
+        let quota = |n: u32| governor::Quota::per_second(std::num::NonZeroU32::new(n.max(1)).expect("at least 1"));
+        Self {
+            overall: governor::RateLimiter::direct(quota(limits.overall_per_sec)),
+            per_chat: governor::RateLimiter::keyed(quota(limits.per_chat_per_sec)),
+        }
+    }
+
+    async fn wait(&self, chat: ChatId) {
+        self.per_chat.until_key_ready(&chat.0).await;
+        self.overall.until_ready().await;
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum SendOutcome {
     Sent,
@@ -53,18 +91,46 @@ enum SendOutcome {
 }
 
 impl Telegram {
-    /// Connects (getMe) and prepares the rate limiter.
+    /// Connects (getMe) with Telegram's published limits (see [`Limits`]).
     pub async fn connect(token: &str, api_url: Option<&str>, db: Db) -> Result<Self, TelegramError> {
-        let mut bot = Bot::new(token);
+        Self::connect_with(
+            token,
+            api_url,
+            db,
+            Limits::default(),
+            Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 10),
+        )
+        .await
+    }
+
+    /// Connects with other limits and HTTP timeout (a self-hosted Bot API
+    /// server, tests, benchmarks). The timeout must exceed the long-poll wait.
+    pub async fn connect_with(
+        token: &str,
+        api_url: Option<&str>,
+        db: Db,
+        limits: Limits,
+        http_timeout: Duration,
+    ) -> Result<Self, TelegramError> {
+        let client = teloxide::net::default_reqwest_settings()
+            .timeout(http_timeout)
+            .build()
+            .map_err(|e| TelegramError::Request(RequestError::Network(std::sync::Arc::new(e))))?;
+        let mut bot = Bot::with_client(token, client);
         if let Some(url) = api_url {
             let url = reqwest::Url::parse(url).map_err(|_| TelegramError::BadUrl(url.to_owned()))?;
             bot = bot.set_api_url(url);
         }
         let me = bot.get_me().await?;
         let username = me.username.clone().unwrap_or_default();
-        // Telegram's own limits: 1 message/s per chat, 30/s overall, 20/min per group.
-        let bot = Throttle::spawn_with_settings(bot, Settings::default().limits(Limits::default()));
-        Ok(Self { bot, assistant: Arc::new(Assistant::new(db.clone())), db, username, backoff_base: Duration::from_millis(500) })
+        Ok(Self {
+            bot,
+            limiter: Limiter::new(limits),
+            assistant: Arc::new(Assistant::new(db.clone())),
+            db,
+            username,
+            backoff_base: Duration::from_millis(500),
+        })
     }
 
     /// Shorter waits between retries (tests).
@@ -85,7 +151,11 @@ impl Telegram {
             vec![
                 c("start", "Menu utama", "Main menu"),
                 c("faq", "Pertanyaan umum", "Frequently asked questions"),
-                c("status", "Cek status redeem: /status S/N CHK", "Check a redemption: /status S/N CHK"),
+                c(
+                    "status",
+                    "Cek status redeem: /status S/N CHK",
+                    "Check a redemption: /status S/N CHK",
+                ),
                 c("promos", "Promo yang sedang berjalan", "Promotions running now"),
                 c("lang", "Ganti bahasa: /lang id | en", "Change language: /lang id | en"),
                 c("subscribe", "Langganan info promo", "Get promotion news"),
@@ -109,7 +179,7 @@ impl Telegram {
             if *shutdown.borrow() {
                 break;
             }
-            let request = self.bot.inner().get_updates().offset(offset).timeout(POLL_TIMEOUT_SECS);
+            let request = self.bot.get_updates().offset(offset).timeout(POLL_TIMEOUT_SECS);
             let updates = tokio::select! {
                 r = request.send() => r,
                 _ = shutdown.changed() => break,
@@ -158,7 +228,9 @@ impl Telegram {
                 if let Err(e) = self.bot.answer_callback_query(q.id.clone()).await {
                     tracing::warn!(error = %e, "answerCallbackQuery failed");
                 }
-                let (Some(data), Some(message)) = (q.data.clone(), q.message.as_ref()) else { return };
+                let (Some(data), Some(message)) = (q.data.clone(), q.message.as_ref()) else {
+                    return;
+                };
                 let inbound = Inbound {
                     channel: Channel::Telegram,
                     user: q.from.id.0.to_string(),
@@ -174,7 +246,10 @@ impl Telegram {
             Err(e) => {
                 tracing::error!(error = %e, "assistant failed on a Telegram update");
                 let reply = crate::assistant::Reply::text(crate::i18n::messages::ERROR_INTERNAL);
-                crate::assistant::Outcome { locale: crate::domain::Locale::Id, replies: vec![reply] }
+                crate::assistant::Outcome {
+                    locale: crate::domain::Locale::Id,
+                    replies: vec![reply],
+                }
             }
         };
         for rendered in outcome.render(Localizer::builtin()) {
@@ -199,7 +274,11 @@ impl Telegram {
             return None;
         }
         let content = if let Some(text) = msg.text() {
-            let text = if msg.chat.is_private() { Some(text.to_owned()) } else { self.addressed_to_me(text) };
+            let text = if msg.chat.is_private() {
+                Some(text.to_owned())
+            } else {
+                self.addressed_to_me(text)
+            };
             Content::Text(text?)
         } else if let Some(photos) = msg.photo() {
             let largest = photos.iter().max_by_key(|p| p.width * p.height)?;
@@ -216,8 +295,14 @@ impl Telegram {
                 return None;
             }
             Content::Attachment {
-                filename: doc.file_name.clone().unwrap_or_else(|| format!("document-{}", msg.id.0)),
-                content_type: doc.mime_type.as_ref().map_or_else(|| "application/octet-stream".into(), |m| m.to_string()),
+                filename: doc
+                    .file_name
+                    .clone()
+                    .unwrap_or_else(|| format!("document-{}", msg.id.0)),
+                content_type: doc
+                    .mime_type
+                    .as_ref()
+                    .map_or_else(|| "application/octet-stream".into(), |m| m.to_string()),
                 bytes: u64::from(doc.file.size),
             }
         } else {
@@ -241,14 +326,22 @@ impl Telegram {
         if !self.username.is_empty() && text.to_lowercase().contains(&mention.to_lowercase()) {
             let lower = text.to_lowercase();
             let at = lower.find(&mention.to_lowercase())?;
-            return Some(format!("{}{}", &text[..at], &text[at + mention.len()..]).trim().to_owned());
+            return Some(
+                format!("{}{}", &text[..at], &text[at + mention.len()..])
+                    .trim()
+                    .to_owned(),
+            );
         }
         None
     }
 
     async fn send(&self, chat: ChatId, out: &Outgoing) -> SendOutcome {
         for attempt in 1..=MAX_SEND_ATTEMPTS {
-            let mut request = self.bot.send_message(chat, out.html.clone()).parse_mode(ParseMode::Html);
+            self.limiter.wait(chat).await;
+            let mut request = self
+                .bot
+                .send_message(chat, out.html.clone())
+                .parse_mode(ParseMode::Html);
             if let Some(k) = &out.keyboard {
                 request = request.reply_markup(k.clone());
             }
@@ -258,7 +351,11 @@ impl Telegram {
                     ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked | ApiError::ChatNotFound,
                 )) => return SendOutcome::Blocked,
                 Err(RequestError::RetryAfter(s)) => s.duration(),
-                Err(e @ (RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Api(ApiError::Unknown(_)))) => {
+                Err(
+                    e @ (RequestError::Network(_)
+                    | RequestError::InvalidJson { .. }
+                    | RequestError::Api(ApiError::Unknown(_))),
+                ) => {
                     tracing::warn!(error = %e, attempt, "telegram sendMessage failed; retrying");
                     self.backoff(attempt)
                 }

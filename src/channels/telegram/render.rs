@@ -25,7 +25,10 @@ pub fn messages(reply: &Rendered) -> Vec<Outgoing> {
     parts
         .into_iter()
         .enumerate()
-        .map(|(i, html)| Outgoing { html, keyboard: if i + 1 == n { keyboard.clone() } else { None } })
+        .map(|(i, html)| Outgoing {
+            html,
+            keyboard: if i + 1 == n { keyboard.clone() } else { None },
+        })
         .collect()
 }
 
@@ -37,7 +40,11 @@ fn keyboard(reply: &Rendered) -> Option<InlineKeyboardMarkup> {
     let rows: Vec<Vec<InlineKeyboardButton>> = reply
         .buttons
         .chunks(2)
-        .map(|row| row.iter().map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone())).collect())
+        .map(|row| {
+            row.iter()
+                .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone()))
+                .collect()
+        })
         .collect();
     Some(InlineKeyboardMarkup::new(rows))
 }
@@ -50,10 +57,13 @@ pub fn split(text: &str, max: usize) -> Vec<String> {
     while utf16_len(rest) > max {
         let mut cut = byte_index_at_utf16(rest, max);
         let window = &rest[..cut];
-        if let Some(i) = window.rfind("\n\n").or_else(|| window.rfind('\n')).or_else(|| window.rfind(' ')) {
-            if i > 0 {
-                cut = i;
-            }
+        if let Some(i) = window
+            .rfind("\n\n")
+            .or_else(|| window.rfind('\n'))
+            .or_else(|| window.rfind(' '))
+            && i > 0
+        {
+            cut = i;
         }
         // Never cut "&amp;" in half.
         if let Some(amp) = rest[..cut].rfind('&')
@@ -94,7 +104,10 @@ mod tests {
     fn escapes_and_puts_keyboard_last() {
         let r = Rendered {
             text: "<b>hi</b> & \"you\"".into(),
-            buttons: vec![RenderedButton { label: "FAQ".into(), data: "faq".into() }],
+            buttons: vec![RenderedButton {
+                label: "FAQ".into(),
+                data: "faq".into(),
+            }],
         };
         let out = messages(&r);
         assert_eq!(out.len(), 1);
@@ -110,7 +123,11 @@ mod tests {
         assert!(parts.len() >= 3);
         for p in &parts {
             assert!(p.encode_utf16().count() <= MAX_MESSAGE);
-            assert!(!p.ends_with("&am") && !p.ends_with('&'), "entity cut: {}", &p[p.len() - 5..]);
+            assert!(
+                !p.ends_with("&am") && !p.ends_with('&'),
+                "entity cut: {}",
+                &p[p.len() - 5..]
+            );
         }
         let joined: String = parts.concat().split_whitespace().collect();
         let original: String = escaped.split_whitespace().collect();
