@@ -111,7 +111,8 @@ mod tests {
         };
         let out = messages(&r);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].html, "&lt;b&gt;hi&lt;/b&gt; &amp; &quot;you&quot;");
+        // Quotes need no escaping in Telegram HTML text.
+        assert_eq!(out[0].html, "&lt;b&gt;hi&lt;/b&gt; &amp; \"you\"");
         assert!(out[0].keyboard.is_some());
     }
 
