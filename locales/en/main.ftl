@@ -274,3 +274,14 @@ unsubscribe-already = You weren't subscribed to promotion news. Type /subscribe 
 ## Talk to a person
 
 agent-requested = Got it! Your request is logged as ticket #{ $ticket }. Someone from our support team will reply here. In the meantime, you can keep using the menu.
+
+## Command menu descriptions (Telegram setMyCommands)
+cmd-start = Main menu
+cmd-faq = Frequently asked questions
+cmd-status = Check a redemption: /status S/N CHK
+cmd-promos = Promotions running now
+cmd-lang = Change language: /lang id | en
+cmd-subscribe = Get promotion news
+cmd-unsubscribe = Stop promotion news
+cmd-agent = Talk to a person
+cmd-help = Help

@@ -274,3 +274,14 @@ unsubscribe-already = Kakak memang sedang tidak berlangganan info promo. Kalau m
 ## Bicara dengan tim CS
 
 agent-requested = Siap, Kak! Permintaan Kakak sudah kami catat dengan nomor tiket #{ $ticket }. Tim CS kami akan membalas di chat ini ya. Sambil menunggu, Kakak tetap bisa pakai menu seperti biasa.
+
+## Command menu descriptions (Telegram setMyCommands)
+cmd-start = Menu utama
+cmd-faq = Pertanyaan umum
+cmd-status = Cek status redeem: /status S/N CHK
+cmd-promos = Promo yang sedang berjalan
+cmd-lang = Ganti bahasa: /lang id | en
+cmd-subscribe = Langganan info promo
+cmd-unsubscribe = Berhenti langganan info promo
+cmd-agent = Bicara dengan CS
+cmd-help = Bantuan

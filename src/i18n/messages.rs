@@ -123,7 +123,30 @@ messages! {
     UNSUBSCRIBE_ALREADY = "unsubscribe-already" [];
 
     AGENT_REQUESTED = "agent-requested" ["ticket"];
+
+    CMD_START = "cmd-start" [];
+    CMD_FAQ = "cmd-faq" [];
+    CMD_STATUS = "cmd-status" [];
+    CMD_PROMOS = "cmd-promos" [];
+    CMD_LANG = "cmd-lang" [];
+    CMD_SUBSCRIBE = "cmd-subscribe" [];
+    CMD_UNSUBSCRIBE = "cmd-unsubscribe" [];
+    CMD_AGENT = "cmd-agent" [];
+    CMD_HELP = "cmd-help" [];
 }
+
+/// The chat commands with their menu descriptions, in menu order.
+pub const COMMANDS: [(&str, MsgDef); 9] = [
+    ("start", CMD_START),
+    ("faq", CMD_FAQ),
+    ("status", CMD_STATUS),
+    ("promos", CMD_PROMOS),
+    ("lang", CMD_LANG),
+    ("subscribe", CMD_SUBSCRIBE),
+    ("unsubscribe", CMD_UNSUBSCRIBE),
+    ("agent", CMD_AGENT),
+    ("help", CMD_HELP),
+];
 
 /// The month's name message, 1–12.
 pub fn month(n: u32) -> MsgDef {

@@ -17,7 +17,7 @@ use teloxide::types::{BotCommand, ChatId, ParseMode, UpdateKind};
 use tokio::sync::watch;
 
 use crate::assistant::{Assistant, Content, Inbound};
-use crate::domain::Channel;
+use crate::domain::{Channel, Locale};
 use crate::i18n::Localizer;
 use crate::store::Db;
 
@@ -146,26 +146,18 @@ impl Telegram {
     /// Polling mode: no webhook, and the command menu in both languages.
     pub async fn setup(&self) -> Result<(), TelegramError> {
         self.bot.delete_webhook().await?;
-        let commands = |id: bool| -> Vec<BotCommand> {
-            let c = |cmd: &str, id_text: &str, en_text: &str| BotCommand::new(cmd, if id { id_text } else { en_text });
-            vec![
-                c("start", "Menu utama", "Main menu"),
-                c("faq", "Pertanyaan umum", "Frequently asked questions"),
-                c(
-                    "status",
-                    "Cek status redeem: /status S/N CHK",
-                    "Check a redemption: /status S/N CHK",
-                ),
-                c("promos", "Promo yang sedang berjalan", "Promotions running now"),
-                c("lang", "Ganti bahasa: /lang id | en", "Change language: /lang id | en"),
-                c("subscribe", "Langganan info promo", "Get promotion news"),
-                c("unsubscribe", "Berhenti langganan info promo", "Stop promotion news"),
-                c("agent", "Bicara dengan CS", "Talk to a person"),
-                c("help", "Bantuan", "Help"),
-            ]
+        let localizer = Localizer::builtin();
+        let commands = |locale: Locale| -> Vec<BotCommand> {
+            crate::i18n::messages::COMMANDS
+                .iter()
+                .map(|(cmd, def)| BotCommand::new(*cmd, localizer.render(locale, &crate::i18n::Msg::new(*def))))
+                .collect()
         };
-        self.bot.set_my_commands(commands(false)).await?;
-        self.bot.set_my_commands(commands(true)).language_code("id").await?;
+        self.bot.set_my_commands(commands(Locale::En)).await?;
+        self.bot
+            .set_my_commands(commands(Locale::Id))
+            .language_code("id")
+            .await?;
         Ok(())
     }
 
@@ -247,7 +239,7 @@ impl Telegram {
                 tracing::error!(error = %e, "assistant failed on a Telegram update");
                 let reply = crate::assistant::Reply::text(crate::i18n::messages::ERROR_INTERNAL);
                 crate::assistant::Outcome {
-                    locale: crate::domain::Locale::Id,
+                    locale: Locale::Id,
                     replies: vec![reply],
                 }
             }
