@@ -1,8 +1,10 @@
 //! `redeemdesk serve`: build everything from the configuration, then run until
 //! Ctrl-C or SIGTERM. Channels, the mail poller and the workers join here as
-//! their issues land; for now it migrates and serves HTTP.
+//! their issues land; for now it migrates, serves HTTP (health and the
+//! Telegram webhook) and runs Telegram.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
@@ -11,13 +13,22 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+use crate::blobs::BlobStore;
+use crate::channels::telegram::{self, Telegram};
 use crate::config::Config;
 use crate::store::Db;
 
 pub struct Application {
     db: Db,
     listener: TcpListener,
-    telegram: Option<crate::channels::telegram::Telegram>,
+    telegram: Option<TelegramMode>,
+}
+
+/// How Telegram's updates reach us.
+enum TelegramMode {
+    Polling(Arc<Telegram>),
+    /// Telegram posts to our HTTP server; the secret it must carry.
+    Webhook(Arc<Telegram>, String),
 }
 
 impl Application {
@@ -31,19 +42,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", config.http.bind))?;
         log_channels(config);
         let telegram = match &config.telegram.token {
-            Some(token) => {
-                use secrecy::ExposeSecret;
-                let tg = crate::channels::telegram::Telegram::connect(
-                    token.expose_secret(),
-                    config.telegram.api_url.as_deref(),
-                    db.clone(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
-                tg.setup().await.map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
-                tracing::info!(bot = tg.username(), "telegram is on (long polling)");
-                Some(tg)
-            }
+            Some(token) => Some(start_telegram(config, token, &db).await?),
             None => None,
         };
         Ok(Self { db, listener, telegram })
@@ -66,12 +65,18 @@ impl Application {
             let _ = stop_tx.send(true);
         });
         let mut channels = Vec::new();
-        if let Some(telegram) = self.telegram {
-            let stop = stop_rx.clone();
-            channels.push(tokio::spawn(async move { telegram.run_polling(stop).await }));
+        let mut router = router(self.db.clone());
+        match self.telegram {
+            Some(TelegramMode::Polling(telegram)) => {
+                let stop = stop_rx.clone();
+                channels.push(tokio::spawn(async move { telegram.run_polling(stop).await }));
+            }
+            Some(TelegramMode::Webhook(telegram, secret)) => {
+                router = router.merge(telegram.webhook_router(&secret));
+            }
+            None => {}
         }
         tracing::info!(addr = %self.listener.local_addr()?, "http listening");
-        let router = router(self.db.clone());
         let mut stop = stop_rx.clone();
         axum::serve(self.listener, router)
             .with_graceful_shutdown(async move {
@@ -84,6 +89,41 @@ impl Application {
         self.db.close().await;
         tracing::info!("stopped cleanly");
         Ok(())
+    }
+}
+
+/// Connects to Telegram and sets it up for polling or, with a public URL
+/// configured, for the webhook.
+async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<TelegramMode> {
+    use secrecy::ExposeSecret;
+    let mut options = telegram::Options::new(BlobStore::new(&config.storage.blob_dir));
+    options.api_url = config.telegram.api_url.clone();
+    let tg = Telegram::connect(token.expose_secret(), db.clone(), options)
+        .await
+        .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
+    let tg = Arc::new(tg);
+    match &config.telegram.webhook_url {
+        Some(url) => {
+            let secret = match &config.telegram.webhook_secret {
+                Some(s) => s.expose_secret().to_owned(),
+                None => telegram::default_secret(token.expose_secret()),
+            };
+            tg.setup_webhook(url, &secret)
+                .await
+                .map_err(|e| anyhow::anyhow!("telegram webhook {url}: {e}"))?;
+            tracing::info!(
+                bot = tg.username(),
+                url,
+                path = telegram::WEBHOOK_PATH,
+                "telegram is on (webhook)"
+            );
+            Ok(TelegramMode::Webhook(tg, secret))
+        }
+        None => {
+            tg.setup().await.map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
+            tracing::info!(bot = tg.username(), "telegram is on (long polling)");
+            Ok(TelegramMode::Polling(tg))
+        }
     }
 }
 

@@ -77,6 +77,12 @@ pub struct TelegramConfig {
     pub token: Option<SecretString>,
     pub api_url: Option<String>,
     pub staff_chat_id: Option<i64>,
+    /// The public HTTPS URL that reaches `/telegram/webhook` on `http.bind`.
+    /// Set: webhook mode. Unset: long polling.
+    pub webhook_url: Option<String>,
+    /// The secret Telegram sends with each webhook call; derived from the
+    /// token when unset (the same on every replica).
+    pub webhook_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

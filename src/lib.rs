@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod assistant;
+pub mod blobs;
 pub mod channels;
 pub mod cli;
 pub mod config;

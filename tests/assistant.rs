@@ -46,6 +46,7 @@ impl<'a> Chat<'a> {
             user: self.user.clone(),
             content,
             lang_hint: self.hint.clone(),
+            event_id: None,
         };
         self.assistant.handle(&inbound, self.now).await.unwrap()
     }
@@ -178,6 +179,53 @@ fn every_intent() -> Vec<(&'static str, Locale, MsgDef)> {
 }
 
 both_backends! {
+    async fn redelivered_events_are_answered_once(db: Db) {
+        let assistant = demo(&db).await;
+        let event = |id: &str| Inbound {
+            channel: Channel::Telegram,
+            user: "redelivered".into(),
+            content: Content::Text("/start".into()),
+            lang_hint: None,
+            event_id: Some(id.into()),
+        };
+        let first = assistant.handle(&event("77"), may()).await.unwrap();
+        assert!(has(&first, m::GREETING));
+        let again = assistant.handle(&event("77"), may()).await.unwrap();
+        assert!(again.replies.is_empty(), "a redelivered event is not answered twice");
+        let next = assistant.handle(&event("78"), may()).await.unwrap();
+        assert!(has(&next, m::GREETING));
+    }
+
+    async fn stored_attachments_are_kept_for_the_user(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "uploader");
+        let blob = redeemdesk::blobs::StoredBlob { key: "sha256/ab/ab00".into(), sha256: "ab00".into(), bytes: 3 };
+        let o = chat
+            .send(Content::Attachment {
+                filename: "invoice.jpg".into(),
+                content_type: "image/jpeg".into(),
+                bytes: 3,
+                stored: Some(blob.clone()),
+            })
+            .await;
+        expect(&o, m::ATTACHMENT_RECEIVED, Locale::Id);
+        let mut tx = db.begin().await.unwrap();
+        let user = tx.chat_user(Channel::Telegram, "uploader", may()).await.unwrap();
+        let uploads = tx.chat_uploads(user.id).await.unwrap();
+        assert_eq!(uploads.len(), 1);
+        assert_eq!(uploads[0].blob_key, blob.key);
+        assert_eq!(uploads[0].filename, "invoice.jpg");
+    }
+
+    async fn choices_made_with_buttons_settle_their_prompt(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "chooser");
+        assert!(chat.press("lang:en").await.settles_prompt);
+        assert!(chat.press("subscribe").await.settles_prompt);
+        assert!(!chat.press("menu").await.settles_prompt);
+        assert!(!chat.say("/lang en").await.settles_prompt, "a typed command has no prompt to replace");
+    }
+
     async fn faq_for_every_intent_in_both_languages(db: Db) {
         let assistant = demo(&db).await;
         for (i, (message, locale, expected)) in every_intent().into_iter().enumerate() {
@@ -351,9 +399,24 @@ both_backends! {
         expect(&chat.say("/frobnicate now").await, m::UNKNOWN_COMMAND, Locale::Id);
         assert!(text(&chat.say("/frobnicate").await).contains("/frobnicate"));
         let o = chat
-            .send(Content::Attachment { filename: "invoice.jpg".into(), content_type: "image/jpeg".into(), bytes: 1024 })
+            .send(Content::Attachment {
+                filename: "invoice.jpg".into(),
+                content_type: "image/jpeg".into(),
+                bytes: 1024,
+                stored: None,
+            })
             .await;
         expect(&o, m::ATTACHMENT_RECEIVED, Locale::Id);
+        let o = chat
+            .send(Content::Attachment {
+                filename: "scan.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: 21 * 1024 * 1024,
+                stored: None,
+            })
+            .await;
+        expect(&o, m::ATTACHMENT_TOO_LARGE, Locale::Id);
+        assert!(text(&o).contains("20 MB"), "{}", text(&o));
         let huge = "tolong ".repeat(50_000);
         let _ = chat.say(&huge).await;
         let _ = chat.say("\u{0}\u{1b}[31m<script>alert(1)</script> @everyone").await;

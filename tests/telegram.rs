@@ -6,7 +6,10 @@ mod support;
 use std::time::Duration;
 
 use chrono::Utc;
-use redeemdesk::channels::telegram::{Limits, Telegram};
+use std::sync::Arc;
+
+use redeemdesk::blobs::BlobStore;
+use redeemdesk::channels::telegram::{self, Limits, Options, Telegram};
 use redeemdesk::domain::Channel;
 use redeemdesk::import::{DEMO_JSON, import_json};
 use serde_json::Value;
@@ -16,27 +19,45 @@ use support::fake_telegram::{FakeTelegram, Fault, TOKEN};
 struct Harness {
     fake: FakeTelegram,
     db: TestDb,
+    blobs: tempfile::TempDir,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
-async fn start() -> Harness {
+/// The bot connected to a fresh fake, the demo data loaded.
+async fn connect() -> (FakeTelegram, TestDb, tempfile::TempDir, Telegram) {
     let db = TestDb::sqlite().await;
     import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
     let fake = FakeTelegram::start().await;
-    let limits = Limits {
+    let blobs = tempfile::tempdir().unwrap();
+    let mut options = Options::new(BlobStore::new(blobs.path()));
+    options.api_url = Some(fake.url());
+    options.limits = Limits {
         per_chat_per_sec: 1000,
         overall_per_sec: 10_000,
     };
     // Short HTTP timeout: the fake's long poll waits at most 1 s.
-    let tg = Telegram::connect_with(TOKEN, Some(&fake.url()), db.db.clone(), limits, Duration::from_secs(3))
+    options.http_timeout = Duration::from_secs(3);
+    let tg = Telegram::connect(TOKEN, db.db.clone(), options)
         .await
         .unwrap()
         .with_backoff(Duration::from_millis(10));
+    (fake, db, blobs, tg)
+}
+
+/// Long polling.
+async fn start() -> Harness {
+    let (fake, db, blobs, tg) = connect().await;
     tg.setup().await.unwrap();
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move { tg.run_polling(rx).await });
-    Harness { fake, db, stop, task }
+    Harness {
+        fake,
+        db,
+        blobs,
+        stop,
+        task,
+    }
 }
 
 impl Harness {
@@ -105,21 +126,33 @@ async fn status_flow_language_switch_and_subscription() {
         sent[2].contains("English") && sent[3].contains("subscribed"),
         "{sent:?}"
     );
+    // A settling button press replaces the message it was pressed on.
     h.fake.press(300, "id", "unsubscribe");
-    let sent = h.fake.wait_for(300, 5).await;
-    assert!(sent[4].contains("unsubscribed"), "{sent:?}");
+    let edits = h.fake.wait_for_edits(300, 1).await;
+    assert!(edits[0].1.contains("unsubscribed"), "{edits:?}");
+    assert_eq!(h.fake.sent_to(300).len(), 4, "edited, not sent anew");
     h.stop().await;
 }
 
 #[tokio::test]
 async fn photos_hostile_text_and_groups() {
     let h = start().await;
-    h.fake.photo(400, "id", 250_000);
+    let jpeg: Vec<u8> = (0..250_000u32).map(|i| (i % 251) as u8).collect();
+    h.fake.photo(400, "id", &jpeg);
     let sent = h.fake.wait_for(400, 1).await;
     assert!(
         sent[0].contains("email"),
         "the assistant explains where to send files: {sent:?}"
     );
+    // The full-size photo (not the thumbnail) is in the blob store and on record.
+    let mut tx = h.db.db.begin().await.unwrap();
+    let user = tx.chat_user(Channel::Telegram, "400", Utc::now()).await.unwrap();
+    let uploads = tx.chat_uploads(user.id).await.unwrap();
+    drop(tx);
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_eq!(uploads[0].bytes, 250_000);
+    let kept = BlobStore::new(h.blobs.path()).get(&uploads[0].blob_key).await.unwrap();
+    assert_eq!(kept, jpeg);
 
     // User text comes back escaped, and HTML parse mode is on.
     h.fake.text(400, "id", "/<b>x&y</b>");
@@ -184,4 +217,141 @@ async fn faults_lose_nothing_and_duplicate_nothing() {
     assert!(!user.active && !user.subscribed, "{user:?}");
     drop(tx);
     h.stop().await;
+}
+
+#[tokio::test]
+async fn large_and_lying_documents_are_not_kept() {
+    let h = start().await;
+    // Announced over 20 MB: not even asked for.
+    h.fake
+        .document(700, "en", "scan.pdf", "application/pdf", b"%PDF", 25 * 1024 * 1024);
+    let sent = h.fake.wait_for(700, 1).await;
+    assert!(sent[0].contains("20 MB"), "{sent:?}");
+    assert!(h.fake.calls("getFile").is_empty());
+
+    // Announced small, served huge: reading stops at the limit, nothing kept,
+    // and the customer still gets an answer.
+    let huge = vec![7u8; 21 * 1024 * 1024];
+    h.fake
+        .document(701, "en", "invoice.pdf", "application/pdf", &huge, 1000);
+    let sent = h.fake.wait_for(701, 1).await;
+    assert!(sent[0].contains("email"), "{sent:?}");
+    let mut tx = h.db.db.begin().await.unwrap();
+    let user = tx.chat_user(Channel::Telegram, "701", Utc::now()).await.unwrap();
+    assert!(tx.chat_uploads(user.id).await.unwrap().is_empty());
+    drop(tx);
+
+    // A normal document is kept under its own name.
+    h.fake
+        .document(702, "en", "faktur.pdf", "application/pdf", b"%PDF-1.7 invoice", 16);
+    h.fake.wait_for(702, 1).await;
+    let mut tx = h.db.db.begin().await.unwrap();
+    let user = tx.chat_user(Channel::Telegram, "702", Utc::now()).await.unwrap();
+    let uploads = tx.chat_uploads(user.id).await.unwrap();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(
+        (uploads[0].filename.as_str(), uploads[0].content_type.as_str()),
+        ("faktur.pdf", "application/pdf")
+    );
+    drop(tx);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn language_buttons_edit_and_fall_back_to_sending() {
+    let h = start().await;
+    h.fake.text(800, "id", "/lang");
+    h.fake.wait_for(800, 1).await;
+    h.fake.press(800, "id", "lang:en");
+    let edits = h.fake.wait_for_edits(800, 1).await;
+    assert!(edits[0].1.contains("English"), "{edits:?}");
+    // Pressed on a message Telegram no longer has: the answer comes as a new message.
+    h.fake.press(801, "en", "lang:id");
+    let sent = h.fake.wait_for(801, 1).await;
+    assert!(sent[0].contains("Indonesia"), "{sent:?}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn dropped_responses_lose_nothing_and_duplicate_nothing() {
+    let h = start().await;
+    h.fake.fail("sendMessage", Fault::Dropped, 1);
+    h.fake.text(900, "id", "makasih kak");
+    let sent = h.fake.wait_for(900, 1).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let tried = h
+        .fake
+        .calls("sendMessage")
+        .iter()
+        .filter(|b| b["chat_id"] == 900)
+        .count();
+    assert_eq!(tried, 2);
+
+    // The answer to getUpdates is lost: the same updates come again, and each
+    // is answered once.
+    h.fake.fail("getUpdates", Fault::Dropped, 2);
+    h.fake.text(901, "en", "thank you");
+    h.fake.text(902, "id", "makasih");
+    assert_eq!(h.fake.wait_for(901, 1).await.len(), 1);
+    assert_eq!(h.fake.wait_for(902, 1).await.len(), 1);
+    h.stop().await;
+}
+
+/// The webhook on a server of our own, as `serve` mounts it.
+async fn serve_webhook(tg: Telegram, secret: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{}", listener.local_addr().unwrap(), telegram::WEBHOOK_PATH);
+    let tg = Arc::new(tg);
+    tg.setup_webhook(&url, secret).await.unwrap();
+    let router = tg.webhook_router(secret);
+    let task = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, task)
+}
+
+#[tokio::test]
+async fn webhook_mode_checks_the_secret_and_answers_each_update_once() {
+    let (fake, _db, _blobs, tg) = connect().await;
+    let secret = telegram::default_secret(TOKEN);
+    let (url, server) = serve_webhook(tg, &secret).await;
+    assert_eq!(fake.webhook(), Some((url.clone(), Some(secret.clone()))));
+    assert_eq!(fake.calls("setMyCommands").len(), 2);
+
+    let update = fake.text(1000, "en", "how do I redeem a promotion");
+    let sent = fake.wait_for(1000, 1).await;
+    assert!(sent[0].contains("How to redeem"), "{sent:?}");
+    assert_eq!(fake.webhook_statuses(), vec![200]);
+
+    // Telegram thinks the delivery timed out and posts it again: no second answer.
+    fake.redeliver(update).await;
+    assert_eq!(fake.webhook_statuses(), vec![200, 200]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(fake.sent_to(1000).len(), 1);
+
+    // Without the secret, or with a wrong one, or with garbage: refused, nothing said.
+    let client = reqwest::Client::new();
+    let forged = serde_json::json!({"update_id": 99, "message": {"message_id": 5, "date": 1, "text": "/start",
+        "chat": {"id": 1001, "type": "private", "first_name": "X"},
+        "from": {"id": 1001, "is_bot": false, "first_name": "X"}}});
+    for secret in [None, Some("wrong")] {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(forged.to_string());
+        if let Some(s) = secret {
+            request = request.header(telegram::SECRET_HEADER, s);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 401);
+    }
+    let garbage = client
+        .post(&url)
+        .header(telegram::SECRET_HEADER, &secret)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(fake.sent_to(1001).is_empty());
+    assert!(fake.calls("getUpdates").is_empty(), "no polling in webhook mode");
+    server.abort();
 }

@@ -35,6 +35,10 @@ attachment-received =
     1. Reply to our rejection email with the corrected invoice attached, or
     2. Re-upload the document in MSI Member Center (https://account.msi.com/) and click "Redeem Again".
 
+attachment-too-large =
+    Sorry, this file is larger than { $mb } MB, so I can't accept it. 🙏
+    Please send a smaller photo or PDF, or reply to our rejection email with the invoice attached.
+
 
 ## Buttons
 

@@ -35,6 +35,10 @@ attachment-received =
     1. Balas email penolakan dari kami dengan melampirkan invoice yang sudah benar, atau
     2. Upload ulang dokumennya di MSI Member Center (https://account.msi.com/), lalu klik "Redeem Again".
 
+attachment-too-large =
+    Maaf, Kak, file ini lebih dari { $mb } MB jadi tidak bisa saya terima. 🙏
+    Coba kirim foto atau PDF yang lebih kecil, atau balas email penolakan dari kami dengan melampirkan invoice-nya.
+
 
 ## Tombol
 

@@ -15,6 +15,10 @@ pub struct Inbound {
     /// The platform's idea of the user's language (Telegram `language_code`,
     /// Discord `locale`), if any.
     pub lang_hint: Option<String>,
+    /// The platform's id for this event (Telegram `update_id`, a Discord
+    /// interaction id), when redelivery is possible: an event already handled
+    /// is not answered again.
+    pub event_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +26,13 @@ pub enum Content {
     Text(String),
     /// A button's `data`.
     Button(String),
-    /// A photo or file.
+    /// A photo or file; `stored` once the channel put it in the blob store
+    /// (it may not: too large, or the download failed).
     Attachment {
         filename: String,
         content_type: String,
         bytes: u64,
+        stored: Option<crate::blobs::StoredBlob>,
     },
 }
 

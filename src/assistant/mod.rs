@@ -28,6 +28,8 @@ use crate::store::{ChatUserRecord, Db, ProductRecord, StoreError, Tx};
 /// Failed ownership checks (serial + CHK) allowed per user per window.
 pub const MAX_FAILED_CHECKS: i64 = 5;
 pub const FAILED_CHECK_WINDOW_MINUTES: i64 = 60;
+/// Largest file a customer can send in chat (Telegram bots can download up to 20 MB).
+pub const MAX_CHAT_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssistantError {
@@ -61,9 +63,29 @@ impl Assistant {
     /// Handles one event at time `now`.
     pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
         let mut tx = self.db.begin_write().await?;
+        if let Some(event_id) = &inbound.event_id {
+            if !tx.claim_inbound_event(inbound.channel, event_id, now).await? {
+                tracing::info!(channel = %inbound.channel, event_id, "event redelivered; already handled");
+                tx.commit().await?;
+                return Ok(Outcome {
+                    locale: Locale::default(),
+                    replies: Vec::new(),
+                    settles_prompt: false,
+                });
+            }
+            // Now and then, forget events old enough never to come back.
+            if rand::random::<u16>().is_multiple_of(1000) {
+                tx.prune_inbound_events(now - Duration::days(3)).await?;
+            }
+        }
         let user = tx.chat_user(inbound.channel, &inbound.user, now).await?;
         let dialogue = Dialogue::from_json(&user.dialogue);
         let action = inbound.content.action();
+        let settles_prompt = matches!(inbound.content, Content::Button(_))
+            && matches!(
+                action,
+                Action::Language(Some(_)) | Action::Subscribe | Action::Unsubscribe
+            );
         let locale = choose_locale(&user, inbound.lang_hint.as_deref(), &action);
         let mut user = user;
         if let Action::Text(text) = &action
@@ -79,12 +101,24 @@ impl Assistant {
             now,
             classifier: self.classifier,
         };
-        let replies = turn.act(action).await?;
+        let replies = match &inbound.content {
+            Content::Attachment {
+                filename,
+                content_type,
+                bytes,
+                stored,
+            } => turn.attachment(filename, content_type, *bytes, stored.as_ref()).await?,
+            _ => turn.act(action).await?,
+        };
         turn.user.dialogue = turn.dialogue.to_json();
         turn.tx.save_chat_user(&turn.user, now).await?;
         let locale = turn.locale;
         turn.tx.commit().await?;
-        Ok(Outcome { locale, replies })
+        Ok(Outcome {
+            locale,
+            replies,
+            settles_prompt,
+        })
     }
 }
 
@@ -131,6 +165,37 @@ fn fallback() -> Reply {
 }
 
 impl Turn<'_> {
+    /// A file sent in chat: kept (when the channel could store it) for the
+    /// re-upload flow, and the customer told where a claim's documents go.
+    async fn attachment(
+        &mut self,
+        filename: &str,
+        content_type: &str,
+        bytes: u64,
+        stored: Option<&crate::blobs::StoredBlob>,
+    ) -> Result<Vec<Reply>, AssistantError> {
+        match stored {
+            Some(blob) => {
+                let upload = crate::store::ChatUpload {
+                    filename: filename.to_owned(),
+                    content_type: content_type.to_owned(),
+                    bytes: blob.bytes,
+                    sha256: blob.sha256.clone(),
+                    blob_key: blob.key.clone(),
+                };
+                self.tx.insert_chat_upload(self.user.id, &upload, self.now).await?;
+            }
+            None if bytes > MAX_CHAT_UPLOAD_BYTES => {
+                return Ok(vec![Reply::text(
+                    crate::i18n::Msg::new(m::ATTACHMENT_TOO_LARGE)
+                        .arg("mb", (MAX_CHAT_UPLOAD_BYTES / (1024 * 1024)) as i64),
+                )]);
+            }
+            None => {}
+        }
+        Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)])
+    }
+
     async fn act(&mut self, action: Action) -> Result<Vec<Reply>, AssistantError> {
         Ok(match action {
             Action::Menu => {

@@ -116,6 +116,10 @@ pub struct RenderedButton {
 pub struct Outcome {
     pub locale: Locale,
     pub replies: Vec<Reply>,
+    /// The event was a button press that settles the choice its message
+    /// offered (a language, subscribing): a channel that can may replace that
+    /// message with the reply instead of sending a new one.
+    pub settles_prompt: bool,
 }
 
 impl Outcome {

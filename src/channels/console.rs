@@ -40,6 +40,7 @@ pub async fn run(
             user: options.user.clone(),
             content,
             lang_hint: options.lang_hint.clone(),
+            event_id: None,
         };
         let rendered = match assistant.handle(&inbound, Utc::now()).await {
             Ok(outcome) => outcome.render(localizer),

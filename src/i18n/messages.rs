@@ -20,6 +20,7 @@ messages! {
     UNKNOWN_COMMAND = "unknown-command" ["command"];
     ERROR_INTERNAL = "error-internal" [];
     ATTACHMENT_RECEIVED = "attachment-received" [];
+    ATTACHMENT_TOO_LARGE = "attachment-too-large" ["mb"];
 
     BTN_FAQ = "btn-faq" [];
     BTN_STATUS = "btn-status" [];

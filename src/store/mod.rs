@@ -7,7 +7,9 @@
 
 mod records;
 
-pub use records::{AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord};
+pub use records::{
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
+};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -341,6 +343,26 @@ impl Tx {
         at: Timestamp,
     ) -> Result<i64> {
         dispatch!(self, insert_escalation(chat_user_id, message, locale, at))
+    }
+
+    /// Records that a platform event is being handled; false when it already was.
+    pub async fn claim_inbound_event(&mut self, channel: Channel, event_id: &str, at: Timestamp) -> Result<bool> {
+        dispatch!(self, claim_inbound_event(channel, event_id, at))
+    }
+
+    /// Forgets handled events received before `before`.
+    pub async fn prune_inbound_events(&mut self, before: Timestamp) -> Result<u64> {
+        dispatch!(self, prune_inbound_events(before))
+    }
+
+    /// Keeps a file a chat user sent (already in the blob store); its id.
+    pub async fn insert_chat_upload(&mut self, chat_user_id: i64, upload: &ChatUpload, at: Timestamp) -> Result<i64> {
+        dispatch!(self, insert_chat_upload(chat_user_id, upload, at))
+    }
+
+    /// The files a chat user sent, oldest first.
+    pub async fn chat_uploads(&mut self, chat_user_id: i64) -> Result<Vec<ChatUpload>> {
+        dispatch!(self, chat_uploads(chat_user_id))
     }
 
     /// After rows were inserted with explicit ids, moves PostgreSQL's identity

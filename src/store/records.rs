@@ -80,3 +80,13 @@ pub struct ChatUserRecord {
     pub unsubscribed_at: Option<Timestamp>,
     pub active: bool,
 }
+
+/// A file a customer sent in chat, kept in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatUpload {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub blob_key: String,
+}

@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::records::{
-    AttachmentRecord, AttachmentSource, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
 };
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
@@ -886,4 +886,68 @@ pub async fn deactivate_chat_user(c: &mut Conn, channel: Channel, external_id: &
         }
     }
     Ok(())
+}
+
+/// Records that a platform event is being handled; false when it already was
+/// (the platform delivered it again).
+pub async fn claim_inbound_event(c: &mut Conn, channel: Channel, event_id: &str, at: Timestamp) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO inbound_events (channel, event_id, received_at) VALUES ($1, $2, $3)
+         ON CONFLICT (channel, event_id) DO NOTHING",
+    )
+    .bind(channel.as_str())
+    .bind(event_id)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets handled events received before `before` (platforms stop redelivering
+/// within a day).
+pub async fn prune_inbound_events(c: &mut Conn, before: Timestamp) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM inbound_events WHERE received_at < $1")
+        .bind(before)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn insert_chat_upload(c: &mut Conn, chat_user_id: i64, u: &ChatUpload, at: Timestamp) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO chat_uploads (chat_user_id, filename, content_type, bytes, sha256, blob_key, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(chat_user_id)
+    .bind(&u.filename)
+    .bind(&u.content_type)
+    .bind(i64::try_from(u.bytes).unwrap_or(i64::MAX))
+    .bind(&u.sha256)
+    .bind(&u.blob_key)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+/// The files a chat user sent, oldest first.
+pub async fn chat_uploads(c: &mut Conn, chat_user_id: i64) -> Result<Vec<ChatUpload>> {
+    let rows = sqlx::query(
+        "SELECT filename, content_type, bytes, sha256, blob_key FROM chat_uploads WHERE chat_user_id = $1 ORDER BY id",
+    )
+    .bind(chat_user_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let bytes: i64 = r.try_get("bytes")?;
+            Ok(ChatUpload {
+                filename: r.try_get("filename")?,
+                content_type: r.try_get("content_type")?,
+                bytes: u64::try_from(bytes).unwrap_or_default(),
+                sha256: r.try_get("sha256")?,
+                blob_key: r.try_get("blob_key")?,
+            })
+        })
+        .collect()
 }

@@ -1,11 +1,16 @@
-//! Telegram, through teloxide: long polling, commands, inline keyboards,
-//! callback queries and attachments, translated to and from the assistant.
-//! The adapter decides nothing; it escapes, splits, retries and reports.
+//! Telegram, through teloxide: long polling or a webhook, commands, inline
+//! keyboards, callback queries and attachments, translated to and from the
+//! assistant. The adapter decides nothing; it escapes, splits, retries and
+//! reports.
 
+mod files;
 mod render;
+mod webhook;
 
 pub use render::{MAX_MESSAGE, Outgoing, messages, split};
+pub use webhook::{SECRET_HEADER, WEBHOOK_PATH, default_secret};
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,10 +18,11 @@ use chrono::Utc;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, ChatId, ParseMode, UpdateKind};
+use teloxide::types::{BotCommand, ChatId, MessageId, ParseMode, UpdateKind};
 use tokio::sync::watch;
 
-use crate::assistant::{Assistant, Content, Inbound};
+use crate::assistant::{Assistant, Content, Inbound, Outcome};
+use crate::blobs::BlobStore;
 use crate::domain::{Channel, Locale};
 use crate::i18n::Localizer;
 use crate::store::Db;
@@ -31,8 +37,33 @@ pub struct Telegram {
     limiter: Limiter,
     assistant: Arc<Assistant>,
     db: Db,
+    blobs: BlobStore,
     username: String,
     backoff_base: Duration,
+}
+
+/// How to reach the Bot API and how fast to talk to it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Another Bot API server (self-hosted, or a test's fake).
+    pub api_url: Option<String>,
+    pub limits: Limits,
+    /// Must exceed the long-poll wait ([`POLL_TIMEOUT_SECS`]).
+    pub http_timeout: Duration,
+    /// Where photos and documents customers send are kept.
+    pub blobs: BlobStore,
+}
+
+impl Options {
+    /// Telegram's published limits and a timeout above the long-poll wait.
+    pub fn new(blobs: BlobStore) -> Self {
+        Self {
+            api_url: None,
+            limits: Limits::default(),
+            http_timeout: Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 10),
+            blobs,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,33 +122,14 @@ enum SendOutcome {
 }
 
 impl Telegram {
-    /// Connects (getMe) with Telegram's published limits (see [`Limits`]).
-    pub async fn connect(token: &str, api_url: Option<&str>, db: Db) -> Result<Self, TelegramError> {
-        Self::connect_with(
-            token,
-            api_url,
-            db,
-            Limits::default(),
-            Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 10),
-        )
-        .await
-    }
-
-    /// Connects with other limits and HTTP timeout (a self-hosted Bot API
-    /// server, tests, benchmarks). The timeout must exceed the long-poll wait.
-    pub async fn connect_with(
-        token: &str,
-        api_url: Option<&str>,
-        db: Db,
-        limits: Limits,
-        http_timeout: Duration,
-    ) -> Result<Self, TelegramError> {
+    /// Connects (getMe) and learns the bot's username (for group mentions).
+    pub async fn connect(token: &str, db: Db, options: Options) -> Result<Self, TelegramError> {
         let client = teloxide::net::default_reqwest_settings()
-            .timeout(http_timeout)
+            .timeout(options.http_timeout)
             .build()
             .map_err(|e| TelegramError::Request(RequestError::Network(std::sync::Arc::new(e))))?;
         let mut bot = Bot::with_client(token, client);
-        if let Some(url) = api_url {
+        if let Some(url) = &options.api_url {
             let url = reqwest::Url::parse(url).map_err(|_| TelegramError::BadUrl(url.to_owned()))?;
             bot = bot.set_api_url(url);
         }
@@ -125,9 +137,10 @@ impl Telegram {
         let username = me.username.clone().unwrap_or_default();
         Ok(Self {
             bot,
-            limiter: Limiter::new(limits),
+            limiter: Limiter::new(options.limits),
             assistant: Arc::new(Assistant::new(db.clone())),
             db,
+            blobs: options.blobs,
             username,
             backoff_base: Duration::from_millis(500),
         })
@@ -146,6 +159,18 @@ impl Telegram {
     /// Polling mode: no webhook, and the command menu in both languages.
     pub async fn setup(&self) -> Result<(), TelegramError> {
         self.bot.delete_webhook().await?;
+        self.set_commands().await
+    }
+
+    /// Webhook mode: Telegram posts updates to `url` with `secret` in the
+    /// [`SECRET_HEADER`] header; and the command menu in both languages.
+    pub async fn setup_webhook(&self, url: &str, secret: &str) -> Result<(), TelegramError> {
+        let url = reqwest::Url::parse(url).map_err(|_| TelegramError::BadUrl(url.to_owned()))?;
+        self.bot.set_webhook(url).secret_token(secret.to_owned()).await?;
+        self.set_commands().await
+    }
+
+    async fn set_commands(&self) -> Result<(), TelegramError> {
         let localizer = Localizer::builtin();
         let commands = |locale: Locale| -> Vec<BotCommand> {
             crate::i18n::messages::COMMANDS
@@ -179,10 +204,10 @@ impl Telegram {
             match updates {
                 Ok(updates) => {
                     failures = 0;
-                    for update in updates {
-                        offset = offset.max(update.id.0 as i32 + 1);
-                        self.handle_update(update).await;
+                    if let Some(last) = updates.iter().map(|u| u.id.0 as i32).max() {
+                        offset = offset.max(last + 1);
                     }
+                    self.handle_batch(updates).await;
                 }
                 Err(e) => {
                     failures += 1;
@@ -208,10 +233,28 @@ impl Telegram {
         exp.mul_f64(jitter).min(Duration::from_secs(60))
     }
 
+    /// Handles a batch of updates: one chat's updates in order, different
+    /// chats concurrently (the database and the rate limiter arbitrate).
+    pub async fn handle_batch(&self, updates: Vec<Update>) {
+        let mut by_chat: BTreeMap<i64, Vec<Update>> = BTreeMap::new();
+        for update in updates {
+            let key = update.chat().map_or(i64::MIN, |c| c.id.0);
+            by_chat.entry(key).or_default().push(update);
+        }
+        futures::future::join_all(by_chat.into_values().map(|updates| async move {
+            for update in updates {
+                self.handle_update(update).await;
+            }
+        }))
+        .await;
+    }
+
     /// Turns one update into an assistant event and sends its replies.
     pub async fn handle_update(&self, update: Update) {
-        let (chat, inbound) = match update.kind {
-            UpdateKind::Message(msg) => match self.inbound_from_message(&msg) {
+        let event_id = update.id.0.to_string();
+        let mut pressed: Option<MessageId> = None;
+        let (chat, mut inbound) = match update.kind {
+            UpdateKind::Message(msg) => match self.inbound_from_message(&msg).await {
                 Some(i) => (msg.chat.id, i),
                 None => return,
             },
@@ -228,25 +271,42 @@ impl Telegram {
                     user: q.from.id.0.to_string(),
                     content: Content::Button(data),
                     lang_hint: q.from.language_code.clone(),
+                    event_id: None,
                 };
+                pressed = Some(message.id());
                 (message.chat().id, inbound)
             }
             _ => return,
         };
+        inbound.event_id = Some(event_id);
         let outcome = match self.assistant.handle(&inbound, Utc::now()).await {
             Ok(o) => o,
             Err(e) => {
                 tracing::error!(error = %e, "assistant failed on a Telegram update");
                 let reply = crate::assistant::Reply::text(crate::i18n::messages::ERROR_INTERNAL);
-                crate::assistant::Outcome {
+                Outcome {
                     locale: Locale::Id,
                     replies: vec![reply],
+                    settles_prompt: false,
                 }
             }
         };
-        for rendered in outcome.render(Localizer::builtin()) {
+        let rendered = outcome.render(Localizer::builtin());
+        // A settled choice replaces the message whose buttons offered it, so
+        // stale buttons don't linger; anything longer goes as new messages.
+        if let (Some(message_id), true, [only]) = (pressed, outcome.settles_prompt, rendered.as_slice())
+            && let [out] = messages(only).as_slice()
+        {
+            match self.deliver(chat, out, Some(message_id)).await {
+                SendOutcome::Sent => return,
+                SendOutcome::Blocked => return self.mark_blocked(&inbound.user).await,
+                // Too old to edit, or unchanged: say it as a new message.
+                SendOutcome::Failed => {}
+            }
+        }
+        for rendered in rendered {
             for out in messages(&rendered) {
-                match self.send(chat, &out).await {
+                match self.deliver(chat, &out, None).await {
                     SendOutcome::Sent => {}
                     SendOutcome::Blocked => {
                         self.mark_blocked(&inbound.user).await;
@@ -260,7 +320,7 @@ impl Telegram {
         }
     }
 
-    fn inbound_from_message(&self, msg: &Message) -> Option<Inbound> {
+    async fn inbound_from_message(&self, msg: &Message) -> Option<Inbound> {
         let from = msg.from.as_ref()?;
         if from.is_bot {
             return None;
@@ -272,39 +332,26 @@ impl Telegram {
                 self.addressed_to_me(text)
             };
             Content::Text(text?)
-        } else if let Some(photos) = msg.photo() {
-            let largest = photos.iter().max_by_key(|p| p.width * p.height)?;
-            if !msg.chat.is_private() {
-                return None;
-            }
-            Content::Attachment {
-                filename: format!("photo-{}.jpg", msg.id.0),
-                content_type: "image/jpeg".into(),
-                bytes: u64::from(largest.file.size),
-            }
-        } else if let Some(doc) = msg.document() {
-            if !msg.chat.is_private() {
-                return None;
-            }
-            Content::Attachment {
-                filename: doc
-                    .file_name
-                    .clone()
-                    .unwrap_or_else(|| format!("document-{}", msg.id.0)),
-                content_type: doc
-                    .mime_type
-                    .as_ref()
-                    .map_or_else(|| "application/octet-stream".into(), |m| m.to_string()),
-                bytes: u64::from(doc.file.size),
-            }
         } else {
-            return None;
+            // Files only in private chats: a group is no place for invoices.
+            if !msg.chat.is_private() {
+                return None;
+            }
+            let file = files::IncomingFile::of(msg)?;
+            let stored = self.download(&file).await;
+            Content::Attachment {
+                filename: file.filename,
+                content_type: file.content_type,
+                bytes: u64::from(file.size),
+                stored,
+            }
         };
         Some(Inbound {
             channel: Channel::Telegram,
             user: from.id.0.to_string(),
             content,
             lang_hint: from.language_code.clone(),
+            event_id: None,
         })
     }
 
@@ -327,18 +374,35 @@ impl Telegram {
         None
     }
 
-    async fn send(&self, chat: ChatId, out: &Outgoing) -> SendOutcome {
+    /// Sends `out` to `chat`, or puts it in place of message `edit`, retrying
+    /// what can be retried.
+    async fn deliver(&self, chat: ChatId, out: &Outgoing, edit: Option<MessageId>) -> SendOutcome {
         for attempt in 1..=MAX_SEND_ATTEMPTS {
             self.limiter.wait(chat).await;
-            let mut request = self
-                .bot
-                .send_message(chat, out.html.clone())
-                .parse_mode(ParseMode::Html);
-            if let Some(k) = &out.keyboard {
-                request = request.reply_markup(k.clone());
-            }
-            let wait = match request.await {
-                Ok(_) => return SendOutcome::Sent,
+            let result = match edit {
+                None => {
+                    let mut request = self
+                        .bot
+                        .send_message(chat, out.html.clone())
+                        .parse_mode(ParseMode::Html);
+                    if let Some(k) = &out.keyboard {
+                        request = request.reply_markup(k.clone());
+                    }
+                    request.await.map(drop)
+                }
+                Some(message_id) => {
+                    let mut request = self
+                        .bot
+                        .edit_message_text(chat, message_id, out.html.clone())
+                        .parse_mode(ParseMode::Html);
+                    if let Some(k) = &out.keyboard {
+                        request = request.reply_markup(k.clone());
+                    }
+                    request.await.map(drop)
+                }
+            };
+            let wait = match result {
+                Ok(()) => return SendOutcome::Sent,
                 Err(RequestError::Api(
                     ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked | ApiError::ChatNotFound,
                 )) => return SendOutcome::Blocked,
@@ -348,11 +412,13 @@ impl Telegram {
                     | RequestError::InvalidJson { .. }
                     | RequestError::Api(ApiError::Unknown(_))),
                 ) => {
-                    tracing::warn!(error = %e, attempt, "telegram sendMessage failed; retrying");
+                    tracing::warn!(error = %e, attempt, "telegram send failed; retrying");
                     self.backoff(attempt)
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "telegram sendMessage refused");
+                    if edit.is_none() {
+                        tracing::error!(error = %e, "telegram sendMessage refused");
+                    }
                     return SendOutcome::Failed;
                 }
             };
