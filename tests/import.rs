@@ -30,7 +30,7 @@ async fn snapshot(db: &Db) -> (Vec<i64>, Vec<Value>) {
     for table in TABLES {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         let n: i64 = match db {
-            Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+            Db::Sqlite(p, _) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
             Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
         };
         counts.push(n);
@@ -148,7 +148,7 @@ both_backends! {
         let sql = "INSERT INTO members (email, email_key, name, locale, region, created_at)
                    VALUES ('new@example.test', 'new@example.test', 'New', 'id', 'ID', $1) RETURNING id";
         let id: i64 = match &db {
-            Db::Sqlite(p) => sqlx::query_scalar(sql).bind(Utc::now()).fetch_one(p).await.unwrap(),
+            Db::Sqlite(p, _) => sqlx::query_scalar(sql).bind(Utc::now()).fetch_one(p).await.unwrap(),
             Db::Postgres(p) => sqlx::query_scalar(sql).bind(Utc::now()).fetch_one(p).await.unwrap(),
         };
         assert!(id > 504, "{id}");

@@ -223,7 +223,7 @@ async fn queue_ids(db: &Db, limit: i64) -> Vec<RedemptionId> {
 async fn raw_execute(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db {
-        Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|done| done.rows_affected()),
+        Db::Sqlite(pool, _) => sqlx::query(sql).execute(pool).await.map(|done| done.rows_affected()),
         Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|done| done.rows_affected()),
     }
 }
@@ -231,7 +231,7 @@ async fn raw_execute(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
 async fn raw_i64(db: &Db, sql: &str) -> Result<i64, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        Db::Sqlite(pool, _) => sqlx::query_scalar(sql).fetch_one(pool).await,
         Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
     }
 }

@@ -62,9 +62,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// A connection pool on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
+
+/// SQLite takes one writer at a time. Writers of this process queue here, in
+/// order, instead of all trying `BEGIN IMMEDIATE` and sleeping in SQLite's busy
+/// handler (which wakes them in growing steps and starves throughput); the busy
+/// timeout still covers writers in other processes (the CLI beside `serve`).
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
 
 impl Db {
     /// Connects by URL: `sqlite://FILE` (created when missing) or `postgres://…`.
@@ -81,7 +88,7 @@ impl Db {
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, WriteGate::default()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -97,7 +104,7 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -105,7 +112,7 @@ impl Db {
     /// Applies every pending migration of this backend.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())
@@ -114,7 +121,7 @@ impl Db {
     /// A transaction for reading (and writing, on PostgreSQL).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin().await?, None),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -124,14 +131,17 @@ impl Db {
     /// is locked"; writers wait for each other within the busy timeout instead.
     pub async fn begin_write(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, gate) => {
+                let turn = gate.0.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+            },
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -139,7 +149,7 @@ impl Db {
     /// Cheap liveness check for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 sqlx::query("SELECT 1").execute(p).await?;
             }
             Db::Postgres(p) => {
@@ -152,7 +162,11 @@ impl Db {
 
 /// An open transaction on either backend. Dropping it without `commit` rolls back.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// With this process's turn to write, for a write transaction.
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -161,7 +175,7 @@ pub enum Tx {
 macro_rules! dispatch {
     ($tx:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
         match $tx {
-            Tx::Sqlite(t) => sqlite::repo::$f(&mut **t, $($arg),*).await,
+            Tx::Sqlite(t, _) => sqlite::repo::$f(&mut **t, $($arg),*).await,
             Tx::Postgres(t) => postgres::repo::$f(&mut **t, $($arg),*).await,
         }
     };
@@ -170,7 +184,7 @@ macro_rules! dispatch {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
