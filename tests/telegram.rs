@@ -355,3 +355,40 @@ async fn webhook_mode_checks_the_secret_and_answers_each_update_once() {
     assert!(fake.calls("getUpdates").is_empty(), "no polling in webhook mode");
     server.abort();
 }
+
+/// `serve` wiring: with `telegram.webhook_url` set, the application registers the
+/// webhook and answers updates posted to its own HTTP server.
+#[tokio::test]
+async fn serve_in_webhook_mode_answers_through_its_http_server() {
+    let db = TestDb::sqlite().await;
+    let fake = FakeTelegram::start().await;
+    let blobs = tempfile::tempdir().unwrap();
+    // A free port known before start, since the URL must name it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = redeemdesk::config::Config::default();
+    config.database.url = db.url.clone();
+    config.http.bind = format!("127.0.0.1:{port}");
+    config.storage.blob_dir = blobs.path().to_owned();
+    config.telegram.token = Some(TOKEN.to_owned().into());
+    config.telegram.api_url = Some(fake.url());
+    config.telegram.webhook_url = Some(format!("http://127.0.0.1:{port}{}", telegram::WEBHOOK_PATH));
+    config.telegram.webhook_secret = Some("s3cret_token-1".to_owned().into());
+    let app = redeemdesk::app::Application::build(&config).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    assert_eq!(fake.webhook().unwrap().1.as_deref(), Some("s3cret_token-1"));
+    assert!(fake.calls("deleteWebhook").is_empty());
+
+    fake.text(1100, "id", "/start");
+    let sent = fake.wait_for(1100, 2).await;
+    assert!(sent[0].contains("Halo"), "{sent:?}");
+    assert!(fake.calls("getUpdates").is_empty(), "no polling in webhook mode");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

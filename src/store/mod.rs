@@ -134,7 +134,7 @@ impl Db {
             Db::Sqlite(p, gate) => {
                 let turn = gate.0.clone().lock_owned().await;
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
-            },
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
