@@ -22,6 +22,8 @@ pub struct Application {
     db: Db,
     listener: TcpListener,
     telegram: Option<TelegramMode>,
+    /// The outbox worker that sends emails, when SMTP is configured.
+    mail_worker: Option<crate::jobs::Worker>,
 }
 
 /// How Telegram's updates reach us.
@@ -45,7 +47,23 @@ impl Application {
             Some(token) => Some(start_telegram(config, token, &db).await?),
             None => None,
         };
-        Ok(Self { db, listener, telegram })
+        let mail_worker = match &config.smtp.host {
+            Some(_) => {
+                let mailer = crate::mail::smtp::Mailer::from_config(&config.smtp)?;
+                Some(crate::jobs::Worker::new(
+                    db.clone(),
+                    Arc::new(mailer),
+                    crate::jobs::WorkerOptions::default(),
+                ))
+            }
+            None => None,
+        };
+        Ok(Self {
+            db,
+            listener,
+            telegram,
+            mail_worker,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -75,6 +93,10 @@ impl Application {
                 router = router.merge(telegram.webhook_router(&secret));
             }
             None => {}
+        }
+        if let Some(worker) = self.mail_worker {
+            let stop = stop_rx.clone();
+            channels.push(tokio::spawn(async move { worker.run(stop).await }));
         }
         tracing::info!(addr = %self.listener.local_addr()?, "http listening");
         let mut stop = stop_rx.clone();
@@ -160,7 +182,7 @@ fn log_channels(config: &Config) {
         off("imap", "no imap.host");
     }
     if config.smtp.host.is_none() {
-        off("smtp", "no smtp.host");
+        off("smtp", "no smtp.host; emails wait in the outbox until it is set");
     }
 }
 

@@ -54,6 +54,9 @@ pub enum Command {
     /// FAQ understanding.
     #[command(subcommand)]
     Faq(FaqCommand),
+    /// The outbox: emails (and later notifications) waiting, sent, or dead.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Talk to the assistant in the terminal: one stdin line is one message.
     Chat {
         /// Who you are to the assistant (its state is kept per user).
@@ -118,6 +121,22 @@ pub enum ReviewCommand {
         #[arg(long = "as", env = "USER", default_value = "cli")]
         actor: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Jobs, newest first.
+    List {
+        /// Only jobs in this state.
+        #[arg(long, value_parser = ["queued", "running", "done", "dead"])]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a dead job back in the queue with a fresh set of attempts.
+    Retry { id: i64 },
 }
 
 fn parse_reason(s: &str) -> Result<RejectionReason, String> {
@@ -204,6 +223,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Review(cmd) => review(&config, cmd).await,
         Command::Faq(cmd) => faq(cmd),
+        Command::Jobs(cmd) => jobs(&config, cmd).await,
         Command::Chat { user, lang, json } => {
             let db = open(&config).await?;
             let assistant = crate::assistant::Assistant::new(db);
@@ -318,21 +338,68 @@ async fn review(config: &Config, cmd: ReviewCommand) -> Result<(), CliError> {
             Ok(())
         }
         ReviewCommand::Approve { id, note, actor } => {
-            decide_and_print(&db, id, Decision::Approve { note }, &actor).await
+            decide_and_print(&db, config, id, Decision::Approve { note }, &actor).await
         }
         ReviewCommand::Reject {
             id,
             reason,
             note,
             actor,
-        } => decide_and_print(&db, id, Decision::Reject { reason, note }, &actor).await,
+        } => decide_and_print(&db, config, id, Decision::Reject { reason, note }, &actor).await,
     }
 }
 
-async fn decide_and_print(db: &Db, id: i64, decision: Decision, actor: &str) -> Result<(), CliError> {
+async fn jobs(config: &Config, cmd: JobsCommand) -> Result<(), CliError> {
+    let db = open(config).await?;
+    match cmd {
+        JobsCommand::List { status, limit, json } => {
+            let status = status.as_deref().and_then(crate::jobs::JobStatus::parse);
+            let mut tx = db.begin().await?;
+            let jobs = tx.jobs(status, limit).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&jobs)?);
+            } else if jobs.is_empty() {
+                println!("no jobs");
+            } else {
+                for j in &jobs {
+                    let what = j.payload["subject"].as_str().unwrap_or_default();
+                    println!(
+                        "{:>6} {:<6} {:<8} attempts {}/{} next {}  {}{}",
+                        j.id,
+                        j.kind.as_str(),
+                        j.status.as_str(),
+                        j.attempts,
+                        j.max_attempts,
+                        j.run_at.to_rfc3339(),
+                        what,
+                        j.last_error
+                            .as_deref()
+                            .map(|e| format!("\n       last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        JobsCommand::Retry { id } => {
+            let mut tx = db.begin_write().await?;
+            if !tx.retry_job(id, Utc::now()).await? {
+                return Err(CliError::BadInput(format!(
+                    "id: job {id} does not exist or is not dead"
+                )));
+            }
+            tx.commit().await?;
+            println!("job {id} is queued again");
+            Ok(())
+        }
+    }
+}
+
+async fn decide_and_print(db: &Db, config: &Config, id: i64, decision: Decision, actor: &str) -> Result<(), CliError> {
     let actor = Actor::parse(&format!("staff:{}", actor.trim()))
         .ok_or_else(|| CliError::BadInput("--as: the reviewer name must not be empty".into()))?;
-    let rec = decide(db, id, decision, actor, Utc::now()).await.map_err(|e| {
+    let mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    let rec = decide(db, id, decision, actor, &mail, Utc::now()).await.map_err(|e| {
         if e.is_bad_input() {
             CliError::BadInput(e.to_string())
         } else {

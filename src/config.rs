@@ -138,16 +138,45 @@ impl Default for ImapConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
     pub host: Option<String>,
+    /// Default: 25 (`none`), 587 (`starttls`), 465 (`tls`).
     pub port: Option<u16>,
     pub tls: TlsMode,
     pub username: Option<String>,
     pub password: Option<SecretString>,
+    /// The sender, e.g. `MSI Indonesia Promotion <promo@example.com>`.
     pub from: Option<String>,
+    /// Replies to rejection emails go to `<from's local part>+<token>@<reply_domain>`;
+    /// default: the domain of `from`.
     pub reply_domain: Option<String>,
+    /// A PEM certificate to trust besides the system's (a private CA, a test server).
+    pub ca_file: Option<PathBuf>,
+    /// Days a reply handle in a rejection email stays valid.
+    pub reply_handle_days: u32,
+    /// SMTP connections kept open for reuse.
+    pub pool_size: u32,
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            tls: TlsMode::default(),
+            username: None,
+            password: None,
+            from: None,
+            reply_domain: None,
+            ca_file: None,
+            reply_handle_days: 60,
+            pool_size: 4,
+            timeout_seconds: 30,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

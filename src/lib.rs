@@ -12,6 +12,8 @@ pub mod domain;
 pub mod faq;
 pub mod i18n;
 pub mod import;
+pub mod jobs;
+pub mod mail;
 pub mod review;
 pub mod store;
 pub mod views;

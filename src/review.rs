@@ -1,8 +1,12 @@
 //! Review decisions: approve or reject a queued claim. The CLI calls this now;
-//! the staff channel and admin API will call the same code.
+//! the staff channel and admin API will call the same code. The member's email
+//! about the decision is put in the outbox in the same transaction as the
+//! decision: both happen, or neither.
 
-use crate::domain::{Actor, RedemptionId, RejectionReason, Status, Timestamp, TransitionError};
-use crate::store::{Db, RedemptionRecord, StoreError};
+use crate::domain::{Actor, EventKind, RedemptionId, RejectionReason, Status, Timestamp, TransitionError};
+use crate::mail::compose::{self, Claim};
+use crate::mail::outbox::{self, Enqueued, MailSettings};
+use crate::store::{Db, RedemptionRecord, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -42,6 +46,7 @@ pub async fn decide(
     id: RedemptionId,
     decision: Decision,
     actor: Actor,
+    mail: &MailSettings,
     now: Timestamp,
 ) -> Result<RedemptionRecord, ReviewError> {
     let mut tx = db.begin_write().await?;
@@ -53,9 +58,57 @@ pub async fn decide(
     }
     .map_err(|source| ReviewError::Transition { id, source })?;
     tx.record_transition(&rec.redemption, before, &event, now).await?;
+    notify_member(&mut tx, &rec, event.change.kind(), mail, now).await?;
     tx.commit().await?;
     rec.updated_at = now;
     Ok(rec)
+}
+
+/// Puts the member's email about what just happened to their claim in the
+/// outbox (inside the decision's transaction). Rejection emails carry a reply
+/// handle, so the corrected invoice can come back by email.
+pub async fn notify_member(
+    tx: &mut Tx,
+    rec: &RedemptionRecord,
+    what: EventKind,
+    mail: &MailSettings,
+    now: Timestamp,
+) -> Result<Option<Enqueued>, StoreError> {
+    let id = rec.redemption.id;
+    let missing = |what: &str| StoreError::Conflict(format!("redemption {id}: its {what} is missing"));
+    let member = tx.member(rec.member_id).await?.ok_or_else(|| missing("member"))?;
+    let product = tx
+        .products_of_member(rec.member_id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == rec.product_id)
+        .ok_or_else(|| missing("product"))?;
+    let promotion = tx
+        .promotion(rec.redemption.promotion_id.as_str())
+        .await?
+        .ok_or_else(|| missing("promotion"))?;
+    let claim = Claim {
+        redemption: &rec.redemption,
+        promotion: &promotion,
+        product: &product.product,
+        member: &member,
+    };
+    let message_id = outbox::new_message_id(mail, &format!("RDM-{id}"));
+    let email = match what {
+        EventKind::Rejected => {
+            let Some((reason, note)) = rec.redemption.last_rejection() else {
+                return Ok(None);
+            };
+            let token = outbox::issue_reply_handle(tx, id, rec.member_id, &message_id, mail, now).await?;
+            compose::rejection(&claim, *reason, note.as_deref(), &message_id, &token)
+        }
+        EventKind::Approved => compose::approved(&claim, &message_id),
+        EventKind::RewardSent => compose::reward_sent(&claim, &message_id),
+        EventKind::Resubmitted => compose::resubmission_received(&claim, &message_id, None),
+        _ => return Ok(None),
+    };
+    let scope = id.to_string();
+    Ok(Some(outbox::enqueue(tx, &email, &scope, Some(id), now).await?))
 }
 
 fn clean(note: Option<String>) -> Option<String> {

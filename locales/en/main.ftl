@@ -289,3 +289,39 @@ cmd-subscribe = Get promotion news
 cmd-unsubscribe = Stop promotion news
 cmd-agent = Talk to a person
 cmd-help = Help
+
+## Emails. Each email is a subject and paragraphs; the HTML part is built from
+## the same paragraphs. Reasons and rewards reuse the messages above.
+
+email-greeting = Hello { $name },
+email-signature =
+    Best regards,
+    MSI Indonesia Promotion Team
+email-automated = This email was sent automatically by the MSI Indonesia promotion desk.
+
+email-rejection-subject = [RDM-{ $id }] Your claim for { $promotion } needs a fix
+email-rejection-intro = We checked your claim RDM-{ $id } for { $promotion } (product { $model }, S/N { $serial }), and unfortunately we can't approve it yet.
+email-rejection-reason = Reason: { $reason }
+email-rejection-note = Note from our team: { $note }
+email-rejection-how =
+    How to fix it (choose one):
+    1. Reply to this email with the corrected invoice attached (JPG, PNG, GIF or PDF). Keep "[RDM-{ $id }]" in the subject. We will put your claim back in review automatically.
+    2. Or log in to MSI Member Center (https://account.msi.com/), open Promotions → "Redeem History", re-upload the document and click "Redeem Again".
+email-rejection-deadline = Please fix it before the promotion's claim deadline, { $deadline }.
+
+email-resubmitted-subject = [RDM-{ $id }] We received your corrected documents
+email-resubmitted-body = Your request was sent successfully. Thank you for submitting your redemption for { $promotion } (RDM-{ $id }). The verification process takes 7–14 working days.
+email-spam-hint = Our emails sometimes land in the Spam or Junk folder: please check there too, and mark us as "not spam".
+
+email-approved-subject = [RDM-{ $id }] Your claim for { $promotion } is approved
+email-approved-body = Good news! Your claim RDM-{ $id } for { $promotion } (product { $model }, S/N { $serial }) is approved. Your reward: { $reward }.
+email-approved-digital = Digital codes are sent by email at the end of the promotion period ({ $end }), after MSI's final confirmation.
+email-approved-gift = Physical gifts are shipped to the recipient address in your claim within 8–12 weeks after approval.
+
+email-reward-sent-subject = [RDM-{ $id }] Your reward for { $promotion } has been sent
+email-reward-sent-body = Your reward for claim RDM-{ $id } ({ $promotion }) has been sent: { $reward }.
+email-reward-sent-check = If you can't find it, please check every folder of your mailbox (Spam, Junk, Trash, Archive) before contacting us.
+
+email-link-subject = Your verification code: { $code }
+email-link-body = Someone (hopefully you) asked to link a { $channel } chat to your MSI promotion account. Your verification code is { $code }. Send "/verify { $code }" in the chat. The code is valid for { $minutes } minutes.
+email-link-ignore = If you didn't ask for this, ignore this email: nothing changes without the code.

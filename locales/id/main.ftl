@@ -289,3 +289,39 @@ cmd-subscribe = Langganan info promo
 cmd-unsubscribe = Berhenti langganan info promo
 cmd-agent = Bicara dengan CS
 cmd-help = Bantuan
+
+## Emails. Each email is a subject and paragraphs; the HTML part is built from
+## the same paragraphs. Reasons and rewards reuse the messages above.
+
+email-greeting = Halo { $name },
+email-signature =
+    Salam hangat,
+    Tim Promosi MSI Indonesia
+email-automated = Email ini dikirim otomatis oleh layanan promosi MSI Indonesia.
+
+email-rejection-subject = [RDM-{ $id }] Klaim { $promotion } Anda perlu diperbaiki
+email-rejection-intro = Kami sudah memeriksa klaim RDM-{ $id } untuk { $promotion } (produk { $model }, S/N { $serial }), dan mohon maaf, klaim ini belum bisa kami setujui.
+email-rejection-reason = Alasan: { $reason }
+email-rejection-note = Catatan dari tim kami: { $note }
+email-rejection-how =
+    Cara memperbaikinya (pilih salah satu):
+    1. Balas email ini dengan melampirkan invoice yang sudah benar (JPG, PNG, GIF atau PDF). Biarkan "[RDM-{ $id }]" tetap ada di subjek. Klaim Anda akan otomatis masuk antrean pemeriksaan lagi.
+    2. Atau masuk ke MSI Member Center (https://account.msi.com/), buka Promotions → "Redeem History", upload ulang dokumennya, lalu klik "Redeem Again".
+email-rejection-deadline = Mohon perbaiki sebelum batas akhir klaim promosi ini, { $deadline }.
+
+email-resubmitted-subject = [RDM-{ $id }] Dokumen perbaikan Anda sudah kami terima
+email-resubmitted-body = Permintaan Anda berhasil dikirim. Terima kasih telah mengirimkan permintaan redeem untuk { $promotion } (RDM-{ $id }). Proses verifikasi membutuhkan waktu 7–14 hari kerja.
+email-spam-hint = Email dari kami kadang masuk ke folder Spam atau Junk: mohon cek juga folder tersebut, dan tandai sebagai "bukan spam".
+
+email-approved-subject = [RDM-{ $id }] Klaim { $promotion } Anda disetujui
+email-approved-body = Kabar baik! Klaim RDM-{ $id } untuk { $promotion } (produk { $model }, S/N { $serial }) sudah disetujui. Hadiah Anda: { $reward }.
+email-approved-digital = Kode digital dikirim lewat email di akhir periode promosi ({ $end }), setelah konfirmasi akhir dari MSI.
+email-approved-gift = Hadiah fisik dikirim ke alamat penerima di klaim Anda dalam 8–12 minggu setelah disetujui.
+
+email-reward-sent-subject = [RDM-{ $id }] Hadiah { $promotion } Anda sudah dikirim
+email-reward-sent-body = Hadiah untuk klaim RDM-{ $id } ({ $promotion }) sudah dikirim: { $reward }.
+email-reward-sent-check = Kalau belum menemukannya, mohon cek semua folder email Anda (Spam, Junk, Trash, Archive) sebelum menghubungi kami.
+
+email-link-subject = Kode verifikasi Anda: { $code }
+email-link-body = Ada permintaan (semoga dari Anda) untuk menghubungkan chat { $channel } dengan akun promosi MSI Anda. Kode verifikasi Anda: { $code }. Kirim "/verify { $code }" di chat. Kode berlaku { $minutes } menit.
+email-link-ignore = Kalau Anda tidak memintanya, abaikan saja email ini: tidak ada yang berubah tanpa kode tersebut.

@@ -11,7 +11,7 @@ mod input;
 mod output;
 pub mod serial;
 mod state;
-mod words;
+pub(crate) mod words;
 
 pub use input::{Action, Content, Inbound, MAX_TEXT_CHARS, is_button_data, parse_button};
 pub use output::{Button, Line, Outcome, Rendered, RenderedButton, Reply};

@@ -106,6 +106,29 @@ messages! {
     REASON_STORE_NOT_PARTNER = "reason-store-not-partner" [];
     REASON_DUPLICATE_CLAIM = "reason-duplicate-claim" [];
 
+    EMAIL_GREETING = "email-greeting" ["name"];
+    EMAIL_SIGNATURE = "email-signature" [];
+    EMAIL_AUTOMATED = "email-automated" [];
+    EMAIL_REJECTION_SUBJECT = "email-rejection-subject" ["id", "promotion"];
+    EMAIL_REJECTION_INTRO = "email-rejection-intro" ["id", "promotion", "model", "serial"];
+    EMAIL_REJECTION_REASON = "email-rejection-reason" ["reason"];
+    EMAIL_REJECTION_NOTE = "email-rejection-note" ["note"];
+    EMAIL_REJECTION_HOW = "email-rejection-how" ["id"];
+    EMAIL_REJECTION_DEADLINE = "email-rejection-deadline" ["deadline"];
+    EMAIL_RESUBMITTED_SUBJECT = "email-resubmitted-subject" ["id", "promotion"];
+    EMAIL_RESUBMITTED_BODY = "email-resubmitted-body" ["id", "promotion"];
+    EMAIL_SPAM_HINT = "email-spam-hint" [];
+    EMAIL_APPROVED_SUBJECT = "email-approved-subject" ["id", "promotion"];
+    EMAIL_APPROVED_BODY = "email-approved-body" ["id", "promotion", "model", "serial", "reward"];
+    EMAIL_APPROVED_DIGITAL = "email-approved-digital" ["end"];
+    EMAIL_APPROVED_GIFT = "email-approved-gift" [];
+    EMAIL_REWARD_SENT_SUBJECT = "email-reward-sent-subject" ["id", "promotion"];
+    EMAIL_REWARD_SENT_BODY = "email-reward-sent-body" ["id", "promotion", "reward"];
+    EMAIL_REWARD_SENT_CHECK = "email-reward-sent-check" [];
+    EMAIL_LINK_SUBJECT = "email-link-subject" ["code"];
+    EMAIL_LINK_BODY = "email-link-body" ["code", "channel", "minutes"];
+    EMAIL_LINK_IGNORE = "email-link-ignore" [];
+
     ELIGIBILITY_HEADER = "eligibility-header" ["model"];
     ELIGIBILITY_ELIGIBLE = "eligibility-eligible" ["promotion", "reward"];
     ELIGIBILITY_NOT = "eligibility-not" ["promotion"];

@@ -8,7 +8,8 @@
 mod records;
 
 pub use records::{
-    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, ProductRecord,
+    RedemptionRecord,
 };
 
 use std::str::FromStr;
@@ -377,6 +378,119 @@ impl Tx {
     /// The files a chat user sent, oldest first.
     pub async fn chat_uploads(&mut self, chat_user_id: i64) -> Result<Vec<ChatUpload>> {
         dispatch!(self, chat_uploads(chat_user_id))
+    }
+
+    // ---- the outbox ----
+
+    /// Adds a job, to be performed after this transaction commits.
+    pub async fn enqueue_job(&mut self, job: &crate::jobs::NewJob, now: Timestamp) -> Result<i64> {
+        dispatch!(self, enqueue_job(job, now))
+    }
+
+    /// Claims up to `limit` due jobs under `lease` until `lease_until`.
+    pub async fn claim_jobs(
+        &mut self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        lease: &str,
+        limit: i64,
+    ) -> Result<Vec<crate::jobs::ClaimedJob>> {
+        dispatch!(self, claim_jobs(now, lease_until, lease, limit))
+    }
+
+    /// Dead-letters running jobs whose last attempt's lease expired; their ids.
+    pub async fn bury_expired_jobs(&mut self, now: Timestamp) -> Result<Vec<i64>> {
+        dispatch!(self, bury_expired_jobs(now))
+    }
+
+    pub async fn complete_job(&mut self, id: i64, lease: &str, now: Timestamp) -> Result<bool> {
+        dispatch!(self, complete_job(id, lease, now))
+    }
+
+    pub async fn fail_job(
+        &mut self,
+        id: i64,
+        lease: &str,
+        now: Timestamp,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<bool> {
+        dispatch!(self, fail_job(id, lease, now, error, retry_at))
+    }
+
+    pub async fn jobs(
+        &mut self,
+        status: Option<crate::jobs::JobStatus>,
+        limit: i64,
+    ) -> Result<Vec<crate::jobs::JobRecord>> {
+        dispatch!(self, jobs(status, limit))
+    }
+
+    pub async fn job(&mut self, id: i64) -> Result<Option<crate::jobs::JobRecord>> {
+        dispatch!(self, job(id))
+    }
+
+    pub async fn retry_job(&mut self, id: i64, now: Timestamp) -> Result<bool> {
+        dispatch!(self, retry_job(id, now))
+    }
+
+    // ---- outbound email ----
+
+    pub async fn insert_reply_handle(
+        &mut self,
+        token: &str,
+        redemption: RedemptionId,
+        member: MemberId,
+        message_id: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            insert_reply_handle(token, redemption, member, message_id, now, expires_at)
+        )
+    }
+
+    /// (redemption, member, message id, expires at) of a reply handle.
+    pub async fn reply_handle(&mut self, token: &str) -> Result<Option<(RedemptionId, MemberId, String, Timestamp)>> {
+        dispatch!(self, reply_handle(token))
+    }
+
+    pub async fn email_suppressed(&mut self, address_key: &str) -> Result<bool> {
+        dispatch!(self, email_suppressed(address_key))
+    }
+
+    pub async fn suppress_email(&mut self, address_key: &str, detail: &str, at: Timestamp) -> Result<()> {
+        dispatch!(self, suppress_email(address_key, detail, at))
+    }
+
+    pub async fn email_sent_since(
+        &mut self,
+        address_key: &str,
+        kind: crate::mail::EmailKind,
+        scope: &str,
+        since: Timestamp,
+    ) -> Result<bool> {
+        dispatch!(self, email_sent_since(address_key, kind, scope, since))
+    }
+
+    pub async fn insert_email_log(
+        &mut self,
+        address_key: &str,
+        email: &crate::mail::OutgoingEmail,
+        scope: &str,
+        job_id: i64,
+        redemption: Option<RedemptionId>,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            insert_email_log(address_key, email, scope, job_id, redemption, now)
+        )
+    }
+
+    pub async fn emails_of_redemption(&mut self, redemption: RedemptionId) -> Result<Vec<EmailLogRecord>> {
+        dispatch!(self, emails_of_redemption(redemption))
     }
 
     /// After rows were inserted with explicit ids, moves PostgreSQL's identity

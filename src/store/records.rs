@@ -90,3 +90,18 @@ pub struct ChatUpload {
     pub sha256: String,
     pub blob_key: String,
 }
+
+/// An email about a redemption and how its delivery went.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EmailLogRecord {
+    pub kind: String,
+    pub to: String,
+    pub message_id: String,
+    pub subject: String,
+    pub queued_at: Timestamp,
+    /// The outbox job's status: queued, running, done (sent) or dead.
+    pub delivery: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Timestamp>,
+}

@@ -8,7 +8,8 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::records::{
-    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, NewAttachment, ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, ProductRecord,
+    RedemptionRecord,
 };
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
@@ -17,6 +18,8 @@ use crate::domain::{
     LocalizedText, Member, MemberId, PartnerStore, Product, ProductId, Promotion, PromotionId, PurchaseChannel,
     Recipient, Redemption, RedemptionId, Region, RejectionReason, Reward, RewardKind, SerialNumber, Status, Timestamp,
 };
+use crate::jobs::{ClaimedJob, JobKind, JobRecord, JobStatus, NewJob};
+use crate::mail::{EmailKind, OutgoingEmail};
 
 type Conn = <DB as sqlx::Database>::Connection;
 type DbRow = <DB as sqlx::Database>::Row;
@@ -947,6 +950,322 @@ pub async fn chat_uploads(c: &mut Conn, chat_user_id: i64) -> Result<Vec<ChatUpl
                 bytes: u64::try_from(bytes).unwrap_or_default(),
                 sha256: r.try_get("sha256")?,
                 blob_key: r.try_get("blob_key")?,
+            })
+        })
+        .collect()
+}
+
+// ---- the outbox (jobs) ----
+
+pub async fn enqueue_job(c: &mut Conn, job: &NewJob, now: Timestamp) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at)
+         VALUES ($1, $2, 'queued', 0, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(job.kind.as_str())
+    .bind(job.payload.to_string())
+    .bind(job.max_attempts)
+    .bind(job.run_at)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+/// Claims up to `limit` due jobs (queued and due, or running with an expired
+/// lease and attempts left) for the holder of `lease`. PostgreSQL skips rows
+/// another transaction is claiming; SQLite has one writer at a time.
+pub async fn claim_jobs(
+    c: &mut Conn,
+    now: Timestamp,
+    lease_until: Timestamp,
+    lease: &str,
+    limit: i64,
+) -> Result<Vec<ClaimedJob>> {
+    let lock = match BACKEND {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease = $3, lease_until = $2, updated_at = $1
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE (status = 'queued' AND run_at <= $1)
+                OR (status = 'running' AND lease_until < $1 AND attempts < max_attempts)
+             ORDER BY run_at, id LIMIT $4{lock})
+         RETURNING id, kind, payload, attempts, max_attempts"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(now)
+        .bind(lease_until)
+        .bind(lease)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+    let mut jobs = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let payload: String = r.try_get("payload")?;
+            Ok(ClaimedJob {
+                id: r.try_get("id")?,
+                kind: JobKind::parse(&kind).ok_or_else(|| corrupt("jobs", "kind", &kind))?,
+                payload: serde_json::from_str(&payload).map_err(|_| corrupt("jobs", "payload", &payload))?,
+                attempt: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+                lease: lease.to_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+/// Running jobs whose lease expired on their last attempt: dead. Their ids.
+pub async fn bury_expired_jobs(c: &mut Conn, now: Timestamp) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE jobs SET status = 'dead', lease = NULL, lease_until = NULL, updated_at = $1,
+             last_error = 'the worker of the last attempt never reported back'
+         WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts RETURNING id",
+    )
+    .bind(now)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(ids)
+}
+
+/// Records success; false if `lease` no longer holds the job.
+pub async fn complete_job(c: &mut Conn, id: i64, lease: &str, now: Timestamp) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'done', lease = NULL, lease_until = NULL, last_error = NULL, updated_at = $3, done_at = $3
+         WHERE id = $1 AND lease = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(lease)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failure: queued again at `retry_at`, or dead when `None`. False if
+/// `lease` no longer holds the job.
+pub async fn fail_job(
+    c: &mut Conn,
+    id: i64,
+    lease: &str,
+    now: Timestamp,
+    error: &str,
+    retry_at: Option<Timestamp>,
+) -> Result<bool> {
+    let status = if retry_at.is_some() { "queued" } else { "dead" };
+    let error: String = error.chars().take(2000).collect();
+    let done = sqlx::query(
+        "UPDATE jobs SET status = $4, run_at = COALESCE($5, run_at), lease = NULL, lease_until = NULL,
+             last_error = $6, updated_at = $3
+         WHERE id = $1 AND lease = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(lease)
+    .bind(now)
+    .bind(status)
+    .bind(retry_at)
+    .bind(error)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Jobs in `status` (all when `None`), newest first.
+pub async fn jobs(c: &mut Conn, status: Option<JobStatus>, limit: i64) -> Result<Vec<JobRecord>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at
+         FROM jobs WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2",
+    )
+    .bind(status.map(JobStatus::as_str))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(job_record).collect()
+}
+
+pub async fn job(c: &mut Conn, id: i64) -> Result<Option<JobRecord>> {
+    let row = sqlx::query(
+        "SELECT id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at
+         FROM jobs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(job_record).transpose()
+}
+
+fn job_record(r: &DbRow) -> Result<JobRecord> {
+    let kind: String = r.try_get("kind")?;
+    let status: String = r.try_get("status")?;
+    let payload: String = r.try_get("payload")?;
+    Ok(JobRecord {
+        id: r.try_get("id")?,
+        kind: JobKind::parse(&kind).ok_or_else(|| corrupt("jobs", "kind", &kind))?,
+        status: JobStatus::parse(&status).ok_or_else(|| corrupt("jobs", "status", &status))?,
+        attempts: r.try_get("attempts")?,
+        max_attempts: r.try_get("max_attempts")?,
+        run_at: r.try_get("run_at")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        payload: serde_json::from_str(&payload).map_err(|_| corrupt("jobs", "payload", &payload))?,
+    })
+}
+
+/// A dead job back in the queue with a fresh set of attempts; false if it
+/// is not dead.
+pub async fn retry_job(c: &mut Conn, id: i64, now: Timestamp) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND status = 'dead'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---- outbound email ----
+
+pub async fn insert_reply_handle(
+    c: &mut Conn,
+    token: &str,
+    redemption: RedemptionId,
+    member: MemberId,
+    message_id: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO reply_handles (token, redemption_id, member_id, message_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token)
+    .bind(redemption)
+    .bind(member)
+    .bind(message_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The reply handle with this token: (redemption, member, message id, expires at).
+pub async fn reply_handle(c: &mut Conn, token: &str) -> Result<Option<(RedemptionId, MemberId, String, Timestamp)>> {
+    let row =
+        sqlx::query("SELECT redemption_id, member_id, message_id, expires_at FROM reply_handles WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&mut *c)
+            .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get::<RedemptionId, _>("redemption_id")?,
+            r.try_get::<MemberId, _>("member_id")?,
+            r.try_get("message_id")?,
+            r.try_get("expires_at")?,
+        ))
+    })
+    .transpose()
+}
+
+pub async fn email_suppressed(c: &mut Conn, address_key: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_suppressions WHERE address_key = $1")
+        .bind(address_key)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Stops all email to an address (it hard-bounced).
+pub async fn suppress_email(c: &mut Conn, address_key: &str, detail: &str, at: Timestamp) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO email_suppressions (address_key, reason, detail, at) VALUES ($1, 'hard_bounce', $2, $3)
+         ON CONFLICT (address_key) DO UPDATE SET detail = excluded.detail, at = excluded.at",
+    )
+    .bind(address_key)
+    .bind(detail)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn email_sent_since(
+    c: &mut Conn,
+    address_key: &str,
+    kind: EmailKind,
+    scope: &str,
+    since: Timestamp,
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM email_log WHERE address_key = $1 AND kind = $2 AND scope = $3 AND queued_at >= $4",
+    )
+    .bind(address_key)
+    .bind(kind.as_str())
+    .bind(scope)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn insert_email_log(
+    c: &mut Conn,
+    address_key: &str,
+    email: &OutgoingEmail,
+    scope: &str,
+    job_id: i64,
+    redemption: Option<RedemptionId>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO email_log (address_key, kind, scope, job_id, message_id, redemption_id, subject, queued_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(address_key)
+    .bind(email.kind.as_str())
+    .bind(scope)
+    .bind(job_id)
+    .bind(&email.message_id)
+    .bind(redemption)
+    .bind(&email.subject)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The emails about a redemption, oldest first, with their delivery state.
+pub async fn emails_of_redemption(c: &mut Conn, redemption: RedemptionId) -> Result<Vec<EmailLogRecord>> {
+    let rows = sqlx::query(
+        "SELECT l.kind, l.address_key, l.message_id, l.subject, l.queued_at, j.status, j.attempts, j.last_error, j.done_at
+         FROM email_log l LEFT JOIN jobs j ON j.id = l.job_id
+         WHERE l.redemption_id = $1 ORDER BY l.id",
+    )
+    .bind(redemption)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EmailLogRecord {
+                kind: r.try_get("kind")?,
+                to: r.try_get("address_key")?,
+                message_id: r.try_get("message_id")?,
+                subject: r.try_get("subject")?,
+                queued_at: r.try_get("queued_at")?,
+                delivery: r
+                    .try_get::<Option<String>, _>("status")?
+                    .unwrap_or_else(|| "unknown".into()),
+                attempts: r.try_get::<Option<i32>, _>("attempts")?.unwrap_or_default(),
+                last_error: r.try_get("last_error")?,
+                sent_at: r.try_get("done_at")?,
             })
         })
         .collect()

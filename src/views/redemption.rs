@@ -24,8 +24,8 @@ pub struct RedemptionView {
     pub recipient: Option<RecipientView>,
     pub history: Vec<EventView>,
     pub attachments: Vec<AttachmentView>,
-    /// Handles of the emails issued about this redemption (see the outbound mail issue).
-    pub emails: Vec<serde_json::Value>,
+    /// The emails about this redemption, oldest first, and how delivery went.
+    pub emails: Vec<crate::store::EmailLogRecord>,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +136,7 @@ pub async fn redemption_view(tx: &mut Tx, rec: &RedemptionRecord) -> Result<Rede
     };
     let history = tx.history(r.id).await?.iter().map(event_view).collect();
     let attachments = tx.attachments(r.id).await?.iter().map(attachment_view).collect();
+    let emails = tx.emails_of_redemption(r.id).await?;
     Ok(RedemptionView {
         id: r.id,
         serial: r.serial.to_string(),
@@ -156,6 +157,6 @@ pub async fn redemption_view(tx: &mut Tx, rec: &RedemptionRecord) -> Result<Rede
         }),
         history,
         attachments,
-        emails: Vec::new(),
+        emails,
     })
 }

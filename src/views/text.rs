@@ -59,6 +59,17 @@ pub fn redemption(r: &RedemptionView) -> String {
             a.id, a.filename, a.content_type, a.bytes
         );
     }
+    for e in &r.emails {
+        let _ = writeln!(
+            out,
+            "    email {} to {} {}: {}{}",
+            e.kind,
+            e.to,
+            e.queued_at.to_rfc3339(),
+            e.delivery,
+            e.last_error.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
+        );
+    }
     out
 }
 

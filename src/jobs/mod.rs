@@ -1,0 +1,128 @@
+//! The transactional outbox. Anything user-visible that must follow a committed
+//! change (an email now; chat notifications and broadcast messages later) is a
+//! row in `jobs`, written in the same transaction as the change, so the change
+//! and the promise to act on it commit or vanish together. Workers
+//! ([`worker::Worker`]) claim due rows under a lease, perform them and record
+//! the outcome; failures retry with backoff until a job is dead-lettered.
+
+pub mod worker;
+
+pub use worker::{Performer, Worker, WorkerOptions};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Timestamp;
+
+/// What a job does; each kind has one performer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Send one email (payload: [`crate::mail::OutgoingEmail`]).
+    Email,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 1] = [JobKind::Email];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for `run_at`.
+    Queued,
+    /// Claimed by a worker whose lease runs until `lease_until`.
+    Running,
+    Done,
+    /// Failed for good: too many attempts, or a permanent error. Needs a person.
+    Dead,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 4] = [JobStatus::Queued, JobStatus::Running, JobStatus::Done, JobStatus::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Attempts before a job is dead-lettered, unless it says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub payload: serde_json::Value,
+    pub max_attempts: i32,
+    /// Not before this instant.
+    pub run_at: Timestamp,
+}
+
+impl NewJob {
+    pub fn new(kind: JobKind, payload: serde_json::Value, now: Timestamp) -> Self {
+        Self {
+            kind,
+            payload,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            run_at: now,
+        }
+    }
+}
+
+/// A job a worker holds: only the holder of `lease` may record its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: JobKind,
+    pub payload: serde_json::Value,
+    /// This attempt's number, from 1.
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub lease: String,
+}
+
+/// A job as the CLI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub payload: serde_json::Value,
+}
+
+/// Why a job failed, which decides whether it is tried again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Might work later (server down, 4xx SMTP reply, timeout): retried.
+    #[error("{0}")]
+    Transient(String),
+    /// Will never work (bad payload, 5xx SMTP reply): dead-lettered at once.
+    #[error("{0}")]
+    Permanent(String),
+}

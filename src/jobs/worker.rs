@@ -1,0 +1,189 @@
+//! A worker: claims due jobs under a lease, performs up to `concurrency` at a
+//! time, records each outcome, and on shutdown stops claiming but lets running
+//! jobs finish. A worker that dies mid-job leaves its lease to expire; the job
+//! is then claimed again (so performers must tolerate running twice, which an
+//! email resent after a crash does). Only the current lease holder can record
+//! an outcome, so a slow worker whose lease expired cannot overwrite the result
+//! of the one that took over.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{ClaimedJob, JobError};
+use crate::store::{Db, StoreError};
+
+/// Performs claimed jobs (one implementation dispatches on [`ClaimedJob::kind`]).
+pub trait Performer: Send + Sync + 'static {
+    fn perform<'a>(&'a self, job: &'a ClaimedJob) -> BoxFuture<'a, Result<(), JobError>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Jobs performed at once by this worker.
+    pub concurrency: usize,
+    /// How often to look for due jobs when there were none.
+    pub poll: Duration,
+    /// How long a claim holds; a job still running after it may be claimed again.
+    pub lease: Duration,
+    /// First retry delay; doubled each attempt, with ±25 % jitter.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            poll: Duration::from_secs(1),
+            lease: Duration::from_secs(300),
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(3600),
+        }
+    }
+}
+
+pub struct Worker {
+    db: Db,
+    performer: Arc<dyn Performer>,
+    options: WorkerOptions,
+}
+
+impl Worker {
+    pub fn new(db: Db, performer: Arc<dyn Performer>, options: WorkerOptions) -> Self {
+        Self { db, performer, options }
+    }
+
+    /// Claims and performs jobs until `shutdown` turns true, then waits for the
+    /// running ones.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut running = JoinSet::new();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = self.options.concurrency.saturating_sub(running.len());
+            let claimed = if free > 0 {
+                match self.claim(free).await {
+                    Ok(jobs) => jobs,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox: claiming jobs failed; will retry");
+                        Vec::new()
+                    }
+                }
+            } else {
+                Vec::new()
+            };
+            let idle = claimed.is_empty();
+            for job in claimed {
+                running.spawn(perform_and_record(
+                    self.db.clone(),
+                    self.performer.clone(),
+                    self.options.clone(),
+                    job,
+                ));
+            }
+            if idle || running.len() >= self.options.concurrency {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.options.poll) => {}
+                    Some(_) = running.join_next(), if !running.is_empty() => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            while running.try_join_next().is_some() {}
+        }
+        if !running.is_empty() {
+            tracing::info!(jobs = running.len(), "outbox: letting running jobs finish");
+        }
+        while running.join_next().await.is_some() {}
+    }
+
+    /// Performs due jobs until none is left (tests, and `jobs run`); how many ran.
+    pub async fn drain(&self) -> Result<usize, StoreError> {
+        let mut done = 0;
+        loop {
+            let claimed = self.claim(self.options.concurrency.max(1)).await?;
+            if claimed.is_empty() {
+                return Ok(done);
+            }
+            done += claimed.len();
+            let mut running = JoinSet::new();
+            for job in claimed {
+                running.spawn(perform_and_record(
+                    self.db.clone(),
+                    self.performer.clone(),
+                    self.options.clone(),
+                    job,
+                ));
+            }
+            while running.join_next().await.is_some() {}
+        }
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
+        let now = Utc::now();
+        let lease_until = now + chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::minutes(5));
+        let mut tx = self.db.begin_write().await?;
+        for id in tx.bury_expired_jobs(now).await? {
+            staff_alert(id, "its last attempt's worker never reported back");
+        }
+        let lease = format!("{:032x}", rand::random::<u128>());
+        let jobs = tx.claim_jobs(now, lease_until, &lease, limit as i64).await?;
+        tx.commit().await?;
+        Ok(jobs)
+    }
+}
+
+/// A dead job needs a person. A log line for now; the staff channel later.
+fn staff_alert(id: i64, why: &str) {
+    tracing::error!(target: "staff_alert", job = id, "outbox job {id} is dead-lettered: {why}");
+}
+
+fn backoff(options: &WorkerOptions, attempt: i32) -> Duration {
+    let exp = options
+        .backoff_base
+        .saturating_mul(2u32.saturating_pow((attempt - 1).clamp(0, 20) as u32));
+    let jitter = rand::random::<f64>() * 0.5 + 0.75;
+    exp.min(options.backoff_max).mul_f64(jitter)
+}
+
+async fn perform_and_record(db: Db, performer: Arc<dyn Performer>, options: WorkerOptions, job: ClaimedJob) {
+    let outcome = performer.perform(&job).await;
+    let now = Utc::now();
+    let result = async {
+        let mut tx = db.begin_write().await?;
+        let recorded = match &outcome {
+            Ok(()) => tx.complete_job(job.id, &job.lease, now).await?,
+            Err(JobError::Transient(e)) if job.attempt < job.max_attempts => {
+                let wait = backoff(&options, job.attempt);
+                let retry_at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                tx.fail_job(job.id, &job.lease, now, e, Some(retry_at)).await?
+            }
+            Err(e) => tx.fail_job(job.id, &job.lease, now, &e.to_string(), None).await?,
+        };
+        tx.commit().await?;
+        Ok::<bool, StoreError>(recorded)
+    }
+    .await;
+    match (result, &outcome) {
+        (Ok(false), _) => {
+            tracing::warn!(
+                job = job.id,
+                "outbox: lease lost before the outcome was recorded; another worker has it"
+            )
+        }
+        (Ok(true), Ok(())) => tracing::debug!(job = job.id, kind = job.kind.as_str(), "outbox: job done"),
+        (Ok(true), Err(JobError::Transient(e))) if job.attempt < job.max_attempts => {
+            tracing::warn!(job = job.id, attempt = job.attempt, error = %e, "outbox: job failed; will retry")
+        }
+        (Ok(true), Err(e)) => staff_alert(job.id, &format!("attempt {}: {e}", job.attempt)),
+        (Err(e), _) => {
+            // The lease will expire and the job run again: nothing is lost.
+            tracing::error!(job = job.id, error = %e, "outbox: could not record a job's outcome")
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Each email we send, rendered from Fluent in the member's language: a
+//! subject and paragraphs, turned into a plain-text part and an HTML part with
+//! the same words (the HTML escapes everything it is given).
+
+use crate::assistant::words;
+use crate::domain::{Locale, Member, Product, Promotion, Redemption, RejectionReason};
+use crate::i18n::messages as m;
+use crate::i18n::{Localizer, Msg};
+
+use super::{EmailKind, OutgoingEmail};
+
+/// What a claim's emails talk about.
+pub struct Claim<'a> {
+    pub redemption: &'a Redemption,
+    pub promotion: &'a Promotion,
+    pub product: &'a Product,
+    pub member: &'a Member,
+}
+
+impl Claim<'_> {
+    fn locale(&self) -> Locale {
+        self.member.locale
+    }
+
+    fn id(&self) -> i64 {
+        self.redemption.id
+    }
+
+    fn promotion_name(&self) -> String {
+        self.promotion.name.get(self.locale()).to_owned()
+    }
+
+    fn reward(&self) -> Msg {
+        words::reward(self.promotion.reward_for(&self.product.category), self.locale())
+    }
+}
+
+/// A subject and paragraphs, before rendering.
+struct Draft {
+    kind: EmailKind,
+    subject: Msg,
+    paragraphs: Vec<Msg>,
+}
+
+/// The rejection: what was wrong, exactly what to fix, and how to send it.
+pub fn rejection(
+    claim: &Claim,
+    reason: RejectionReason,
+    note: Option<&str>,
+    message_id: &str,
+    reply_token: &str,
+) -> OutgoingEmail {
+    let id = claim.id();
+    let mut paragraphs = vec![
+        Msg::new(m::EMAIL_REJECTION_INTRO)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name())
+            .arg("model", claim.product.model.clone())
+            .arg("serial", claim.product.serial.to_string()),
+        Msg::new(m::EMAIL_REJECTION_REASON).arg("reason", Msg::new(words::reason(reason))),
+    ];
+    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+        paragraphs.push(Msg::new(m::EMAIL_REJECTION_NOTE).arg("note", note.trim().to_owned()));
+    }
+    paragraphs.push(Msg::new(m::EMAIL_REJECTION_HOW).arg("id", id));
+    paragraphs.push(Msg::new(m::EMAIL_REJECTION_DEADLINE).arg("deadline", words::date(claim.promotion.claim_deadline)));
+    let draft = Draft {
+        kind: EmailKind::Rejection,
+        subject: Msg::new(m::EMAIL_REJECTION_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs,
+    };
+    let mut email = render(draft, claim.member, message_id);
+    email.reply_token = Some(reply_token.to_owned());
+    email
+}
+
+/// The guide's "request sent successfully … 7–14 working days", after a resubmission.
+pub fn resubmission_received(claim: &Claim, message_id: &str, in_reply_to: Option<&str>) -> OutgoingEmail {
+    let id = claim.id();
+    let draft = Draft {
+        kind: EmailKind::ResubmissionReceived,
+        subject: Msg::new(m::EMAIL_RESUBMITTED_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs: vec![
+            Msg::new(m::EMAIL_RESUBMITTED_BODY)
+                .arg("id", id)
+                .arg("promotion", claim.promotion_name()),
+            Msg::new(m::EMAIL_SPAM_HINT),
+        ],
+    };
+    let mut email = render(draft, claim.member, message_id);
+    email.in_reply_to = in_reply_to.map(str::to_owned);
+    email
+}
+
+/// Approval: the reward, and when it comes.
+pub fn approved(claim: &Claim, message_id: &str) -> OutgoingEmail {
+    let id = claim.id();
+    let when = match claim.promotion.reward_for(&claim.product.category) {
+        Some(crate::domain::Reward::PhysicalGift { .. }) => Msg::new(m::EMAIL_APPROVED_GIFT),
+        _ => Msg::new(m::EMAIL_APPROVED_DIGITAL).arg("end", words::date(claim.promotion.ends_on)),
+    };
+    let draft = Draft {
+        kind: EmailKind::Approved,
+        subject: Msg::new(m::EMAIL_APPROVED_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs: vec![
+            Msg::new(m::EMAIL_APPROVED_BODY)
+                .arg("id", id)
+                .arg("promotion", claim.promotion_name())
+                .arg("model", claim.product.model.clone())
+                .arg("serial", claim.product.serial.to_string())
+                .arg("reward", claim.reward()),
+            when,
+            Msg::new(m::EMAIL_SPAM_HINT),
+        ],
+    };
+    render(draft, claim.member, message_id)
+}
+
+/// The reward went out.
+pub fn reward_sent(claim: &Claim, message_id: &str) -> OutgoingEmail {
+    let id = claim.id();
+    let draft = Draft {
+        kind: EmailKind::RewardSent,
+        subject: Msg::new(m::EMAIL_REWARD_SENT_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs: vec![
+            Msg::new(m::EMAIL_REWARD_SENT_BODY)
+                .arg("id", id)
+                .arg("promotion", claim.promotion_name())
+                .arg("reward", claim.reward()),
+            Msg::new(m::EMAIL_REWARD_SENT_CHECK),
+        ],
+    };
+    render(draft, claim.member, message_id)
+}
+
+/// A one-time code to link a chat account to this member.
+pub fn link_code(member: &Member, code: &str, channel: &str, minutes: i64, message_id: &str) -> OutgoingEmail {
+    let draft = Draft {
+        kind: EmailKind::LinkCode,
+        subject: Msg::new(m::EMAIL_LINK_SUBJECT).arg("code", code.to_owned()),
+        paragraphs: vec![
+            Msg::new(m::EMAIL_LINK_BODY)
+                .arg("code", code.to_owned())
+                .arg("channel", channel.to_owned())
+                .arg("minutes", minutes),
+            Msg::new(m::EMAIL_LINK_IGNORE),
+        ],
+    };
+    render(draft, member, message_id)
+}
+
+fn render(draft: Draft, member: &Member, message_id: &str) -> OutgoingEmail {
+    let l10n = Localizer::builtin();
+    let locale = member.locale;
+    let say = |msg: &Msg| l10n.render(locale, msg);
+    let greeting = say(&Msg::new(m::EMAIL_GREETING).arg("name", member.name.clone()));
+    let paragraphs: Vec<String> = draft.paragraphs.iter().map(say).collect();
+    let signature = say(&Msg::new(m::EMAIL_SIGNATURE));
+    let automated = say(&Msg::new(m::EMAIL_AUTOMATED));
+
+    let mut text = format!("{greeting}\n\n");
+    for p in &paragraphs {
+        text.push_str(p);
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("{signature}\n\n-- \n{automated}\n"));
+
+    let para = |p: &str| format!("<p>{}</p>\n", escape(p).replace('\n', "<br>\n"));
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head><meta charset=\"utf-8\"></head>\n\
+         <body style=\"font-family: Arial, Helvetica, sans-serif; font-size: 15px; line-height: 1.5; color: #222;\">\n",
+        locale.as_str()
+    );
+    html.push_str(&para(&greeting));
+    for p in &paragraphs {
+        html.push_str(&para(p));
+    }
+    html.push_str(&para(&signature));
+    html.push_str(&format!(
+        "<p style=\"color: #777; font-size: 12px;\">{}</p>\n</body>\n</html>\n",
+        escape(&automated)
+    ));
+
+    OutgoingEmail {
+        kind: draft.kind,
+        to: member.email.as_str().to_owned(),
+        to_name: Some(member.name.clone()),
+        locale,
+        subject: say(&draft.subject),
+        text,
+        html,
+        message_id: message_id.to_owned(),
+        reply_token: None,
+        in_reply_to: None,
+    }
+}
+
+/// HTML-escapes text (element content and attribute values alike).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

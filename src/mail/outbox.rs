@@ -1,0 +1,146 @@
+//! Putting emails in the outbox, inside the caller's transaction, behind two
+//! guards: nothing to an address that hard-bounced, and at most one automated
+//! email of the same kind about the same thing to the same address per hour
+//! (so an auto-responder answering our emails cannot start a loop). Also the
+//! reply handles rejection emails carry, and our Message-IDs.
+
+use chrono::Duration;
+
+use crate::domain::{MemberId, RedemptionId, Timestamp};
+use crate::jobs::{JobKind, NewJob};
+use crate::store::{StoreError, Tx};
+
+use super::OutgoingEmail;
+
+/// One automated email of a kind about one thing per address per this long.
+pub const GUARD_WINDOW_MINUTES: i64 = 60;
+
+/// Settings email composition needs at decision time.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The domain of our Message-IDs (the reply domain).
+    pub id_domain: String,
+    /// How long a reply handle stays valid.
+    pub handle_ttl: Duration,
+}
+
+impl MailSettings {
+    pub fn from_config(smtp: &crate::config::SmtpConfig) -> Self {
+        let from_domain = smtp
+            .from
+            .as_deref()
+            .and_then(|f| f.rsplit_once('@'))
+            .map(|(_, d)| d.trim_end_matches('>').trim().to_owned());
+        Self {
+            id_domain: smtp
+                .reply_domain
+                .clone()
+                .or(from_domain)
+                .unwrap_or_else(|| "redeemdesk.invalid".into()),
+            handle_ttl: Duration::days(i64::from(smtp.reply_handle_days)),
+        }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            id_domain: "redeemdesk.invalid".into(),
+            handle_ttl: Duration::days(60),
+        }
+    }
+}
+
+/// What became of an email we asked to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    Queued {
+        job_id: i64,
+    },
+    /// The address hard-bounced before.
+    Suppressed,
+    /// The same kind of email about the same thing went to this address within the hour.
+    Throttled,
+}
+
+/// A random token of 130 bits as 26 lower-case base32 characters: safe in an
+/// email local part, case-insensitive, unguessable.
+pub fn new_token() -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut n = rand::random::<u128>();
+    let extra = rand::random::<u8>() & 0b11;
+    let mut s = String::with_capacity(26);
+    for _ in 0..25 {
+        s.push(ALPHABET[(n & 31) as usize] as char);
+        n >>= 5;
+    }
+    // 25 × 5 = 125 bits from n (3 left over are dropped), plus 2 more random bits.
+    s.push(ALPHABET[((n & 0b111) as u8 | (extra << 3)) as usize & 31] as char);
+    s
+}
+
+/// A new Message-ID of ours (with angle brackets).
+pub fn new_message_id(settings: &MailSettings, tag: &str) -> String {
+    format!("<{tag}.{:016x}@{}>", rand::random::<u64>(), settings.id_domain)
+}
+
+/// Issues a reply handle for a rejection email and returns its token.
+pub async fn issue_reply_handle(
+    tx: &mut Tx,
+    redemption: RedemptionId,
+    member: MemberId,
+    message_id: &str,
+    settings: &MailSettings,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let token = new_token();
+    tx.insert_reply_handle(&token, redemption, member, message_id, now, now + settings.handle_ttl)
+        .await?;
+    Ok(token)
+}
+
+/// Puts `email` in the outbox unless a guard stops it. `scope` is what it is
+/// about (a redemption id), or "" when it is about the address itself.
+pub async fn enqueue(
+    tx: &mut Tx,
+    email: &OutgoingEmail,
+    scope: &str,
+    redemption: Option<RedemptionId>,
+    now: Timestamp,
+) -> Result<Enqueued, StoreError> {
+    let key = email.to.trim().to_lowercase();
+    if tx.email_suppressed(&key).await? {
+        tracing::warn!(
+            kind = email.kind.as_str(),
+            "email not sent: the address hard-bounced before"
+        );
+        return Ok(Enqueued::Suppressed);
+    }
+    let since = now - Duration::minutes(GUARD_WINDOW_MINUTES);
+    if tx.email_sent_since(&key, email.kind, scope, since).await? {
+        tracing::warn!(
+            kind = email.kind.as_str(),
+            scope,
+            "email not sent: the same one went out within the hour"
+        );
+        return Ok(Enqueued::Throttled);
+    }
+    let payload = serde_json::to_value(email).expect("an email serialises");
+    let job_id = tx.enqueue_job(&NewJob::new(JobKind::Email, payload, now), now).await?;
+    tx.insert_email_log(&key, email, scope, job_id, redemption, now).await?;
+    Ok(Enqueued::Queued { job_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_distinct_and_address_safe() {
+        let a = new_token();
+        let b = new_token();
+        assert_eq!(a.len(), 26);
+        assert_ne!(a, b);
+        assert!(a.bytes().all(|c| c.is_ascii_lowercase() || (b'2'..=b'7').contains(&c)));
+    }
+}

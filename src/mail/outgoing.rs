@@ -1,0 +1,60 @@
+//! An email as the outbox keeps it: rendered when the decision was made (so it
+//! says what was decided, whatever happens later), addressed when sent (so the
+//! sender address and reply domain come from the configuration in force).
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Locale;
+
+/// The automated emails we send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailKind {
+    Rejection,
+    ResubmissionReceived,
+    Approved,
+    RewardSent,
+    /// "We could not use your reply" (inbound mail).
+    ReplyUnusable,
+    /// A one-time code to link a chat account to a member.
+    LinkCode,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 6] = [
+        EmailKind::Rejection,
+        EmailKind::ResubmissionReceived,
+        EmailKind::Approved,
+        EmailKind::RewardSent,
+        EmailKind::ReplyUnusable,
+        EmailKind::LinkCode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::Rejection => "rejection",
+            EmailKind::ResubmissionReceived => "resubmission_received",
+            EmailKind::Approved => "approved",
+            EmailKind::RewardSent => "reward_sent",
+            EmailKind::ReplyUnusable => "reply_unusable",
+            EmailKind::LinkCode => "link_code",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingEmail {
+    pub kind: EmailKind,
+    pub to: String,
+    pub to_name: Option<String>,
+    pub locale: Locale,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Ours, with angle brackets; stored so replies can be matched by it.
+    pub message_id: String,
+    /// The reply handle: replies go to `<local>+<token>@<reply domain>`.
+    pub reply_token: Option<String>,
+    /// The message this one answers (an email reply we processed).
+    pub in_reply_to: Option<String>,
+}
