@@ -5,6 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use redeemdesk::domain::{RejectionReason, Status};
+use redeemdesk::jobs::{JobKind, JobStatus};
+use redeemdesk::mail::EmailKind;
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -109,6 +111,14 @@ fn check_constraints_list_every_code_of_the_enums() {
                 sql.contains(&format!("'{}'", status.as_str())),
                 "{backend}: CHECK misses {status}"
             );
+        }
+        let codes = JobKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain(JobStatus::ALL.iter().map(|s| s.as_str()))
+            .chain(EmailKind::ALL.iter().map(|k| k.as_str()));
+        for code in codes {
+            assert!(sql.contains(&format!("'{code}'")), "{backend}: CHECK misses {code}");
         }
     }
 }

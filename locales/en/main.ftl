@@ -309,7 +309,7 @@ email-rejection-how =
     2. Or log in to MSI Member Center (https://account.msi.com/), open Promotions → "Redeem History", re-upload the document and click "Redeem Again".
 email-rejection-deadline = Please fix it before the promotion's claim deadline, { $deadline }.
 
-email-resubmitted-subject = [RDM-{ $id }] We received your corrected documents
+email-resubmitted-subject = [RDM-{ $id }] We received your corrected documents for { $promotion }
 email-resubmitted-body = Your request was sent successfully. Thank you for submitting your redemption for { $promotion } (RDM-{ $id }). The verification process takes 7–14 working days.
 email-spam-hint = Our emails sometimes land in the Spam or Junk folder: please check there too, and mark us as "not spam".
 

@@ -309,7 +309,7 @@ email-rejection-how =
     2. Atau masuk ke MSI Member Center (https://account.msi.com/), buka Promotions → "Redeem History", upload ulang dokumennya, lalu klik "Redeem Again".
 email-rejection-deadline = Mohon perbaiki sebelum batas akhir klaim promosi ini, { $deadline }.
 
-email-resubmitted-subject = [RDM-{ $id }] Dokumen perbaikan Anda sudah kami terima
+email-resubmitted-subject = [RDM-{ $id }] Dokumen perbaikan { $promotion } Anda sudah kami terima
 email-resubmitted-body = Permintaan Anda berhasil dikirim. Terima kasih telah mengirimkan permintaan redeem untuk { $promotion } (RDM-{ $id }). Proses verifikasi membutuhkan waktu 7–14 hari kerja.
 email-spam-hint = Email dari kami kadang masuk ke folder Spam atau Junk: mohon cek juga folder tersebut, dan tandai sebagai "bukan spam".
 

@@ -16,6 +16,7 @@ use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 
 pub mod fake_telegram;
+pub mod mail;
 
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://root@127.0.0.1:5432/test";
 
