@@ -120,6 +120,7 @@ async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db)
     use secrecy::ExposeSecret;
     let mut options = telegram::Options::new(BlobStore::new(&config.storage.blob_dir));
     options.api_url = config.telegram.api_url.clone();
+    options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
     let tg = Telegram::connect(token.expose_secret(), db.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;

@@ -226,7 +226,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Jobs(cmd) => jobs(&config, cmd).await,
         Command::Chat { user, lang, json } => {
             let db = open(&config).await?;
-            let assistant = crate::assistant::Assistant::new(db);
+            let assistant = crate::assistant::Assistant::new(db)
+                .with_mail(crate::mail::outbox::MailSettings::from_config(&config.smtp));
             let options = crate::channels::console::ConsoleOptions {
                 user,
                 lang_hint: lang,

@@ -178,7 +178,77 @@ fn every_intent() -> Vec<(&'static str, Locale, MsgDef)> {
     ]
 }
 
+/// The code in the newest link-code email in the outbox.
+async fn emailed_code(db: &Db) -> Option<String> {
+    let jobs = db.begin().await.unwrap().jobs(None, 10).await.unwrap();
+    let text = jobs.first()?.payload["text"].as_str()?.to_owned();
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_owned)
+}
+
 both_backends! {
+    async fn linking_a_member_account_by_emailed_code(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "linker");
+        expect(&chat.say("/link").await, m::LINK_ASK_EMAIL, Locale::Id);
+        assert!(!has(&chat.say("halo kak").await, m::LINK_CODE_SENT), "not an address: answered as chat");
+        expect(&chat.say("/link budi-at-example").await, m::LINK_BAD_EMAIL, Locale::Id);
+        let o = chat.say("Budi.Santoso@example.test").await;
+        expect(&o, m::LINK_CODE_SENT, Locale::Id);
+        let code = emailed_code(&db).await.expect("a code email is in the outbox");
+        let jobs = db.begin().await.unwrap().jobs(None, 10).await.unwrap();
+        assert_eq!(jobs[0].payload["to"], "budi.santoso@example.test");
+        assert_eq!(jobs[0].payload["kind"], "link_code");
+
+        // Asking again within the hour sends nothing new; the first code still works.
+        expect(&chat.say("/link budi.santoso@example.test").await, m::LINK_CODE_SENT, Locale::Id);
+        assert_eq!(db.begin().await.unwrap().jobs(None, 10).await.unwrap().len(), 1);
+
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let o = chat.say(&format!("/verify {wrong}")).await;
+        expect(&o, m::VERIFY_WRONG, Locale::Id);
+        assert!(text(&o).contains('4'), "{}", text(&o));
+        let o = chat.say(&code).await;
+        expect(&o, m::LINK_DONE, Locale::Id);
+        assert!(text(&o).contains("b***@example.test"), "{}", text(&o));
+
+        // Linked: Budi's claims without a CHK.
+        let o = chat.say("/status K2305N0012345").await;
+        expect(&o, m::STATUS_PRODUCT, Locale::Id);
+        expect(&chat.say("/verify 123456").await, m::VERIFY_NO_CODE, Locale::Id);
+    }
+
+    async fn link_codes_resist_probing_guessing_and_age(db: Db) {
+        let assistant = demo(&db).await;
+        // Unknown address: the same answer, and no email.
+        let stranger = Chat::new(&assistant, "stranger");
+        expect(&stranger.say("/link nobody@example.test").await, m::LINK_CODE_SENT, Locale::Id);
+        assert!(db.begin().await.unwrap().jobs(None, 10).await.unwrap().is_empty());
+        expect(&stranger.say("/verify 123456").await, m::VERIFY_NO_CODE, Locale::Id);
+
+        // Five wrong tries and the code is gone, even the right one.
+        let guesser = Chat::new(&assistant, "guesser");
+        guesser.say("/link sarah.wijaya@example.test").await;
+        let code = emailed_code(&db).await.unwrap();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..4 {
+            expect(&guesser.say(&format!("/verify {wrong}")).await, m::VERIFY_WRONG, Locale::Id);
+        }
+        expect(&guesser.say(&format!("/verify {wrong}")).await, m::VERIFY_LOCKED, Locale::Id);
+        expect(&guesser.say(&format!("/verify {code}")).await, m::VERIFY_NO_CODE, Locale::Id);
+
+        // After 15 minutes the code has expired.
+        let slow = Chat::new(&assistant, "slow");
+        slow.say("/link dewi.lestari@example.test").await;
+        let code = emailed_code(&db).await.unwrap();
+        let mut later = Chat::new(&assistant, "slow");
+        later.now = slow.now + Duration::minutes(16);
+        expect(&later.say(&format!("/verify {code}")).await, m::VERIFY_EXPIRED, Locale::Id);
+        let status = later.say("/status K2306N0098765").await;
+        expect(&status, m::STATUS_ASK_CHK, Locale::Id);
+    }
+
     async fn redelivered_events_are_answered_once(db: Db) {
         let assistant = demo(&db).await;
         let event = |id: &str| Inbound {

@@ -328,3 +328,54 @@ async fn emails_wait_while_the_smtp_server_is_down_and_all_arrive_once_it_is_bac
     }
     proxy.abort();
 }
+
+/// The account-linking flow with the real mail stack: the code travels by
+/// email and comes back through chat.
+#[tokio::test]
+async fn a_chat_links_to_a_member_with_the_code_from_the_real_email() {
+    use redeemdesk::assistant::{Assistant, Content, Inbound};
+    use redeemdesk::domain::Channel;
+    let db = support::TestDb::sqlite().await;
+    import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
+    let assistant = Assistant::new(db.db.clone()).with_mail(settings());
+    let say = |text: &str| Inbound {
+        channel: Channel::Telegram,
+        user: "tg-link".into(),
+        content: Content::Text(text.into()),
+        lang_hint: Some("en".into()),
+        event_id: None,
+    };
+    assistant
+        .handle(&say("/link sarah.wijaya@example.test"), Utc::now())
+        .await
+        .unwrap();
+    let worker = Worker::new(
+        db.db.clone(),
+        Arc::new(Mailer::from_config(&mail::smtp(TlsMode::None)).unwrap()),
+        options(),
+    );
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    let job = db.db.begin().await.unwrap().jobs(None, 1).await.unwrap().remove(0);
+    assert_eq!(job.status, JobStatus::Done);
+    let message_id = job.payload["message_id"].as_str().unwrap().to_owned();
+    let raw = mail::fetch_by_message_id("sarah.wijaya@example.test", "pass", &message_id).await;
+    let msg = MessageParser::default().parse(&raw[0]).unwrap();
+    assert_eq!(header_text(&msg, "Content-Language"), "en");
+    let text = msg.body_text(0).unwrap().to_string();
+    assert!(text.contains("Telegram"), "{text}");
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code in the email")
+        .to_owned();
+    let done = assistant
+        .handle(&say(&format!("/verify {code}")), Utc::now())
+        .await
+        .unwrap();
+    let rendered = done.render(redeemdesk::i18n::Localizer::builtin());
+    assert!(
+        rendered[0].text.contains("linked to s***@example.test"),
+        "{}",
+        rendered[0].text
+    );
+}

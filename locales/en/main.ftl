@@ -290,6 +290,20 @@ cmd-unsubscribe = Stop promotion news
 cmd-agent = Talk to a person
 cmd-help = Help
 
+## Linking a chat to a member account (by a code sent by email)
+
+cmd-link = Link your MSI member account: /link EMAIL
+cmd-verify = Enter the code from the email: /verify CODE
+link-ask-email = Please send the email address of your MSI Member Center account. I'll email you a code that links this chat to your account, so you can check all your claims without the CHK code.
+link-bad-email = Hmm, that doesn't look like an email address. Please send it like this: /link name@example.com
+link-code-sent = If { $email } belongs to an MSI Member Center account, a 6-digit code is on its way there. Please send it here like this: /verify 123456. The code is valid for { $minutes } minutes. Check the Spam folder if you can't find it.
+verify-ask-code = Please send the 6-digit code from the email, like this: /verify 123456
+verify-no-code = There's no code waiting for this chat. Send /link followed by your account's email address to get one.
+verify-wrong = That code isn't right. You have { $left } tries left.
+verify-locked = Too many wrong codes. For your security this code no longer works: send /link EMAIL to get a new one.
+verify-expired = That code has expired. Send /link EMAIL to get a new one.
+link-done = Done! This chat is now linked to { $email }. You can check any of your { $products } registered products with /status S/N, no CHK code needed.
+
 ## Emails. Each email is a subject and paragraphs; the HTML part is built from
 ## the same paragraphs. Reasons and rewards reuse the messages above.
 

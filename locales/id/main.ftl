@@ -290,6 +290,20 @@ cmd-unsubscribe = Berhenti langganan info promo
 cmd-agent = Bicara dengan CS
 cmd-help = Bantuan
 
+## Menghubungkan chat dengan akun member (lewat kode yang dikirim ke email)
+
+cmd-link = Hubungkan akun member MSI: /link EMAIL
+cmd-verify = Masukkan kode dari email: /verify KODE
+link-ask-email = Silakan kirim alamat email akun MSI Member Center Kakak. Saya akan mengirim kode ke email itu untuk menghubungkan chat ini dengan akun Kakak, jadi Kakak bisa cek semua klaim tanpa kode CHK.
+link-bad-email = Hmm, sepertinya itu bukan alamat email. Kirim seperti ini ya: /link nama@contoh.com
+link-code-sent = Kalau { $email } terdaftar di MSI Member Center, kode 6 angka sedang dikirim ke sana. Kirim kodenya di sini seperti ini ya: /verify 123456. Kode berlaku { $minutes } menit. Cek juga folder Spam kalau belum ketemu.
+verify-ask-code = Silakan kirim kode 6 angka dari email, seperti ini: /verify 123456
+verify-no-code = Belum ada kode yang menunggu untuk chat ini. Kirim /link diikuti alamat email akun Kakak untuk mendapatkan kode.
+verify-wrong = Kodenya belum tepat. Kakak masih punya { $left } kesempatan lagi.
+verify-locked = Terlalu banyak kode yang salah. Demi keamanan, kode ini tidak berlaku lagi: kirim /link EMAIL untuk mendapatkan kode baru.
+verify-expired = Kode itu sudah kedaluwarsa. Kirim /link EMAIL untuk mendapatkan kode baru.
+link-done = Berhasil! Chat ini sekarang terhubung dengan { $email }. Kakak bisa cek { $products } produk terdaftar Kakak dengan /status S/N, tanpa kode CHK.
+
 ## Emails. Each email is a subject and paragraphs; the HTML part is built from
 ## the same paragraphs. Reasons and rewards reuse the messages above.
 

@@ -55,6 +55,14 @@ pub enum Action {
     Agent {
         message: String,
     },
+    /// `/link [email]`: link this chat to a member account by a code sent by email.
+    Link {
+        email: Option<String>,
+    },
+    /// `/verify [code]`: the code from that email.
+    Verify {
+        code: Option<String>,
+    },
     UnknownCommand(String),
     Text(String),
     Attachment,
@@ -113,6 +121,12 @@ fn parse_command(command: &str) -> Action {
         "unsubscribe" | "berhenti" => Action::Unsubscribe,
         "agent" | "cs" | "human" => Action::Agent {
             message: rest.join(" "),
+        },
+        "link" | "hubungkan" => Action::Link {
+            email: rest.first().map(|e| (*e).to_owned()),
+        },
+        "verify" | "verifikasi" => Action::Verify {
+            code: rest.first().map(|c| (*c).to_owned()),
         },
         _ => Action::UnknownCommand(format!("/{}", name.chars().take(32).collect::<String>())),
     }

@@ -23,7 +23,10 @@ use crate::domain::time::jakarta_date;
 use crate::domain::{ChkCode, Locale, Promotion, SerialNumber, Timestamp};
 use crate::faq::{Classifier, Intent};
 use crate::i18n::messages as m;
+use crate::mail::outbox::MailSettings;
 use crate::store::{ChatUserRecord, Db, ProductRecord, StoreError, Tx};
+
+mod link;
 
 /// Failed ownership checks (serial + CHK) allowed per user per window.
 pub const MAX_FAILED_CHECKS: i64 = 5;
@@ -40,10 +43,13 @@ pub enum AssistantError {
 pub struct Assistant {
     db: Db,
     classifier: &'static Classifier,
+    mail: MailSettings,
 }
 
 /// Everything one event's handling needs, inside its transaction.
 struct Turn<'a> {
+    channel: crate::domain::Channel,
+    mail: &'a MailSettings,
     tx: Tx,
     user: ChatUserRecord,
     locale: Locale,
@@ -57,7 +63,14 @@ impl Assistant {
         Self {
             db,
             classifier: Classifier::shared(),
+            mail: MailSettings::default(),
         }
+    }
+
+    /// The settings for emails the assistant sends (account-link codes).
+    pub fn with_mail(mut self, mail: MailSettings) -> Self {
+        self.mail = mail;
+        self
     }
 
     /// Handles one event at time `now`.
@@ -94,6 +107,8 @@ impl Assistant {
             user.detected_locale = Some(detected);
         }
         let mut turn = Turn {
+            channel: inbound.channel,
+            mail: &self.mail,
             tx,
             user,
             locale,
@@ -211,6 +226,8 @@ impl Turn<'_> {
             Action::Subscribe => vec![self.subscribe(true).await?],
             Action::Unsubscribe => vec![self.subscribe(false).await?],
             Action::Agent { message } => vec![self.agent(&message).await?],
+            Action::Link { email } => vec![self.link(email.as_deref()).await?],
+            Action::Verify { code } => vec![self.verify_link(code.as_deref()).await?],
             Action::UnknownCommand(command) => {
                 vec![Reply::text(
                     crate::i18n::Msg::new(m::UNKNOWN_COMMAND).arg("command", command),
@@ -240,6 +257,12 @@ impl Turn<'_> {
                 }
                 // A question in the middle of the flow: answer it, keep waiting for the CHK.
                 return self.intent(c.intent, text).await;
+            }
+            Dialogue::AwaitingEmail if text.contains('@') && !text.trim().contains(' ') => {
+                return Ok(vec![self.link(Some(text.trim())).await?]);
+            }
+            Dialogue::AwaitingLinkCode if link::looks_like_code(text) => {
+                return Ok(vec![self.verify_link(Some(text.trim())).await?]);
             }
             Dialogue::AwaitingSerial if found_serial.is_none() => {
                 if let Some(s) = serial::whole(text) {

@@ -12,6 +12,10 @@ pub enum Dialogue {
     AwaitingSerial,
     /// We have a serial and asked for the CHK code that proves ownership.
     AwaitingChk { serial: String },
+    /// We asked for the email address of the member account to link.
+    AwaitingEmail,
+    /// We emailed a link code and wait for it.
+    AwaitingLinkCode,
 }
 
 impl Dialogue {

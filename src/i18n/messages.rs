@@ -106,6 +106,18 @@ messages! {
     REASON_STORE_NOT_PARTNER = "reason-store-not-partner" [];
     REASON_DUPLICATE_CLAIM = "reason-duplicate-claim" [];
 
+    CMD_LINK = "cmd-link" [];
+    CMD_VERIFY = "cmd-verify" [];
+    LINK_ASK_EMAIL = "link-ask-email" [];
+    LINK_BAD_EMAIL = "link-bad-email" [];
+    LINK_CODE_SENT = "link-code-sent" ["email", "minutes"];
+    VERIFY_ASK_CODE = "verify-ask-code" [];
+    VERIFY_NO_CODE = "verify-no-code" [];
+    VERIFY_WRONG = "verify-wrong" ["left"];
+    VERIFY_LOCKED = "verify-locked" [];
+    VERIFY_EXPIRED = "verify-expired" [];
+    LINK_DONE = "link-done" ["email", "products"];
+
     EMAIL_GREETING = "email-greeting" ["name"];
     EMAIL_SIGNATURE = "email-signature" [];
     EMAIL_AUTOMATED = "email-automated" [];
@@ -160,7 +172,7 @@ messages! {
 }
 
 /// The chat commands with their menu descriptions, in menu order.
-pub const COMMANDS: [(&str, MsgDef); 9] = [
+pub const COMMANDS: [(&str, MsgDef); 11] = [
     ("start", CMD_START),
     ("faq", CMD_FAQ),
     ("status", CMD_STATUS),
@@ -169,6 +181,8 @@ pub const COMMANDS: [(&str, MsgDef); 9] = [
     ("subscribe", CMD_SUBSCRIBE),
     ("unsubscribe", CMD_UNSUBSCRIBE),
     ("agent", CMD_AGENT),
+    ("link", CMD_LINK),
+    ("verify", CMD_VERIFY),
     ("help", CMD_HELP),
 ];
 

@@ -493,6 +493,44 @@ impl Tx {
         dispatch!(self, emails_of_redemption(redemption))
     }
 
+    // ---- account links ----
+
+    /// Issues a link code, closing any open one of this chat user; its id.
+    pub async fn insert_link_code(
+        &mut self,
+        chat_user_id: i64,
+        member: MemberId,
+        code_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(self, insert_link_code(chat_user_id, member, code_hash, now, expires_at))
+    }
+
+    /// The chat user's open link code: (id, member, hash, tries, expires at).
+    pub async fn open_link_code(
+        &mut self,
+        chat_user_id: i64,
+    ) -> Result<Option<(i64, MemberId, String, i32, Timestamp)>> {
+        dispatch!(self, open_link_code(chat_user_id))
+    }
+
+    pub async fn add_link_code_try(&mut self, id: i64) -> Result<i32> {
+        dispatch!(self, add_link_code_try(id))
+    }
+
+    pub async fn close_link_code(&mut self, id: i64, now: Timestamp) -> Result<()> {
+        dispatch!(self, close_link_code(id, now))
+    }
+
+    pub async fn insert_chat_link(&mut self, chat_user_id: i64, member: MemberId, now: Timestamp) -> Result<()> {
+        dispatch!(self, insert_chat_link(chat_user_id, member, now))
+    }
+
+    pub async fn linked_members(&mut self, chat_user_id: i64) -> Result<Vec<MemberId>> {
+        dispatch!(self, linked_members(chat_user_id))
+    }
+
     /// After rows were inserted with explicit ids, moves PostgreSQL's identity
     /// sequences past them so generated ids never collide. No-op on SQLite.
     pub async fn sync_id_sequences(&mut self) -> Result<()> {

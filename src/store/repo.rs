@@ -809,7 +809,20 @@ pub async fn owned_products(c: &mut Conn, chat_user_id: i64) -> Result<Vec<Produ
         .bind(chat_user_id)
         .fetch_all(&mut *c)
         .await?;
-    rows.iter().map(|r| product_from(&catalog, r)).collect()
+    let mut owned = rows
+        .iter()
+        .map(|r| product_from(&catalog, r))
+        .collect::<Result<Vec<ProductRecord>>>()?;
+    // A chat user linked to a member (by a code sent to the member's email)
+    // owns all of that member's products, also those registered later.
+    for member in linked_members(c, chat_user_id).await? {
+        for p in find_products_of_member(c, member).await? {
+            if !owned.iter().any(|o| o.id == p.id) {
+                owned.push(p);
+            }
+        }
+    }
+    Ok(owned)
 }
 
 pub async fn add_ownership(c: &mut Conn, chat_user_id: i64, product_id: ProductId, at: Timestamp) -> Result<()> {
@@ -1269,4 +1282,99 @@ pub async fn emails_of_redemption(c: &mut Conn, redemption: RedemptionId) -> Res
             })
         })
         .collect()
+}
+
+// ---- account links ----
+
+/// Issues a link code (closing any open one of this chat user); its id.
+pub async fn insert_link_code(
+    c: &mut Conn,
+    chat_user_id: i64,
+    member: MemberId,
+    code_hash: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<i64> {
+    sqlx::query("UPDATE link_codes SET closed_at = $2 WHERE chat_user_id = $1 AND closed_at IS NULL")
+        .bind(chat_user_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO link_codes (chat_user_id, member_id, code_hash, tries, created_at, expires_at)
+         VALUES ($1, $2, $3, 0, $4, $5) RETURNING id",
+    )
+    .bind(chat_user_id)
+    .bind(member)
+    .bind(code_hash)
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+/// The chat user's open link code: (id, member, hash, tries, expires at).
+pub async fn open_link_code(
+    c: &mut Conn,
+    chat_user_id: i64,
+) -> Result<Option<(i64, MemberId, String, i32, Timestamp)>> {
+    let row = sqlx::query(
+        "SELECT id, member_id, code_hash, tries, expires_at FROM link_codes
+         WHERE chat_user_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(chat_user_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("member_id")?,
+            r.try_get("code_hash")?,
+            r.try_get("tries")?,
+            r.try_get("expires_at")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Counts a wrong try; the tries so far.
+pub async fn add_link_code_try(c: &mut Conn, id: i64) -> Result<i32> {
+    let tries: i32 = sqlx::query_scalar("UPDATE link_codes SET tries = tries + 1 WHERE id = $1 RETURNING tries")
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(tries)
+}
+
+pub async fn close_link_code(c: &mut Conn, id: i64, now: Timestamp) -> Result<()> {
+    sqlx::query("UPDATE link_codes SET closed_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_chat_link(c: &mut Conn, chat_user_id: i64, member: MemberId, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO chat_links (chat_user_id, member_id, linked_at) VALUES ($1, $2, $3)
+         ON CONFLICT (chat_user_id, member_id) DO NOTHING",
+    )
+    .bind(chat_user_id)
+    .bind(member)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The members this chat user is linked to.
+pub async fn linked_members(c: &mut Conn, chat_user_id: i64) -> Result<Vec<MemberId>> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT member_id FROM chat_links WHERE chat_user_id = $1 ORDER BY linked_at")
+            .bind(chat_user_id)
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(ids)
 }

@@ -52,6 +52,8 @@ pub struct Options {
     pub http_timeout: Duration,
     /// Where photos and documents customers send are kept.
     pub blobs: BlobStore,
+    /// For the emails the assistant sends (account-link codes).
+    pub mail: crate::mail::outbox::MailSettings,
 }
 
 impl Options {
@@ -62,6 +64,7 @@ impl Options {
             limits: Limits::default(),
             http_timeout: Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 10),
             blobs,
+            mail: Default::default(),
         }
     }
 }
@@ -138,7 +141,7 @@ impl Telegram {
         Ok(Self {
             bot,
             limiter: Limiter::new(options.limits),
-            assistant: Arc::new(Assistant::new(db.clone())),
+            assistant: Arc::new(Assistant::new(db.clone()).with_mail(options.mail)),
             db,
             blobs: options.blobs,
             username,
