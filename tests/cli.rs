@@ -252,3 +252,99 @@ fn serve_answers_healthz_and_stops_on_sigterm() {
     assert!(rest.iter().any(|l| l.contains("stopped cleanly")), "{rest:?}");
     assert!(dir.path().join("serve.db").exists());
 }
+
+/// A rejection from the command line queues the member's email (visible in
+/// `review show`); `serve` with SMTP configured sends it; a dead email shows
+/// in `jobs list --status dead` and `jobs retry` queues it again.
+#[tokio::test]
+async fn rejections_are_emailed_by_serve_and_dead_emails_show_in_the_cli() {
+    let db = TestDb::sqlite().await;
+    assert!(run(&db, &["demo"]).status.success());
+    let o = run(
+        &db,
+        &[
+            "review",
+            "reject",
+            "1044",
+            "--reason",
+            "invoice_unreadable",
+            "--as",
+            "rina",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&db, &["review", "show", "1044", "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let email = &v["emails"][0];
+    assert_eq!(email["kind"], "rejection");
+    assert_eq!(email["to"], "rizky.pratama@example.test");
+    assert_eq!(email["delivery"], "queued");
+    let message_id = email["message_id"].as_str().unwrap().to_owned();
+
+    // serve sends what the CLI queued.
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = redeemdesk(&db.url, dir.path())
+        .env("REDEEMDESK_HTTP__BIND", "127.0.0.1:0")
+        .env("REDEEMDESK_SMTP__HOST", "127.0.0.1")
+        .env("REDEEMDESK_SMTP__PORT", support::mail::SMTP_PLAIN.to_string())
+        .env("REDEEMDESK_SMTP__TLS", "none")
+        .env(
+            "REDEEMDESK_SMTP__FROM",
+            "MSI Indonesia Promotion <support@example.test>",
+        )
+        .args(["serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let raw = support::mail::fetch_by_message_id("rizky.pratama@example.test", "pass", &message_id).await;
+    assert_eq!(raw.len(), 1);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let o = run(&db, &["review", "show", "1044", "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["emails"][0]["delivery"], "done");
+    assert!(stdout(&run(&db, &["review", "show", "1044"])).contains("email rejection to rizky.pratama@example.test"));
+
+    // An address the server refuses for good: dead at once, listed, retried on request.
+    let mut tx = db.db.begin_write().await.unwrap();
+    let member = redeemdesk::domain::Member {
+        id: 9,
+        email: redeemdesk::domain::EmailAddress::parse("nobody-here@example.test").unwrap(),
+        name: "Nobody".into(),
+        locale: redeemdesk::domain::Locale::Id,
+        region: redeemdesk::domain::Region::parse("ID").unwrap(),
+        phone: None,
+    };
+    let settings = redeemdesk::mail::outbox::MailSettings::default();
+    let id = redeemdesk::mail::outbox::new_message_id(&settings, "t");
+    let email = redeemdesk::mail::compose::link_code(&member, "123456", "Telegram", 15, &id);
+    redeemdesk::mail::outbox::enqueue(&mut tx, &email, "x", None, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let worker = redeemdesk::jobs::Worker::new(
+        db.db.clone(),
+        std::sync::Arc::new(
+            redeemdesk::mail::smtp::Mailer::from_config(&support::mail::smtp(redeemdesk::config::TlsMode::None))
+                .unwrap(),
+        ),
+        redeemdesk::jobs::WorkerOptions::default(),
+    );
+    worker.drain().await.unwrap();
+    let o = run(&db, &["jobs", "list", "--status", "dead", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dead: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
+    assert!(dead[0]["last_error"].as_str().unwrap().contains("550"));
+    let job = dead[0]["id"].as_i64().unwrap().to_string();
+    assert!(stdout(&run(&db, &["jobs", "list"])).contains("dead"));
+    let o = run(&db, &["jobs", "retry", &job]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&db, &["jobs", "retry", &job]);
+    assert_eq!(o.status.code(), Some(2), "only dead jobs can be retried");
+    assert!(stderr(&o).contains("not dead"), "{}", stderr(&o));
+}

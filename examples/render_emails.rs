@@ -1,0 +1,68 @@
+//! Prints every email redeemdesk sends, in Indonesian and English, for one of
+//! the demo claims: the rendered examples in `docs/email.md` come from here.
+//!
+//! `cargo run --example render_emails`
+
+use chrono::Utc;
+use redeemdesk::domain::{Locale, RejectionReason};
+use redeemdesk::import::{DEMO_JSON, import_json};
+use redeemdesk::mail::OutgoingEmail;
+use redeemdesk::mail::compose::{self, Claim};
+use redeemdesk::store::Db;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&format!("sqlite://{}/emails.db", dir.path().display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    import_json(&db, DEMO_JSON, Utc::now()).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let rec = tx.redemption(1044).await.unwrap().unwrap();
+    let member = tx.member(rec.member_id).await.unwrap().unwrap();
+    let product = tx
+        .products_of_member(rec.member_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == rec.product_id)
+        .unwrap();
+    let promotion = tx
+        .promotion(rec.redemption.promotion_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let id = "<RDM-1044.3f9c2a7d1e5b8c40@example.test>";
+    for locale in Locale::ALL {
+        let mut member = member.clone();
+        member.locale = locale;
+        let claim = Claim {
+            redemption: &rec.redemption,
+            promotion: &promotion,
+            product: &product.product,
+            member: &member,
+        };
+        let emails = [
+            compose::rejection(
+                &claim,
+                RejectionReason::InvoiceMissingProductName,
+                Some("Please provide the invoice with your product name on it, thanks."),
+                id,
+                "k7q2m4x9p3w8z5r6t2y7u4b3na",
+            ),
+            compose::resubmission_received(&claim, id, None),
+            compose::approved(&claim, id),
+            compose::reward_sent(&claim, id),
+            compose::link_code(&member, "481920", "Telegram", 15, id),
+        ];
+        for email in emails {
+            print(&email);
+        }
+    }
+}
+
+fn print(email: &OutgoingEmail) {
+    println!("#### {} ({})\n", email.kind.as_str(), email.locale.as_str());
+    println!("```text\nSubject: {}\n\n{}```\n", email.subject, email.text);
+}
