@@ -49,7 +49,7 @@ async fn main() {
                 RejectionReason::InvoiceMissingProductName,
                 Some("Please provide the invoice with your product name on it, thanks."),
                 id,
-                "k7q2m4x9p3w8z5r6t2y7u4b3na",
+                "support+k7q2m4x9p3w8z5r6t2y7u4b3na@example.com",
             ),
             compose::resubmission_received(&claim, id, None),
             compose::approved(&claim, id),

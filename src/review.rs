@@ -100,7 +100,13 @@ pub async fn notify_member(
                 return Ok(None);
             };
             let token = outbox::issue_reply_handle(tx, id, rec.member_id, &message_id, mail, now).await?;
-            compose::rejection(&claim, *reason, note.as_deref(), &message_id, &token)
+            compose::rejection(
+                &claim,
+                *reason,
+                note.as_deref(),
+                &message_id,
+                &mail.reply_address(&token),
+            )
         }
         EventKind::Approved => compose::approved(&claim, &message_id),
         EventKind::RewardSent => compose::reward_sent(&claim, &message_id),

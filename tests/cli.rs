@@ -279,6 +279,11 @@ async fn rejections_are_emailed_by_serve_and_dead_emails_show_in_the_cli() {
     assert_eq!(email["kind"], "rejection");
     assert_eq!(email["to"], "rizky.pratama@example.test");
     assert_eq!(email["delivery"], "queued");
+    assert!(email["sent_at"].is_null());
+    assert!(
+        email["reply_address"].as_str().unwrap().starts_with("redeemdesk+"),
+        "the handle is listed from the moment it is queued: {email}"
+    );
     let message_id = email["message_id"].as_str().unwrap().to_owned();
 
     // serve sends what the CLI queued.

@@ -38,7 +38,8 @@ const SARAH_CLAIM: &str = r#"{
 
 fn settings() -> MailSettings {
     MailSettings {
-        id_domain: DOMAIN.into(),
+        reply_local: "support".into(),
+        reply_domain: DOMAIN.into(),
         handle_ttl: chrono::Duration::days(60),
     }
 }
@@ -110,6 +111,8 @@ both_backends! {
             .and_then(|r| r.strip_suffix("@example.test"))
             .unwrap_or_else(|| panic!("reply-to {reply_to}"));
         assert_eq!(token.len(), 26);
+        assert_eq!(sent[0].reply_address.as_deref(), Some(reply_to.as_str()), "staff see the same handle");
+        assert!(sent[0].sent_at.is_some());
         let handle = db.begin().await.unwrap().reply_handle(token).await.unwrap().expect("the handle is stored");
         assert_eq!((handle.0, handle.1), (1044, 503));
         assert_eq!(handle.2, sent[0].message_id);
@@ -161,7 +164,7 @@ both_backends! {
             text: "x".into(),
             html: "x".into(),
             message_id: outbox::new_message_id(&settings(), "t"),
-            reply_token: None,
+            reply_to: None,
             in_reply_to: None,
         };
         let mut tx = db.begin_write().await.unwrap();

@@ -43,6 +43,8 @@ CREATE TABLE email_log (
     scope       TEXT NOT NULL,
     job_id      INTEGER REFERENCES jobs (id),
     message_id  TEXT NOT NULL,
+    -- The Reply-To handle address, for emails that carry one.
+    reply_address TEXT,
     redemption_id INTEGER REFERENCES redemptions (id),
     subject     TEXT NOT NULL,
     queued_at   TEXT NOT NULL

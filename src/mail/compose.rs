@@ -48,7 +48,7 @@ pub fn rejection(
     reason: RejectionReason,
     note: Option<&str>,
     message_id: &str,
-    reply_token: &str,
+    reply_to: &str,
 ) -> OutgoingEmail {
     let id = claim.id();
     let mut paragraphs = vec![
@@ -72,7 +72,7 @@ pub fn rejection(
         paragraphs,
     };
     let mut email = render(draft, claim.member, message_id);
-    email.reply_token = Some(reply_token.to_owned());
+    email.reply_to = Some(reply_to.to_owned());
     email
 }
 
@@ -198,7 +198,7 @@ fn render(draft: Draft, member: &Member, message_id: &str) -> OutgoingEmail {
         text,
         html,
         message_id: message_id.to_owned(),
-        reply_token: None,
+        reply_to: None,
         in_reply_to: None,
     }
 }

@@ -18,36 +18,43 @@ pub const GUARD_WINDOW_MINUTES: i64 = 60;
 /// Settings email composition needs at decision time.
 #[derive(Debug, Clone)]
 pub struct MailSettings {
-    /// The domain of our Message-IDs (the reply domain).
-    pub id_domain: String,
+    /// The local part of `smtp.from`: replies go to `<reply_local>+<token>@<reply_domain>`.
+    pub reply_local: String,
+    /// `smtp.reply_domain`, else the domain of `smtp.from`; also our Message-IDs' domain.
+    pub reply_domain: String,
     /// How long a reply handle stays valid.
     pub handle_ttl: Duration,
 }
 
 impl MailSettings {
+    /// From `[smtp]`; without `smtp.from`, placeholders (`redeemdesk@redeemdesk.invalid`)
+    /// that are replaced by nothing: configure SMTP before emails are sent.
     pub fn from_config(smtp: &crate::config::SmtpConfig) -> Self {
-        let from_domain = smtp
-            .from
+        let address = smtp.from.as_deref().map(|f| {
+            let inner = f.rsplit_once('<').map_or(f, |(_, a)| a.trim_end_matches('>'));
+            inner.trim().to_owned()
+        });
+        let (local, domain) = address
             .as_deref()
-            .and_then(|f| f.rsplit_once('@'))
-            .map(|(_, d)| d.trim_end_matches('>').trim().to_owned());
+            .and_then(|a| a.split_once('@'))
+            .map(|(l, d)| (l.split('+').next().unwrap_or(l).to_owned(), d.to_lowercase()))
+            .unwrap_or_else(|| ("redeemdesk".into(), "redeemdesk.invalid".into()));
         Self {
-            id_domain: smtp
-                .reply_domain
-                .clone()
-                .or(from_domain)
-                .unwrap_or_else(|| "redeemdesk.invalid".into()),
+            reply_local: local,
+            reply_domain: smtp.reply_domain.clone().unwrap_or(domain),
             handle_ttl: Duration::days(i64::from(smtp.reply_handle_days)),
         }
+    }
+
+    /// The Reply-To address of a reply handle.
+    pub fn reply_address(&self, token: &str) -> String {
+        format!("{}+{}@{}", self.reply_local, token, self.reply_domain)
     }
 }
 
 impl Default for MailSettings {
     fn default() -> Self {
-        Self {
-            id_domain: "redeemdesk.invalid".into(),
-            handle_ttl: Duration::days(60),
-        }
+        Self::from_config(&crate::config::SmtpConfig::default())
     }
 }
 
@@ -81,7 +88,7 @@ pub fn new_token() -> String {
 
 /// A new Message-ID of ours (with angle brackets).
 pub fn new_message_id(settings: &MailSettings, tag: &str) -> String {
-    format!("<{tag}.{:016x}@{}>", rand::random::<u64>(), settings.id_domain)
+    format!("<{tag}.{:016x}@{}>", rand::random::<u64>(), settings.reply_domain)
 }
 
 /// Issues a reply handle for a rejection email and returns its token.
@@ -134,6 +141,25 @@ pub async fn enqueue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_addresses_come_from_the_sender() {
+        let mut smtp = crate::config::SmtpConfig {
+            from: Some("MSI Promo <redeem+x@Support.Example.test>".into()),
+            ..Default::default()
+        };
+        let s = MailSettings::from_config(&smtp);
+        assert_eq!(s.reply_address("Tok"), "redeem+Tok@support.example.test");
+        smtp.reply_domain = Some("replies.example.test".into());
+        assert_eq!(
+            MailSettings::from_config(&smtp).reply_address("T"),
+            "redeem+T@replies.example.test"
+        );
+        assert_eq!(
+            MailSettings::default().reply_address("T"),
+            "redeemdesk+T@redeemdesk.invalid"
+        );
+    }
 
     #[test]
     fn tokens_are_long_distinct_and_address_safe() {

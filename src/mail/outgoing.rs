@@ -1,6 +1,6 @@
-//! An email as the outbox keeps it: rendered when the decision was made (so it
-//! says what was decided, whatever happens later), addressed when sent (so the
-//! sender address and reply domain come from the configuration in force).
+//! An email as the outbox keeps it: rendered and addressed when the decision
+//! was made (so it says what was decided, and the reply address staff see is
+//! the one the customer gets), sent later by the outbox worker.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,8 +53,8 @@ pub struct OutgoingEmail {
     pub html: String,
     /// Ours, with angle brackets; stored so replies can be matched by it.
     pub message_id: String,
-    /// The reply handle: replies go to `<local>+<token>@<reply domain>`.
-    pub reply_token: Option<String>,
+    /// The reply handle's address, `<local>+<token>@<reply domain>` (rejections).
+    pub reply_to: Option<String>,
     /// The message this one answers (an email reply we processed).
     pub in_reply_to: Option<String>,
 }

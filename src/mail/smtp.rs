@@ -40,9 +40,6 @@ pub enum SmtpSetupError {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    /// Replies go to `<reply_local>+<token>@<reply_domain>`.
-    reply_local: String,
-    reply_domain: String,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -89,22 +86,10 @@ impl Mailer {
         if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
             builder = builder.credentials(Credentials::new(user.clone(), pass.expose_secret().to_owned()));
         }
-        let reply_local = from.email.user().split('+').next().unwrap_or_default().to_owned();
-        let reply_domain = cfg
-            .reply_domain
-            .clone()
-            .unwrap_or_else(|| from.email.domain().to_owned());
         Ok(Self {
             transport: builder.build(),
             from,
-            reply_local,
-            reply_domain,
         })
-    }
-
-    /// The address replies to a handle-carrying email go to.
-    pub fn reply_address(&self, token: &str) -> String {
-        format!("{}+{}@{}", self.reply_local, token, self.reply_domain)
     }
 
     /// The message as it goes on the wire.
@@ -129,9 +114,8 @@ impl Mailer {
                 HeaderName::new_from_ascii_str("Auto-Submitted"),
                 "auto-generated".to_owned(),
             ));
-        if let Some(token) = &email.reply_token {
-            let reply_to: Mailbox = self
-                .reply_address(token)
+        if let Some(address) = &email.reply_to {
+            let reply_to: Mailbox = address
                 .parse()
                 .map_err(|e| JobError::Permanent(format!("reply address: {e}")))?;
             builder = builder.reply_to(reply_to);

@@ -91,11 +91,14 @@ pub struct ChatUpload {
     pub blob_key: String,
 }
 
-/// An email about a redemption and how its delivery went.
+/// An email about a redemption and how its delivery went (the contract's
+/// handle fields: `kind`, `reply_address`, `message_id`, `sent_at`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EmailLogRecord {
     pub kind: String,
     pub to: String,
+    /// The Reply-To handle address (rejections), else null.
+    pub reply_address: Option<String>,
     pub message_id: String,
     pub subject: String,
     pub queued_at: Timestamp,
@@ -103,5 +106,6 @@ pub struct EmailLogRecord {
     pub delivery: String,
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// When the SMTP server took it; null until then.
     pub sent_at: Option<Timestamp>,
 }

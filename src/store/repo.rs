@@ -1239,8 +1239,8 @@ pub async fn insert_email_log(
     now: Timestamp,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO email_log (address_key, kind, scope, job_id, message_id, redemption_id, subject, queued_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO email_log (address_key, kind, scope, job_id, message_id, redemption_id, subject, queued_at, reply_address)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(address_key)
     .bind(email.kind.as_str())
@@ -1250,6 +1250,7 @@ pub async fn insert_email_log(
     .bind(redemption)
     .bind(&email.subject)
     .bind(now)
+    .bind(&email.reply_to)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -1258,7 +1259,8 @@ pub async fn insert_email_log(
 /// The emails about a redemption, oldest first, with their delivery state.
 pub async fn emails_of_redemption(c: &mut Conn, redemption: RedemptionId) -> Result<Vec<EmailLogRecord>> {
     let rows = sqlx::query(
-        "SELECT l.kind, l.address_key, l.message_id, l.subject, l.queued_at, j.status, j.attempts, j.last_error, j.done_at
+        "SELECT l.kind, l.address_key, l.message_id, l.reply_address, l.subject, l.queued_at, j.status, j.attempts,
+                j.last_error, j.done_at
          FROM email_log l LEFT JOIN jobs j ON j.id = l.job_id
          WHERE l.redemption_id = $1 ORDER BY l.id",
     )
@@ -1270,6 +1272,7 @@ pub async fn emails_of_redemption(c: &mut Conn, redemption: RedemptionId) -> Res
             Ok(EmailLogRecord {
                 kind: r.try_get("kind")?,
                 to: r.try_get("address_key")?,
+                reply_address: r.try_get("reply_address")?,
                 message_id: r.try_get("message_id")?,
                 subject: r.try_get("subject")?,
                 queued_at: r.try_get("queued_at")?,
