@@ -57,6 +57,9 @@ pub enum Command {
     /// The outbox: emails (and later notifications) waiting, sent, or dead.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Inbound email.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Talk to the assistant in the terminal: one stdin line is one message.
     Chat {
         /// Who you are to the assistant (its state is kept per user).
@@ -120,6 +123,15 @@ pub enum ReviewCommand {
         note: Option<String>,
         #[arg(long = "as", env = "USER", default_value = "cli")]
         actor: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Parse and classify .eml files without touching the database: one JSON line each.
+    Inspect {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -224,6 +236,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Review(cmd) => review(&config, cmd).await,
         Command::Faq(cmd) => faq(cmd),
         Command::Jobs(cmd) => jobs(&config, cmd).await,
+        Command::Mail(cmd) => mail(&config, cmd).await,
         Command::Chat { user, lang, json } => {
             let db = open(&config).await?;
             let assistant = crate::assistant::Assistant::new(db)
@@ -347,6 +360,32 @@ async fn review(config: &Config, cmd: ReviewCommand) -> Result<(), CliError> {
             note,
             actor,
         } => decide_and_print(&db, config, id, Decision::Reject { reason, note }, &actor).await,
+    }
+}
+
+async fn mail(config: &Config, cmd: MailCommand) -> Result<(), CliError> {
+    let settings = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    let limits = crate::mail::inbound::FileLimits::default();
+    match cmd {
+        MailCommand::Inspect { files } => {
+            for file in files {
+                let raw = std::fs::read(&file).map_err(|e| CliError::BadInput(format!("{}: {e}", file.display())))?;
+                let mail = crate::mail::inbound::parse(&raw, &settings, &limits);
+                let line = serde_json::json!({
+                    "file": file.display().to_string(),
+                    "message_id": mail.message_id,
+                    "kind": mail.kind,
+                    "matched_by": mail.strongest_handle(&settings),
+                    "redemption_id": mail.subject_tag,
+                    "action": null,
+                    "accepted_attachments": mail.accepted,
+                    "rejected_attachments": mail.rejected,
+                    "note": mail.note,
+                });
+                println!("{line}");
+            }
+            Ok(())
+        }
     }
 }
 

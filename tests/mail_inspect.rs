@@ -1,0 +1,130 @@
+//! `mail inspect` on golden fixtures (`tests/fixtures/mail/*.eml`, each with the
+//! expected JSON beside it): kind, handles, attachment decisions and the note,
+//! through the binary as operators run it. `make_fixtures.py` there wrote the
+//! messages; the expected JSON was checked by hand.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use redeemdesk::mail::inbound::{FileLimits, MailKind, parse};
+use redeemdesk::mail::outbox::MailSettings;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail")
+}
+
+fn inspect(files: &[PathBuf]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("REDEEMDESK_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.current_dir(dir.path())
+        .env("DATABASE_URL", "sqlite://unused.db")
+        .env("REDEEMDESK_SMTP__FROM", "MSI Promo <support@example.test>")
+        .arg("mail")
+        .arg("inspect")
+        .args(files)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_fixture_gives_its_expected_json() {
+    let mut emls: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    emls.sort();
+    assert!(emls.len() >= 10);
+    let out = inspect(&emls);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), emls.len(), "one line per file");
+    for (eml, mut got) in emls.iter().zip(lines) {
+        assert_eq!(got["file"], eml.display().to_string());
+        got.as_object_mut().unwrap().remove("file");
+        for a in got["accepted_attachments"].as_array_mut().unwrap() {
+            let a = a.as_object_mut().unwrap();
+            assert!(
+                a.contains_key("width") && a.contains_key("height"),
+                "the contract's fields are there"
+            );
+            a.remove("width");
+            a.remove("height");
+        }
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(eml.with_extension("json")).unwrap()).unwrap();
+        assert_eq!(got, expected, "{}", eml.display());
+    }
+}
+
+#[test]
+fn a_missing_file_is_bad_input() {
+    let out = inspect(&[fixtures().join("no-such.eml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such.eml"));
+}
+
+fn settings() -> MailSettings {
+    MailSettings {
+        reply_local: "support".into(),
+        reply_domain: "example.test".into(),
+        handle_ttl: chrono::Duration::days(60),
+    }
+}
+
+#[test]
+fn bounces_name_the_failed_recipient_and_how_hard() {
+    let raw = std::fs::read(fixtures().join("dsn-bounce.eml")).unwrap();
+    let mail = parse(&raw, &settings(), &FileLimits::default());
+    assert_eq!(mail.kind, MailKind::Bounce);
+    let bounce = mail.bounce.unwrap();
+    assert_eq!(bounce.recipient.as_deref(), Some("gone@example.test"));
+    assert!(bounce.hard);
+    assert_eq!(bounce.status.as_deref(), Some("5.1.1"));
+}
+
+#[test]
+fn handles_are_found_where_replies_put_them() {
+    let raw = std::fs::read(fixtures().join("gmail-id-jpeg.eml")).unwrap();
+    let mail = parse(&raw, &settings(), &FileLimits::default());
+    assert_eq!(mail.tokens, vec!["k7q2m4x9p3w8z5r6t2y7u4b3na".to_owned()]);
+    assert_eq!(
+        mail.parent_ids,
+        vec!["<RDM-1042.3f9c2a7d1e5b8c40@example.test>".to_owned()]
+    );
+    assert_eq!(mail.subject_tag, Some(1042));
+    assert_eq!(mail.from.as_deref(), Some("budi.santoso@example.test"));
+    // The accepted file's bytes are the attachment's.
+    assert_eq!(mail.accepted[0].data.len() as u64, mail.accepted[0].bytes);
+}
+
+#[test]
+fn limits_apply_per_file_and_per_message() {
+    let raw = std::fs::read(fixtures().join("gmail-id-jpeg.eml")).unwrap();
+    let tight = FileLimits {
+        max_file_bytes: 1000,
+        ..FileLimits::default()
+    };
+    let mail = parse(&raw, &settings(), &tight);
+    assert!(mail.accepted.is_empty());
+    assert_eq!(mail.rejected[0].reason, "too_large");
+    let raw = std::fs::read(fixtures().join("hostile-attachments.eml")).unwrap();
+    let one = FileLimits {
+        max_files: 1,
+        ..FileLimits::default()
+    };
+    let mail = parse(&raw, &settings(), &one);
+    assert!(mail.rejected.iter().filter(|r| r.reason == "too_many_files").count() >= 3);
+}
