@@ -30,7 +30,12 @@ fn main() {
         if norm(&got) == norm(&expected) {
             ok += 1;
         } else if show {
-            println!("--- {}\nexpected: {:?}\n     got: {:?}", name.to_string_lossy(), norm(&expected), norm(&got));
+            println!(
+                "--- {}\nexpected: {:?}\n     got: {:?}",
+                name.to_string_lossy(),
+                norm(&expected),
+                norm(&got)
+            );
         }
     }
     println!("{ok}/{n} notes exact ({:.1} %)", 100.0 * ok as f64 / n.max(1) as f64);

@@ -29,7 +29,9 @@ const ORIGINAL_MESSAGE: &[&str] = &[
     "begin forwarded message:",
 ];
 
-const HEADER_FROM: &[&str] = &["from:", "dari:", "van:", "de:", "von:"];
+const HEADER_FROM: &[&str] = &[
+    "from:", "dari:", "van:", "de:", "von:", "da:", "od:", "от:", "fra:", "från:",
+];
 const HEADER_SENT: &[&str] = &[
     "sent:",
     "dikirim:",
@@ -41,7 +43,67 @@ const HEADER_SENT: &[&str] = &[
     "subject:",
     "subjek:",
     "perihal:",
+    "gesendet:",
+    "an:",
+    "betreff:",
+    "inviato:",
+    "data:",
+    "a:",
+    "oggetto:",
+    "enviado:",
+    "para:",
+    "asunto:",
+    "envoyé:",
+    "à:",
+    "objet:",
+    "verzonden:",
+    "aan:",
+    "onderwerp:",
+    "risposta:",
 ];
+
+/// Verbs of attribution lines ("… wrote:") in the languages customers and
+/// their mail clients use.
+const WROTE: &[&str] = &[
+    "wrote",
+    "menulis",
+    "schrieb",
+    "a écrit",
+    "schreef",
+    "skrev",
+    "napisał",
+    "scrisse",
+    "escribió",
+    "escreveu",
+    "kirjoitti",
+    "írta",
+    "написал",
+];
+
+/// Separator lines with only these words between dashes or asterisks.
+const SEPARATOR_WORDS: &[&str] = &[
+    "original message",
+    "pesan asli",
+    "pesan awal",
+    "forwarded message",
+    "pesan terusan",
+    "ursprüngliche nachricht",
+    "messaggio originale",
+    "mensaje original",
+    "message d'origine",
+    "oorspronkelijk bericht",
+];
+
+/// `2016-03-03 17:21 GMT+01:00 Some One <x@y>:` and similar: a date first, a colon last.
+fn is_dated_attribution(l: &str) -> bool {
+    let b = l.as_bytes();
+    let iso = b.len() > 10 && b[..4].iter().all(u8::is_ascii_digit) && (b[4] == b'-' || b[4] == b'/');
+    iso && l.ends_with(':') && (l.contains('@') || l.contains(" gmt"))
+}
+
+fn mentions_wrote(l: &str) -> bool {
+    WROTE.iter().any(|w| l.contains(&format!(" {w}")))
+}
 
 fn is_attribution(line: &str, next: Option<&str>) -> bool {
     let l = line.trim().to_lowercase();
@@ -72,12 +134,22 @@ fn cut(lines: &[&str]) -> usize {
         if ORIGINAL_MESSAGE.iter().any(|s| l.starts_with(s)) {
             return i;
         }
+        let words = l.trim_matches(|c: char| c == '-' || c == '*' || c == '_' || c.is_whitespace());
+        if words.len() < l.len() && SEPARATOR_WORDS.contains(&words) {
+            return i;
+        }
         if is_attribution(line, lines.get(i + 1).copied()) {
             return i;
         }
-        // Outlook: a "From:" (or "Dari:") line followed soon by "Sent:" / "Dikirim:" / "To:".
-        if HEADER_FROM.iter().any(|h| l.starts_with(h)) {
-            let soon = lines.iter().skip(i + 1).take(4).map(|n| n.trim().to_lowercase());
+        // Outlook: a "From:" (or "Dari:") line followed soon by "Sent:" / "Dikirim:" / "To:"
+        // (bold in rich text: "*From:*").
+        let plain = l.replace('*', "");
+        if HEADER_FROM.iter().any(|h| plain.starts_with(h)) {
+            let soon = lines
+                .iter()
+                .skip(i + 1)
+                .take(4)
+                .map(|n| n.trim().to_lowercase().replace('*', ""));
             if soon.filter(|n| HEADER_SENT.iter().any(|h| n.starts_with(h))).count() >= 1 {
                 // A rule line just above belongs to the quote too.
                 if i > 0 && lines[i - 1].trim().chars().all(|c| c == '_' || c == '-') && !lines[i - 1].trim().is_empty()
@@ -100,6 +172,8 @@ pub fn note_of(body: &str) -> String {
         .iter()
         .copied()
         .filter(|l| !l.trim_start().starts_with('>'))
+        // Gmail's tracking mark and similar lone symbols.
+        .filter(|l| l.trim() != "ᐧ")
         .collect();
     let text = kept.join("\n");
     // Collapse runs of blank lines and trim.
