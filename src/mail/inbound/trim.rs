@@ -114,10 +114,13 @@ fn is_attribution(line: &str, next: Option<&str>) -> bool {
     let opens =
         |s: &str| s.starts_with("on ") || s.starts_with("pada ") || s.starts_with("le ") || s.starts_with("am ");
     // HTML rendered to text may run the quote on after the colon.
-    (opens(&l)
-        && (l.contains(" wrote:") || l.contains(" menulis:") || l.ends_with("a écrit :") || l.ends_with("schrieb:")))
-        || (opens(&l) && next.is_some() && (joined.ends_with("wrote:") || joined.ends_with("menulis:")))
-        || (l.contains('@') && (l.ends_with("wrote:") || l.ends_with("menulis:")))
+    let colon = l.ends_with(':') || l.contains(" wrote:") || l.contains(" menulis:");
+    (opens(&l) && mentions_wrote(&l) && colon)
+        || (opens(&l) && next.is_some() && mentions_wrote(&joined) && joined.trim_end().ends_with(':'))
+        || (l.contains('@') && mentions_wrote(&l) && l.ends_with(':'))
+        || (l.starts_with("----") && mentions_wrote(&l))
+        || (l.starts_with("at ") && l.contains("you wrote:"))
+        || is_dated_attribution(&l)
 }
 
 /// Where the customer's text ends, as a line index.
