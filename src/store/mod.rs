@@ -456,6 +456,14 @@ impl Tx {
         dispatch!(self, reply_handle(token))
     }
 
+    /// (token, redemption, member, expires at) of the handle our email `message_id` carried.
+    pub async fn reply_handle_by_message_id(
+        &mut self,
+        message_id: &str,
+    ) -> Result<Option<(String, RedemptionId, MemberId, Timestamp)>> {
+        dispatch!(self, reply_handle_by_message_id(message_id))
+    }
+
     pub async fn email_suppressed(&mut self, address_key: &str) -> Result<bool> {
         dispatch!(self, email_suppressed(address_key))
     }

@@ -1381,3 +1381,24 @@ pub async fn linked_members(c: &mut Conn, chat_user_id: i64) -> Result<Vec<Membe
             .await?;
     Ok(ids)
 }
+
+/// The reply handle of the email with this Message-ID: (token, redemption, member, expires at).
+pub async fn reply_handle_by_message_id(
+    c: &mut Conn,
+    message_id: &str,
+) -> Result<Option<(String, RedemptionId, MemberId, Timestamp)>> {
+    let row =
+        sqlx::query("SELECT token, redemption_id, member_id, expires_at FROM reply_handles WHERE message_id = $1")
+            .bind(message_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("token")?,
+            r.try_get("redemption_id")?,
+            r.try_get("member_id")?,
+            r.try_get("expires_at")?,
+        ))
+    })
+    .transpose()
+}

@@ -4,6 +4,7 @@
 //! database. What to do with it is decided elsewhere.
 
 mod files;
+pub mod matching;
 mod signals;
 pub mod trim;
 
