@@ -8,6 +8,7 @@ use redeemdesk::domain::{Locale, RejectionReason};
 use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::mail::OutgoingEmail;
 use redeemdesk::mail::compose::{self, Claim};
+use redeemdesk::mail::inbound::{FileProblem, RejectedFile};
 use redeemdesk::store::Db;
 
 #[tokio::main(flavor = "current_thread")]
@@ -54,6 +55,22 @@ async fn main() {
             compose::resubmission_received(&claim, id, None),
             compose::approved(&claim, id),
             compose::reward_sent(&claim, id),
+            compose::reply_unusable(
+                &claim,
+                &[
+                    RejectedFile {
+                        filename: "invoice.zip".into(),
+                        reason: FileProblem::Archive,
+                    },
+                    RejectedFile {
+                        filename: "faktur.pdf".into(),
+                        reason: FileProblem::NameDoesNotMatchContent,
+                    },
+                ],
+                id,
+                Some("<CAF=reply@mail.example.com>"),
+                None,
+            ),
             compose::link_code(&member, "481920", "Telegram", 15, id),
         ];
         for email in emails {

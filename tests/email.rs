@@ -382,3 +382,60 @@ async fn a_chat_links_to_a_member_with_the_code_from_the_real_email() {
         rendered[0].text
     );
 }
+
+/// "We could not use your reply" names each file and its problem, in the member's language.
+#[tokio::test]
+async fn the_unusable_reply_email_lists_every_file_problem() {
+    use redeemdesk::mail::compose::{Claim, reply_unusable};
+    use redeemdesk::mail::inbound::{FileProblem, RejectedFile};
+    let db = support::TestDb::sqlite().await;
+    import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
+    let mut tx = db.db.begin().await.unwrap();
+    let rec = tx.redemption(1042).await.unwrap().unwrap();
+    let member = tx.member(rec.member_id).await.unwrap().unwrap();
+    let product = tx
+        .products_of_member(rec.member_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == rec.product_id)
+        .unwrap();
+    let promotion = tx
+        .promotion(rec.redemption.promotion_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let problems: Vec<RejectedFile> = FileProblem::ALL
+        .iter()
+        .map(|p| RejectedFile {
+            filename: format!("file-{}.bin", p.code()),
+            reason: *p,
+        })
+        .collect();
+    for locale in [Locale::Id, Locale::En] {
+        let mut member = member.clone();
+        member.locale = locale;
+        let claim = Claim {
+            redemption: &rec.redemption,
+            promotion: &promotion,
+            product: &product.product,
+            member: &member,
+        };
+        let email = reply_unusable(&claim, &problems, "<x@example.test>", Some("<r@example.test>"), None);
+        assert!(email.subject.starts_with("[RDM-1042]"));
+        for p in &problems {
+            assert!(
+                email.text.contains(&format!("{}: ", p.filename)),
+                "{locale:?}: {}",
+                email.text
+            );
+        }
+        assert_eq!(email.in_reply_to.as_deref(), Some("<r@example.test>"));
+        let none = reply_unusable(&claim, &[], "<y@example.test>", None, None);
+        assert!(none.text.contains(if locale == Locale::Id {
+            "tidak ada lampirannya"
+        } else {
+            "no attachment"
+        }));
+    }
+}

@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use redeemdesk::mail::inbound::{FileLimits, MailKind, parse};
+use redeemdesk::mail::inbound::{FileLimits, FileProblem, MailKind, parse};
 use redeemdesk::mail::outbox::MailSettings;
 use serde_json::Value;
 
@@ -119,12 +119,18 @@ fn limits_apply_per_file_and_per_message() {
     };
     let mail = parse(&raw, &settings(), &tight);
     assert!(mail.accepted.is_empty());
-    assert_eq!(mail.rejected[0].reason, "too_large");
+    assert_eq!(mail.rejected[0].reason, FileProblem::TooLarge);
     let raw = std::fs::read(fixtures().join("hostile-attachments.eml")).unwrap();
     let one = FileLimits {
         max_files: 1,
         ..FileLimits::default()
     };
     let mail = parse(&raw, &settings(), &one);
-    assert!(mail.rejected.iter().filter(|r| r.reason == "too_many_files").count() >= 3);
+    assert!(
+        mail.rejected
+            .iter()
+            .filter(|r| r.reason == FileProblem::TooManyFiles)
+            .count()
+            >= 3
+    );
 }

@@ -336,6 +336,20 @@ email-reward-sent-subject = [RDM-{ $id }] Your reward for { $promotion } has bee
 email-reward-sent-body = Your reward for claim RDM-{ $id } ({ $promotion }) has been sent: { $reward }.
 email-reward-sent-check = If you can't find it, please check every folder of your mailbox (Spam, Junk, Trash, Archive) before contacting us.
 
+email-unusable-subject = [RDM-{ $id }] We couldn't use your reply about { $promotion }
+email-unusable-intro = Thank you for your reply about claim RDM-{ $id } ({ $promotion }). Unfortunately we couldn't use it to fix your claim, so it is still waiting for a corrected document.
+email-unusable-no-files = Your reply had no attachment. Please attach the corrected invoice or the S/N photo itself.
+email-unusable-file = { $filename }: { $problem }
+email-unusable-how = Please reply to this email again with the file attached as a JPG, PNG, GIF, PDF or iPhone (HEIC) photo, at most 20 MB each, and keep "[RDM-{ $id }]" in the subject. You can also re-upload it in MSI Member Center (https://account.msi.com/) and click "Redeem Again".
+file-problem-executable = this is a program, not a document, so we didn't open it.
+file-problem-archive = this is a compressed archive (ZIP, RAR, 7z…); please attach the photo or PDF itself.
+file-problem-unsupported-type = we can't read this type of file; please send a photo (JPG, PNG) or a PDF.
+file-problem-name-does-not-match-content = the file's name doesn't match what's inside (for example a photo named .pdf); please attach the original file.
+file-problem-empty = the file is empty.
+file-problem-too-large = the file is larger than 20 MB; please send a smaller photo or PDF.
+file-problem-too-many-files = too many files in one email (at most 10); please send only the invoice and the S/N photo.
+file-problem-nested-too-deep = it was inside too many forwarded emails; please attach the file directly.
+
 email-link-subject = Your verification code: { $code }
 email-link-body = Someone (hopefully you) asked to link a { $channel } chat to your MSI promotion account. Your verification code is { $code }. Send "/verify { $code }" in the chat. The code is valid for { $minutes } minutes.
 email-link-ignore = If you didn't ask for this, ignore this email: nothing changes without the code.

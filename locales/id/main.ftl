@@ -336,6 +336,20 @@ email-reward-sent-subject = [RDM-{ $id }] Hadiah { $promotion } Anda sudah dikir
 email-reward-sent-body = Hadiah untuk klaim RDM-{ $id } ({ $promotion }) sudah dikirim: { $reward }.
 email-reward-sent-check = Kalau belum menemukannya, mohon cek semua folder email Anda (Spam, Junk, Trash, Archive) sebelum menghubungi kami.
 
+email-unusable-subject = [RDM-{ $id }] Balasan Anda untuk { $promotion } belum bisa kami pakai
+email-unusable-intro = Terima kasih atas balasan Anda untuk klaim RDM-{ $id } ({ $promotion }). Sayangnya balasan tersebut belum bisa kami pakai untuk memperbaiki klaim, jadi klaim Anda masih menunggu dokumen yang benar.
+email-unusable-no-files = Balasan Anda tidak ada lampirannya. Mohon lampirkan invoice yang sudah benar atau foto S/N-nya langsung.
+email-unusable-file = { $filename }: { $problem }
+email-unusable-how = Mohon balas email ini lagi dengan melampirkan file dalam format JPG, PNG, GIF, PDF atau foto iPhone (HEIC), maksimal 20 MB per file, dan biarkan "[RDM-{ $id }]" tetap ada di subjek. Anda juga bisa upload ulang di MSI Member Center (https://account.msi.com/) lalu klik "Redeem Again".
+file-problem-executable = ini file program, bukan dokumen, jadi tidak kami buka.
+file-problem-archive = ini file arsip terkompresi (ZIP, RAR, 7z…); mohon lampirkan foto atau PDF-nya langsung.
+file-problem-unsupported-type = jenis file ini tidak bisa kami baca; mohon kirim foto (JPG, PNG) atau PDF.
+file-problem-name-does-not-match-content = nama file tidak sesuai dengan isinya (misalnya foto yang diberi nama .pdf); mohon lampirkan file aslinya.
+file-problem-empty = file ini kosong.
+file-problem-too-large = ukuran file lebih dari 20 MB; mohon kirim foto atau PDF yang lebih kecil.
+file-problem-too-many-files = terlalu banyak file dalam satu email (maksimal 10); mohon kirim invoice dan foto S/N saja.
+file-problem-nested-too-deep = file ini ada di dalam terlalu banyak email terusan; mohon lampirkan file-nya langsung.
+
 email-link-subject = Kode verifikasi Anda: { $code }
 email-link-body = Ada permintaan (semoga dari Anda) untuk menghubungkan chat { $channel } dengan akun promosi MSI Anda. Kode verifikasi Anda: { $code }. Kirim "/verify { $code }" di chat. Kode berlaku { $minutes } menit.
 email-link-ignore = Kalau Anda tidak memintanya, abaikan saja email ini: tidak ada yang berubah tanpa kode tersebut.

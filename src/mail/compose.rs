@@ -141,6 +141,55 @@ pub fn reward_sent(claim: &Claim, message_id: &str) -> OutgoingEmail {
     render(draft, claim.member, message_id)
 }
 
+/// Why each file of a reply could not be used (or that it had none), and how to send it again.
+pub fn reply_unusable(
+    claim: &Claim,
+    problems: &[crate::mail::inbound::RejectedFile],
+    message_id: &str,
+    in_reply_to: Option<&str>,
+    reply_to: Option<&str>,
+) -> OutgoingEmail {
+    use crate::mail::inbound::FileProblem;
+    let id = claim.id();
+    let problem = |p: FileProblem| match p {
+        FileProblem::Executable => m::FILE_PROBLEM_EXECUTABLE,
+        FileProblem::Archive => m::FILE_PROBLEM_ARCHIVE,
+        FileProblem::UnsupportedType => m::FILE_PROBLEM_UNSUPPORTED_TYPE,
+        FileProblem::NameDoesNotMatchContent => m::FILE_PROBLEM_NAME_DOES_NOT_MATCH_CONTENT,
+        FileProblem::Empty => m::FILE_PROBLEM_EMPTY,
+        FileProblem::TooLarge => m::FILE_PROBLEM_TOO_LARGE,
+        FileProblem::TooManyFiles => m::FILE_PROBLEM_TOO_MANY_FILES,
+        FileProblem::NestedTooDeep => m::FILE_PROBLEM_NESTED_TOO_DEEP,
+    };
+    let mut paragraphs = vec![
+        Msg::new(m::EMAIL_UNUSABLE_INTRO)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+    ];
+    if problems.is_empty() {
+        paragraphs.push(Msg::new(m::EMAIL_UNUSABLE_NO_FILES));
+    }
+    for p in problems {
+        paragraphs.push(
+            Msg::new(m::EMAIL_UNUSABLE_FILE)
+                .arg("filename", p.filename.clone())
+                .arg("problem", Msg::new(problem(p.reason))),
+        );
+    }
+    paragraphs.push(Msg::new(m::EMAIL_UNUSABLE_HOW).arg("id", id));
+    let draft = Draft {
+        kind: EmailKind::ReplyUnusable,
+        subject: Msg::new(m::EMAIL_UNUSABLE_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs,
+    };
+    let mut email = render(draft, claim.member, message_id);
+    email.in_reply_to = in_reply_to.map(str::to_owned);
+    email.reply_to = reply_to.map(str::to_owned);
+    email
+}
+
 /// A one-time code to link a chat account to this member.
 pub fn link_code(member: &Member, code: &str, channel: &str, minutes: i64, message_id: &str) -> OutgoingEmail {
     let draft = Draft {

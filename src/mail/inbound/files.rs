@@ -44,7 +44,48 @@ pub struct AcceptedFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RejectedFile {
     pub filename: String,
-    pub reason: &'static str,
+    pub reason: FileProblem,
+}
+
+/// Why a file in a reply cannot be used. Each has a Fluent message
+/// (`file-problem-*`) for the "we could not use your reply" email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileProblem {
+    Executable,
+    Archive,
+    UnsupportedType,
+    NameDoesNotMatchContent,
+    Empty,
+    TooLarge,
+    TooManyFiles,
+    NestedTooDeep,
+}
+
+impl FileProblem {
+    pub const ALL: [FileProblem; 8] = [
+        FileProblem::Executable,
+        FileProblem::Archive,
+        FileProblem::UnsupportedType,
+        FileProblem::NameDoesNotMatchContent,
+        FileProblem::Empty,
+        FileProblem::TooLarge,
+        FileProblem::TooManyFiles,
+        FileProblem::NestedTooDeep,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FileProblem::Executable => "executable",
+            FileProblem::Archive => "archive",
+            FileProblem::UnsupportedType => "unsupported_type",
+            FileProblem::NameDoesNotMatchContent => "name_does_not_match_content",
+            FileProblem::Empty => "empty",
+            FileProblem::TooLarge => "too_large",
+            FileProblem::TooManyFiles => "too_many_files",
+            FileProblem::NestedTooDeep => "nested_too_deep",
+        }
+    }
 }
 
 /// What the bytes are.
@@ -187,7 +228,7 @@ impl Walk<'_> {
                     if depth + 1 < self.limits.max_depth {
                         self.message(inner, depth + 1);
                     } else {
-                        self.reject(part, "nested_too_deep");
+                        self.reject(part, FileProblem::NestedTooDeep);
                     }
                 }
                 PartType::Multipart(_) => {}
@@ -202,7 +243,7 @@ impl Walk<'_> {
             .map_or_else(|| format!("attachment-{}", self.n + 1), str::to_owned)
     }
 
-    fn reject(&mut self, part: &MessagePart, reason: &'static str) {
+    fn reject(&mut self, part: &MessagePart, reason: FileProblem) {
         let filename = self.name(part);
         self.rejected.push(RejectedFile {
             filename: safe_display(&filename),
@@ -223,24 +264,24 @@ impl Walk<'_> {
         }
         self.n += 1;
         if self.n > self.limits.max_files {
-            return self.reject(part, "too_many_files");
+            return self.reject(part, FileProblem::TooManyFiles);
         }
         if data.is_empty() {
-            return self.reject(part, "empty");
+            return self.reject(part, FileProblem::Empty);
         }
         if data.len() > self.limits.max_file_bytes {
-            return self.reject(part, "too_large");
+            return self.reject(part, FileProblem::TooLarge);
         }
         match kind {
-            Sniffed::Executable => return self.reject(part, "executable"),
-            Sniffed::Archive => return self.reject(part, "archive"),
-            Sniffed::Other => return self.reject(part, "unsupported_type"),
+            Sniffed::Executable => return self.reject(part, FileProblem::Executable),
+            Sniffed::Archive => return self.reject(part, FileProblem::Archive),
+            Sniffed::Other => return self.reject(part, FileProblem::UnsupportedType),
             _ => {}
         }
         if let Some(ext) = part.attachment_name().and_then(extension)
             && !kind.names().contains(&ext.as_str())
         {
-            return self.reject(part, "name_does_not_match_content");
+            return self.reject(part, FileProblem::NameDoesNotMatchContent);
         }
         let sha256 = crate::blobs::sha256_hex(data);
         if self.accepted.iter().any(|a| a.sha256 == sha256) {

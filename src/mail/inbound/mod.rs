@@ -8,7 +8,7 @@ pub mod matching;
 mod signals;
 pub mod trim;
 
-pub use files::{AcceptedFile, FileLimits, RejectedFile, sniff};
+pub use files::{AcceptedFile, FileLimits, FileProblem, RejectedFile, sniff};
 
 use mail_parser::{Address, HeaderValue, MessageParser};
 use serde::Serialize;
