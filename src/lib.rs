@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod retry;
 pub mod review;
 pub mod store;
 pub mod views;

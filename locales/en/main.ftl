@@ -292,6 +292,9 @@ cmd-help = Help
 
 ## Linking a chat to a member account (by a code sent by email)
 
+channel-telegram = Telegram
+channel-discord = Discord
+channel-console = command-line
 cmd-link = Link your MSI member account: /link EMAIL
 cmd-verify = Enter the code from the email: /verify CODE
 link-ask-email = Please send the email address of your MSI Member Center account. I'll email you a code that links this chat to your account, so you can check all your claims without the CHK code.

@@ -292,6 +292,9 @@ cmd-help = Bantuan
 
 ## Menghubungkan chat dengan akun member (lewat kode yang dikirim ke email)
 
+channel-telegram = Telegram
+channel-discord = Discord
+channel-console = baris perintah
 cmd-link = Hubungkan akun member MSI: /link EMAIL
 cmd-verify = Masukkan kode dari email: /verify KODE
 link-ask-email = Silakan kirim alamat email akun MSI Member Center Kakak. Saya akan mengirim kode ke email itu untuk menghubungkan chat ini dengan akun Kakak, jadi Kakak bisa cek semua klaim tanpa kode CHK.

@@ -34,12 +34,13 @@ fn masked(email: &str) -> String {
     }
 }
 
-fn channel_name(c: Channel) -> &'static str {
-    match c {
-        Channel::Telegram => "Telegram",
-        Channel::Discord => "Discord",
-        Channel::Console => "console",
-    }
+/// The channel's name as the email shows it (customer-facing, so from Fluent).
+fn channel_name(c: Channel) -> Msg {
+    Msg::new(match c {
+        Channel::Telegram => m::CHANNEL_TELEGRAM,
+        Channel::Discord => m::CHANNEL_DISCORD,
+        Channel::Console => m::CHANNEL_CONSOLE,
+    })
 }
 
 impl Turn<'_> {
@@ -55,13 +56,10 @@ impl Turn<'_> {
         self.dialogue = Dialogue::AwaitingLinkCode;
         if let Some(member) = self.tx.member_by_email(&address.lookup_key()).await? {
             let scope = format!("chat:{}", self.user.id);
-            let since = self.now - Duration::minutes(outbox::GUARD_WINDOW_MINUTES);
             let key = member.email.lookup_key();
             // One code email per chat user and address an hour: the earlier code
             // stays valid, and nobody can flood a member's inbox from chat.
-            if !self
-                .tx
-                .email_sent_since(&key, crate::mail::EmailKind::LinkCode, &scope, since)
+            if !outbox::sent_within_guard(&mut self.tx, &key, crate::mail::EmailKind::LinkCode, &scope, self.now)
                 .await?
             {
                 let code = format!("{:06}", rand::random_range(0..1_000_000u32));

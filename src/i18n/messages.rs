@@ -106,6 +106,9 @@ messages! {
     REASON_STORE_NOT_PARTNER = "reason-store-not-partner" [];
     REASON_DUPLICATE_CLAIM = "reason-duplicate-claim" [];
 
+    CHANNEL_TELEGRAM = "channel-telegram" [];
+    CHANNEL_DISCORD = "channel-discord" [];
+    CHANNEL_CONSOLE = "channel-console" [];
     CMD_LINK = "cmd-link" [];
     CMD_VERIFY = "cmd-verify" [];
     LINK_ASK_EMAIL = "link-ask-email" [];

@@ -144,11 +144,7 @@ fn staff_alert(id: i64, why: &str) {
 }
 
 fn backoff(options: &WorkerOptions, attempt: i32) -> Duration {
-    let exp = options
-        .backoff_base
-        .saturating_mul(2u32.saturating_pow((attempt - 1).clamp(0, 20) as u32));
-    let jitter = rand::random::<f64>() * 0.5 + 0.75;
-    exp.min(options.backoff_max).mul_f64(jitter)
+    crate::retry::backoff(options.backoff_base, attempt.max(1) as u32, options.backoff_max)
 }
 
 async fn perform_and_record(db: Db, performer: Arc<dyn Performer>, options: WorkerOptions, job: ClaimedJob) {

@@ -191,14 +191,20 @@ pub fn reply_unusable(
 }
 
 /// A one-time code to link a chat account to this member.
-pub fn link_code(member: &Member, code: &str, channel: &str, minutes: i64, message_id: &str) -> OutgoingEmail {
+pub fn link_code(
+    member: &Member,
+    code: &str,
+    channel: impl Into<crate::i18n::Arg>,
+    minutes: i64,
+    message_id: &str,
+) -> OutgoingEmail {
     let draft = Draft {
         kind: EmailKind::LinkCode,
         subject: Msg::new(m::EMAIL_LINK_SUBJECT).arg("code", code.to_owned()),
         paragraphs: vec![
             Msg::new(m::EMAIL_LINK_BODY)
                 .arg("code", code.to_owned())
-                .arg("channel", channel.to_owned())
+                .arg("channel", channel)
                 .arg("minutes", minutes),
             Msg::new(m::EMAIL_LINK_IGNORE),
         ],

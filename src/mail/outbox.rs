@@ -70,20 +70,13 @@ pub enum Enqueued {
     Throttled,
 }
 
-/// A random token of 130 bits as 26 lower-case base32 characters: safe in an
+/// A random token of 130 bits as 26 lower-case base32 characters (5 bits each): safe in an
 /// email local part, case-insensitive, unguessable.
 pub fn new_token() -> String {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut n = rand::random::<u128>();
-    let extra = rand::random::<u8>() & 0b11;
-    let mut s = String::with_capacity(26);
-    for _ in 0..25 {
-        s.push(ALPHABET[(n & 31) as usize] as char);
-        n >>= 5;
-    }
-    // 25 × 5 = 125 bits from n (3 left over are dropped), plus 2 more random bits.
-    s.push(ALPHABET[((n & 0b111) as u8 | (extra << 3)) as usize & 31] as char);
-    s
+    (0..26)
+        .map(|_| ALPHABET[rand::random_range(0..32usize)] as char)
+        .collect()
 }
 
 /// A new Message-ID of ours (with angle brackets).
@@ -106,6 +99,19 @@ pub async fn issue_reply_handle(
     Ok(token)
 }
 
+/// Whether an email of `kind` about `scope` went to `address_key` within the
+/// loop guard's window (an email like it would be held back).
+pub async fn sent_within_guard(
+    tx: &mut Tx,
+    address_key: &str,
+    kind: super::EmailKind,
+    scope: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let since = now - Duration::minutes(GUARD_WINDOW_MINUTES);
+    tx.email_sent_since(address_key, kind, scope, since).await
+}
+
 /// Puts `email` in the outbox unless a guard stops it. `scope` is what it is
 /// about (a redemption id), or "" when it is about the address itself.
 pub async fn enqueue(
@@ -123,8 +129,7 @@ pub async fn enqueue(
         );
         return Ok(Enqueued::Suppressed);
     }
-    let since = now - Duration::minutes(GUARD_WINDOW_MINUTES);
-    if tx.email_sent_since(&key, email.kind, scope, since).await? {
+    if sent_within_guard(tx, &key, email.kind, scope, now).await? {
         tracing::warn!(
             kind = email.kind.as_str(),
             scope,

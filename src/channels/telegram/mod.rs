@@ -230,10 +230,7 @@ impl Telegram {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.backoff_base * 2u32.saturating_pow(attempt.min(6));
-        // Jitter so many replicas don't retry in lockstep.
-        let jitter = rand::random::<f64>() * 0.3 + 0.85;
-        exp.mul_f64(jitter).min(Duration::from_secs(60))
+        crate::retry::backoff(self.backoff_base, attempt + 1, Duration::from_secs(60))
     }
 
     /// Handles a batch of updates: one chat's updates in order, different

@@ -57,10 +57,11 @@ async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> S
     let update: Update = match serde_json::from_slice(&body) {
         Ok(u) => u,
         Err(e) => {
-            // Telegram would redeliver forever on an error status; this can only
-            // be a forgery or a protocol change, so log it and let it go.
-            tracing::warn!(error = %e, "telegram webhook body is not an update; ignored");
-            return StatusCode::BAD_REQUEST;
+            // It carried the secret, so it came from Telegram: an error status
+            // would only make Telegram send it again and again. Log it (a
+            // protocol change we need to know about) and acknowledge it.
+            tracing::error!(error = %e, "telegram webhook body is not an update we can read; acknowledged and dropped");
+            return StatusCode::OK;
         }
     };
     hook.telegram.handle_update(update).await;

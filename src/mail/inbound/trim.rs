@@ -18,16 +18,9 @@ const SIGNATURE_STARTS: &[&str] = &[
     "sent via ",
 ];
 
-const ORIGINAL_MESSAGE: &[&str] = &[
-    "-----original message-----",
-    "----- original message -----",
-    "-----pesan asli-----",
-    "----- pesan asli -----",
-    "-----pesan awal-----",
-    "---------- forwarded message ---------",
-    "---------- pesan terusan ---------",
-    "begin forwarded message:",
-];
+/// A line that starts a forward on its own (Apple Mail). Separators such as
+/// "-----Original Message-----" are recognised by their words (`SEPARATOR_WORDS`).
+const FORWARD_STARTS: &[&str] = &["begin forwarded message:"];
 
 const HEADER_FROM: &[&str] = &[
     "from:", "dari:", "van:", "de:", "von:", "da:", "od:", "от:", "fra:", "från:",
@@ -134,7 +127,7 @@ fn cut(lines: &[&str]) -> usize {
         if SIGNATURE_STARTS.iter().any(|s| l.starts_with(s)) && l.len() < 80 {
             return i;
         }
-        if ORIGINAL_MESSAGE.iter().any(|s| l.starts_with(s)) {
+        if FORWARD_STARTS.iter().any(|s| l.starts_with(s)) {
             return i;
         }
         let words = l.trim_matches(|c: char| c == '-' || c == '*' || c == '_' || c.is_whitespace());
