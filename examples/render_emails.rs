@@ -7,7 +7,7 @@ use chrono::Utc;
 use redeemdesk::domain::{Locale, RejectionReason};
 use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::mail::OutgoingEmail;
-use redeemdesk::mail::compose::{self, Claim};
+use redeemdesk::mail::compose::{self, ClaimFacts};
 use redeemdesk::mail::inbound::{FileProblem, RejectedFile};
 use redeemdesk::store::Db;
 
@@ -21,29 +21,13 @@ async fn main() {
     import_json(&db, DEMO_JSON, Utc::now()).await.unwrap();
     let mut tx = db.begin().await.unwrap();
     let rec = tx.redemption(1044).await.unwrap().unwrap();
-    let member = tx.member(rec.member_id).await.unwrap().unwrap();
-    let product = tx
-        .products_of_member(rec.member_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.id == rec.product_id)
-        .unwrap();
-    let promotion = tx
-        .promotion(rec.redemption.promotion_id.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let facts = ClaimFacts::load(&mut tx, &rec).await.unwrap();
     let id = "<RDM-1044.3f9c2a7d1e5b8c40@example.test>";
     for locale in Locale::ALL {
-        let mut member = member.clone();
-        member.locale = locale;
-        let claim = Claim {
-            redemption: &rec.redemption,
-            promotion: &promotion,
-            product: &product.product,
-            member: &member,
-        };
+        let mut facts = facts.clone();
+        facts.member.locale = locale;
+        let member = &facts.member;
+        let claim = facts.claim(&rec.redemption);
         let emails = [
             compose::rejection(
                 &claim,
@@ -71,7 +55,7 @@ async fn main() {
                 Some("<CAF=reply@mail.example.com>"),
                 None,
             ),
-            compose::link_code(&member, "481920", "Telegram", 15, id),
+            compose::link_code(member, "481920", "Telegram", 15, id),
         ];
         for email in emails {
             print(&email);

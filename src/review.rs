@@ -4,7 +4,7 @@
 //! decision: both happen, or neither.
 
 use crate::domain::{Actor, EventKind, RedemptionId, RejectionReason, Status, Timestamp, TransitionError};
-use crate::mail::compose::{self, Claim};
+use crate::mail::compose::{self, ClaimFacts};
 use crate::mail::outbox::{self, Enqueued, MailSettings};
 use crate::store::{Db, RedemptionRecord, StoreError, Tx};
 
@@ -75,24 +75,8 @@ pub async fn notify_member(
     now: Timestamp,
 ) -> Result<Option<Enqueued>, StoreError> {
     let id = rec.redemption.id;
-    let missing = |what: &str| StoreError::Conflict(format!("redemption {id}: its {what} is missing"));
-    let member = tx.member(rec.member_id).await?.ok_or_else(|| missing("member"))?;
-    let product = tx
-        .products_of_member(rec.member_id)
-        .await?
-        .into_iter()
-        .find(|p| p.id == rec.product_id)
-        .ok_or_else(|| missing("product"))?;
-    let promotion = tx
-        .promotion(rec.redemption.promotion_id.as_str())
-        .await?
-        .ok_or_else(|| missing("promotion"))?;
-    let claim = Claim {
-        redemption: &rec.redemption,
-        promotion: &promotion,
-        product: &product.product,
-        member: &member,
-    };
+    let facts = ClaimFacts::load(tx, rec).await?;
+    let claim = facts.claim(&rec.redemption);
     let message_id = outbox::new_message_id(mail, &format!("RDM-{id}"));
     let email = match what {
         EventKind::Rejected => {

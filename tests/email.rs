@@ -85,13 +85,13 @@ both_backends! {
         // Queued with the decision, not sent yet.
         let queued = emails(&db, 1044).await;
         assert_eq!(queued.len(), 1);
-        assert_eq!((queued[0].kind.as_str(), queued[0].delivery.as_str()), ("rejection", "queued"));
+        assert_eq!((queued[0].kind, queued[0].delivery), (EmailKind::Rejection, JobStatus::Queued));
 
         let mailer = Mailer::from_config(&mail::smtp(TlsMode::None)).unwrap();
         let worker = Worker::new(db.clone(), Arc::new(mailer), options());
         assert_eq!(worker.drain().await.unwrap(), 3);
         let sent = emails(&db, 1044).await;
-        assert_eq!(sent[0].delivery, "done");
+        assert_eq!(sent[0].delivery, JobStatus::Done);
 
         // Rizky's rejection, read back from his mailbox.
         let raw = mail::fetch_by_message_id("rizky.pratama@example.test", "pass", &sent[0].message_id).await;
@@ -386,25 +386,13 @@ async fn a_chat_links_to_a_member_with_the_code_from_the_real_email() {
 /// "We could not use your reply" names each file and its problem, in the member's language.
 #[tokio::test]
 async fn the_unusable_reply_email_lists_every_file_problem() {
-    use redeemdesk::mail::compose::{Claim, reply_unusable};
+    use redeemdesk::mail::compose::{ClaimFacts, reply_unusable};
     use redeemdesk::mail::inbound::{FileProblem, RejectedFile};
     let db = support::TestDb::sqlite().await;
     import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
     let mut tx = db.db.begin().await.unwrap();
     let rec = tx.redemption(1042).await.unwrap().unwrap();
-    let member = tx.member(rec.member_id).await.unwrap().unwrap();
-    let product = tx
-        .products_of_member(rec.member_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.id == rec.product_id)
-        .unwrap();
-    let promotion = tx
-        .promotion(rec.redemption.promotion_id.as_str())
-        .await
-        .unwrap()
-        .unwrap();
+    let facts = ClaimFacts::load(&mut tx, &rec).await.unwrap();
     let problems: Vec<RejectedFile> = FileProblem::ALL
         .iter()
         .map(|p| RejectedFile {
@@ -413,14 +401,9 @@ async fn the_unusable_reply_email_lists_every_file_problem() {
         })
         .collect();
     for locale in [Locale::Id, Locale::En] {
-        let mut member = member.clone();
-        member.locale = locale;
-        let claim = Claim {
-            redemption: &rec.redemption,
-            promotion: &promotion,
-            product: &product.product,
-            member: &member,
-        };
+        let mut facts = facts.clone();
+        facts.member.locale = locale;
+        let claim = facts.claim(&rec.redemption);
         let email = reply_unusable(&claim, &problems, "<x@example.test>", Some("<r@example.test>"), None);
         assert!(email.subject.starts_with("[RDM-1042]"));
         for p in &problems {

@@ -35,6 +35,51 @@ impl Claim<'_> {
     }
 }
 
+/// The member, product and promotion of a claim, read from the database.
+#[derive(Debug, Clone)]
+pub struct ClaimFacts {
+    pub member: Member,
+    pub product: Product,
+    pub promotion: Promotion,
+}
+
+impl ClaimFacts {
+    pub async fn load(
+        tx: &mut crate::store::Tx,
+        rec: &crate::store::RedemptionRecord,
+    ) -> Result<Self, crate::store::StoreError> {
+        let id = rec.redemption.id;
+        let missing =
+            |what: &str| crate::store::StoreError::Conflict(format!("redemption {id}: its {what} is missing"));
+        let member = tx.member(rec.member_id).await?.ok_or_else(|| missing("member"))?;
+        let product = tx
+            .products_of_member(rec.member_id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == rec.product_id)
+            .ok_or_else(|| missing("product"))?
+            .product;
+        let promotion = tx
+            .promotion(rec.redemption.promotion_id.as_str())
+            .await?
+            .ok_or_else(|| missing("promotion"))?;
+        Ok(Self {
+            member,
+            product,
+            promotion,
+        })
+    }
+
+    pub fn claim<'a>(&'a self, redemption: &'a Redemption) -> Claim<'a> {
+        Claim {
+            redemption,
+            promotion: &self.promotion,
+            product: &self.product,
+            member: &self.member,
+        }
+    }
+}
+
 /// A subject and paragraphs, before rendering.
 struct Draft {
     kind: EmailKind,

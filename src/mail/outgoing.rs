@@ -30,6 +30,10 @@ impl EmailKind {
         EmailKind::LinkCode,
     ];
 
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EmailKind::Rejection => "rejection",

@@ -95,7 +95,7 @@ pub struct ChatUpload {
 /// handle fields: `kind`, `reply_address`, `message_id`, `sent_at`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EmailLogRecord {
-    pub kind: String,
+    pub kind: crate::mail::EmailKind,
     pub to: String,
     /// The Reply-To handle address (rejections), else null.
     pub reply_address: Option<String>,
@@ -103,7 +103,7 @@ pub struct EmailLogRecord {
     pub subject: String,
     pub queued_at: Timestamp,
     /// The outbox job's status: queued, running, done (sent) or dead.
-    pub delivery: String,
+    pub delivery: crate::jobs::JobStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     /// When the SMTP server took it; null until then.

@@ -1261,7 +1261,7 @@ pub async fn emails_of_redemption(c: &mut Conn, redemption: RedemptionId) -> Res
     let rows = sqlx::query(
         "SELECT l.kind, l.address_key, l.message_id, l.reply_address, l.subject, l.queued_at, j.status, j.attempts,
                 j.last_error, j.done_at
-         FROM email_log l LEFT JOIN jobs j ON j.id = l.job_id
+         FROM email_log l JOIN jobs j ON j.id = l.job_id
          WHERE l.redemption_id = $1 ORDER BY l.id",
     )
     .bind(redemption)
@@ -1270,16 +1270,21 @@ pub async fn emails_of_redemption(c: &mut Conn, redemption: RedemptionId) -> Res
     rows.iter()
         .map(|r| {
             Ok(EmailLogRecord {
-                kind: r.try_get("kind")?,
+                kind: {
+                    let kind: String = r.try_get("kind")?;
+                    EmailKind::parse(&kind).ok_or_else(|| corrupt("email_log", "kind", kind))?
+                },
                 to: r.try_get("address_key")?,
                 reply_address: r.try_get("reply_address")?,
                 message_id: r.try_get("message_id")?,
                 subject: r.try_get("subject")?,
                 queued_at: r.try_get("queued_at")?,
-                delivery: r
-                    .try_get::<Option<String>, _>("status")?
-                    .unwrap_or_else(|| "unknown".into()),
-                attempts: r.try_get::<Option<i32>, _>("attempts")?.unwrap_or_default(),
+                // Every logged email has its job (same transaction, never deleted).
+                delivery: {
+                    let status: String = r.try_get("status")?;
+                    JobStatus::parse(&status).ok_or_else(|| corrupt("jobs", "status", status))?
+                },
+                attempts: r.try_get("attempts")?,
                 last_error: r.try_get("last_error")?,
                 sent_at: r.try_get("done_at")?,
             })

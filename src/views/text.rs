@@ -63,10 +63,10 @@ pub fn redemption(r: &RedemptionView) -> String {
         let _ = writeln!(
             out,
             "    email {} to {} {}: {}{}",
-            e.kind,
+            e.kind.as_str(),
             e.to,
             e.queued_at.to_rfc3339(),
-            e.delivery,
+            e.delivery.as_str(),
             e.last_error.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
         );
     }
