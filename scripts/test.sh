@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/postgres.sh
+bash scripts/packages.sh
 bash scripts/mailstack.sh start
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

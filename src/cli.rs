@@ -133,6 +133,11 @@ pub enum MailCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Process .eml files exactly as if they had arrived over IMAP: one JSON line each.
+    Ingest {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -382,6 +387,33 @@ async fn mail(config: &Config, cmd: MailCommand) -> Result<(), CliError> {
                     "rejected_attachments": mail.rejected,
                     "note": mail.note,
                 });
+                println!("{line}");
+            }
+            Ok(())
+        }
+        MailCommand::Ingest { files } => {
+            // Every file is read before anything is acted on, so a missing one
+            // is a clean usage error that changed nothing.
+            let mut raws = Vec::with_capacity(files.len());
+            for file in &files {
+                raws.push(std::fs::read(file).map_err(|e| CliError::BadInput(format!("{}: {e}", file.display())))?);
+            }
+            let db = open(config).await?;
+            let ingestor = crate::mail::inbound::ingest::Ingestor::new(
+                db,
+                crate::blobs::BlobStore::new(&config.storage.blob_dir),
+                settings,
+            )
+            .with_limits(limits);
+            for (file, raw) in files.iter().zip(raws) {
+                let done = ingestor
+                    .ingest(&raw, Utc::now())
+                    .await
+                    .map_err(|e| CliError::Failed(anyhow::anyhow!("{}: {e}", file.display())))?;
+                let mut line = serde_json::json!({"file": file.display().to_string()});
+                if let (Some(out), Some(report)) = (line.as_object_mut(), done.report.as_object()) {
+                    out.extend(report.clone());
+                }
                 println!("{line}");
             }
             Ok(())

@@ -352,7 +352,12 @@ file-problem-empty = the file is empty.
 file-problem-too-large = the file is larger than 20 MB; please send a smaller photo or PDF.
 file-problem-too-many-files = too many files in one email (at most 10); please send only the invoice and the S/N photo.
 file-problem-nested-too-deep = it was inside too many forwarded emails; please attach the file directly.
+file-problem-unreadable = we couldn't open this image or file; please send a clear photo (JPG, PNG) or a PDF.
+file-problem-image-too-large = this picture has too many pixels for us to open; please resize it to at most 1600 px wide, as the guide says, and send it again.
 
 email-link-subject = Your verification code: { $code }
 email-link-body = Someone (hopefully you) asked to link a { $channel } chat to your MSI promotion account. Your verification code is { $code }. Send "/verify { $code }" in the chat. The code is valid for { $minutes } minutes.
 email-link-ignore = If you didn't ask for this, ignore this email: nothing changes without the code.
+email-status-subject = [RDM-{ $id }] Where your claim for { $promotion } stands
+email-status-intro = Thank you for your email about claim RDM-{ $id } ({ $promotion }). Here is where it stands now:
+chat-mail-resubmitted = We received the corrected document you emailed for claim RDM-{ $id } ({ $promotion }). It is back in the review queue; verification takes 7–14 working days.

@@ -352,7 +352,12 @@ file-problem-empty = file ini kosong.
 file-problem-too-large = ukuran file lebih dari 20 MB; mohon kirim foto atau PDF yang lebih kecil.
 file-problem-too-many-files = terlalu banyak file dalam satu email (maksimal 10); mohon kirim invoice dan foto S/N saja.
 file-problem-nested-too-deep = file ini ada di dalam terlalu banyak email terusan; mohon lampirkan file-nya langsung.
+file-problem-unreadable = gambar atau file ini tidak bisa kami buka; mohon kirim foto yang jelas (JPG, PNG) atau PDF.
+file-problem-image-too-large = resolusi gambar ini terlalu besar untuk kami buka; mohon perkecil dulu ke lebar maksimal 1600 px sesuai panduan, lalu kirim lagi.
 
 email-link-subject = Kode verifikasi Anda: { $code }
 email-link-body = Ada permintaan (semoga dari Anda) untuk menghubungkan chat { $channel } dengan akun promosi MSI Anda. Kode verifikasi Anda: { $code }. Kirim "/verify { $code }" di chat. Kode berlaku { $minutes } menit.
 email-link-ignore = Kalau Anda tidak memintanya, abaikan saja email ini: tidak ada yang berubah tanpa kode tersebut.
+email-status-subject = [RDM-{ $id }] Status klaim { $promotion } Anda
+email-status-intro = Terima kasih atas email Anda tentang klaim RDM-{ $id } ({ $promotion }). Berikut status klaim tersebut saat ini:
+chat-mail-resubmitted = Kak, dokumen perbaikan yang Kakak kirim lewat email untuk klaim RDM-{ $id } ({ $promotion }) sudah kami terima. Klaimnya sudah masuk lagi ke antrean verifikasi; prosesnya 7–14 hari kerja.

@@ -153,9 +153,14 @@ messages! {
     FILE_PROBLEM_TOO_LARGE = "file-problem-too-large" [];
     FILE_PROBLEM_TOO_MANY_FILES = "file-problem-too-many-files" [];
     FILE_PROBLEM_NESTED_TOO_DEEP = "file-problem-nested-too-deep" [];
+    FILE_PROBLEM_UNREADABLE = "file-problem-unreadable" [];
+    FILE_PROBLEM_IMAGE_TOO_LARGE = "file-problem-image-too-large" [];
     EMAIL_LINK_SUBJECT = "email-link-subject" ["code"];
     EMAIL_LINK_BODY = "email-link-body" ["code", "channel", "minutes"];
     EMAIL_LINK_IGNORE = "email-link-ignore" [];
+    EMAIL_STATUS_SUBJECT = "email-status-subject" ["id", "promotion"];
+    EMAIL_STATUS_INTRO = "email-status-intro" ["id", "promotion"];
+    CHAT_MAIL_RESUBMITTED = "chat-mail-resubmitted" ["id", "promotion"];
 
     ELIGIBILITY_HEADER = "eligibility-header" ["model"];
     ELIGIBILITY_ELIGIBLE = "eligibility-eligible" ["promotion", "reward"];

@@ -19,20 +19,33 @@ use crate::domain::Timestamp;
 pub enum JobKind {
     /// Send one email (payload: [`crate::mail::OutgoingEmail`]).
     Email,
+    /// Send one chat message (payload: [`ChatMessage`]).
+    ChatMessage,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 1] = [JobKind::Email];
+    pub const ALL: [JobKind; 2] = [JobKind::Email, JobKind::ChatMessage];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Email => "email",
+            JobKind::ChatMessage => "chat_message",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+}
+
+/// A chat message as the outbox keeps it: rendered in the chat user's language
+/// when the change was made, sent later by that channel's performer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub channel: crate::domain::Channel,
+    /// The platform's chat id (Telegram chat, Discord DM channel).
+    pub chat_id: String,
+    pub text: String,
 }
 
 /// Where a job is in its life.

@@ -205,6 +205,8 @@ pub fn reply_unusable(
         FileProblem::TooLarge => m::FILE_PROBLEM_TOO_LARGE,
         FileProblem::TooManyFiles => m::FILE_PROBLEM_TOO_MANY_FILES,
         FileProblem::NestedTooDeep => m::FILE_PROBLEM_NESTED_TOO_DEEP,
+        FileProblem::Unreadable => m::FILE_PROBLEM_UNREADABLE,
+        FileProblem::ImageTooLarge => m::FILE_PROBLEM_IMAGE_TOO_LARGE,
     };
     let mut paragraphs = vec![
         Msg::new(m::EMAIL_UNUSABLE_INTRO)
@@ -232,6 +234,27 @@ pub fn reply_unusable(
     let mut email = render(draft, claim.member, message_id);
     email.in_reply_to = in_reply_to.map(str::to_owned);
     email.reply_to = reply_to.map(str::to_owned);
+    email
+}
+
+/// The claim's current status, answering a reply about a claim that is not waiting for a fix.
+pub fn status_answer(claim: &Claim, status: Vec<Msg>, message_id: &str, in_reply_to: Option<&str>) -> OutgoingEmail {
+    let id = claim.id();
+    let mut paragraphs = vec![
+        Msg::new(m::EMAIL_STATUS_INTRO)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+    ];
+    paragraphs.extend(status);
+    let draft = Draft {
+        kind: EmailKind::StatusAnswer,
+        subject: Msg::new(m::EMAIL_STATUS_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs,
+    };
+    let mut email = render(draft, claim.member, message_id);
+    email.in_reply_to = in_reply_to.map(str::to_owned);
     email
 }
 

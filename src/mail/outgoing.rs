@@ -18,16 +18,19 @@ pub enum EmailKind {
     ReplyUnusable,
     /// A one-time code to link a chat account to a member.
     LinkCode,
+    /// The current status of a claim, answering a reply about a claim that is not rejected.
+    StatusAnswer,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 6] = [
+    pub const ALL: [EmailKind; 7] = [
         EmailKind::Rejection,
         EmailKind::ResubmissionReceived,
         EmailKind::Approved,
         EmailKind::RewardSent,
         EmailKind::ReplyUnusable,
         EmailKind::LinkCode,
+        EmailKind::StatusAnswer,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -42,6 +45,7 @@ impl EmailKind {
             EmailKind::RewardSent => "reward_sent",
             EmailKind::ReplyUnusable => "reply_unusable",
             EmailKind::LinkCode => "link_code",
+            EmailKind::StatusAnswer => "status_answer",
         }
     }
 }

@@ -8,8 +8,8 @@
 mod records;
 
 pub use records::{
-    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, ProductRecord,
-    RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, NewInboundMail,
+    ProductRecord, RedemptionRecord,
 };
 
 use std::str::FromStr;
@@ -537,6 +537,80 @@ impl Tx {
 
     pub async fn linked_members(&mut self, chat_user_id: i64) -> Result<Vec<MemberId>> {
         dispatch!(self, linked_members(chat_user_id))
+    }
+
+    /// The active chat users linked to a member.
+    pub async fn linked_chats(&mut self, member: MemberId) -> Result<Vec<ChatUserRecord>> {
+        dispatch!(self, linked_chats(member))
+    }
+
+    /// Claims a message's dedup key: the new row's id, or None if it was handled before.
+    pub async fn claim_inbound_mail(&mut self, mail: &NewInboundMail<'_>, now: Timestamp) -> Result<Option<i64>> {
+        dispatch!(self, claim_inbound_mail(mail, now))
+    }
+
+    /// Records what was done with a claimed message.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_inbound_mail(
+        &mut self,
+        id: i64,
+        kind: &str,
+        matched_by: Option<&str>,
+        redemption_id: Option<RedemptionId>,
+        sender_mismatch: bool,
+        action: &str,
+        report: &serde_json::Value,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            finish_inbound_mail(id, kind, matched_by, redemption_id, sender_mismatch, action, report)
+        )
+    }
+
+    /// The report recorded for a message handled before.
+    pub async fn inbound_mail_report(&mut self, dedup_key: &str) -> Result<Option<serde_json::Value>> {
+        dispatch!(self, inbound_mail_report(dedup_key))
+    }
+
+    /// (Message-ID, action) of every handled message, oldest first.
+    pub async fn inbound_mail_actions(&mut self) -> Result<Vec<(Option<String>, String)>> {
+        dispatch!(self, inbound_mail_actions())
+    }
+
+    /// Puts an email that needs a person in the staff queue.
+    pub async fn insert_mail_escalation(
+        &mut self,
+        inbound_mail_id: i64,
+        member_id: Option<MemberId>,
+        redemption_id: Option<RedemptionId>,
+        message: &str,
+        locale: Locale,
+        at: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(
+            self,
+            insert_mail_escalation(inbound_mail_id, member_id, redemption_id, message, locale, at)
+        )
+    }
+
+    /// Keeps the original of an attachment that was converted or downscaled for review.
+    pub async fn insert_attachment_original(
+        &mut self,
+        attachment_id: i64,
+        content_type: &str,
+        bytes: i64,
+        sha256: &str,
+        blob_key: &str,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            insert_attachment_original(attachment_id, content_type, bytes, sha256, blob_key)
+        )
+    }
+
+    /// Open escalations from email: (inbound mail id, redemption, message).
+    pub async fn open_mail_escalations(&mut self) -> Result<Vec<(i64, Option<RedemptionId>, String)>> {
+        dispatch!(self, open_mail_escalations())
     }
 
     /// After rows were inserted with explicit ids, moves PostgreSQL's identity

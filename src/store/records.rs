@@ -109,3 +109,16 @@ pub struct EmailLogRecord {
     /// When the SMTP server took it; null until then.
     pub sent_at: Option<Timestamp>,
 }
+
+/// A message read from the mailbox, as first recorded (before acting on it).
+#[derive(Debug, Clone, Copy)]
+pub struct NewInboundMail<'a> {
+    /// `mid:<Message-ID>`, or `sha256:<raw hash>` for a message without one.
+    pub dedup_key: &'a str,
+    pub message_id: Option<&'a str>,
+    pub raw_sha256: &'a str,
+    pub raw_blob_key: Option<&'a str>,
+    pub from_address: Option<&'a str>,
+    pub subject: &'a str,
+    pub kind: &'a str,
+}

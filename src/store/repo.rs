@@ -8,8 +8,8 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::records::{
-    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, ProductRecord,
-    RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, NewInboundMail,
+    ProductRecord, RedemptionRecord,
 };
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
@@ -1406,4 +1406,150 @@ pub async fn reply_handle_by_message_id(
         ))
     })
     .transpose()
+}
+
+// ---- inbound mail -----------------------------------------------------------
+
+/// Claims `dedup_key` for a message being handled now: the new row's id, or
+/// None when the message was handled before (its key is taken). Written with
+/// action `ignored` and an empty report; [`finish_inbound_mail`] fills them in
+/// inside the same transaction.
+pub async fn claim_inbound_mail(c: &mut Conn, m: &NewInboundMail<'_>, now: Timestamp) -> Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO inbound_mail (dedup_key, message_id, raw_sha256, raw_blob_key, from_address, subject, kind,
+             action, report, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'ignored', '{}', $8)
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+    )
+    .bind(m.dedup_key)
+    .bind(m.message_id)
+    .bind(m.raw_sha256)
+    .bind(m.raw_blob_key)
+    .bind(m.from_address)
+    .bind(m.subject)
+    .bind(m.kind)
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+/// Records what was done with a claimed message.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_inbound_mail(
+    c: &mut Conn,
+    id: i64,
+    kind: &str,
+    matched_by: Option<&str>,
+    redemption_id: Option<RedemptionId>,
+    sender_mismatch: bool,
+    action: &str,
+    report: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE inbound_mail SET kind = $2, matched_by = $3, redemption_id = $4, sender_mismatch = $5,
+             action = $6, report = $7 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(matched_by)
+    .bind(redemption_id)
+    .bind(sender_mismatch)
+    .bind(action)
+    .bind(report.to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The report recorded for a message handled before, by its dedup key.
+pub async fn inbound_mail_report(c: &mut Conn, dedup_key: &str) -> Result<Option<serde_json::Value>> {
+    let report: Option<String> = sqlx::query_scalar("SELECT report FROM inbound_mail WHERE dedup_key = $1")
+        .bind(dedup_key)
+        .fetch_optional(&mut *c)
+        .await?;
+    report
+        .map(|r| serde_json::from_str(&r).map_err(|_| corrupt("inbound_mail", "report", r)))
+        .transpose()
+}
+
+/// Every handled message's action, oldest first (for tests and the CLI).
+pub async fn inbound_mail_actions(c: &mut Conn) -> Result<Vec<(Option<String>, String)>> {
+    let rows = sqlx::query("SELECT message_id, action FROM inbound_mail ORDER BY id")
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("message_id")?, r.try_get("action")?)))
+        .collect()
+}
+
+/// An email that needs a person: goes to the staff queue with the chat escalations.
+pub async fn insert_mail_escalation(
+    c: &mut Conn,
+    inbound_mail_id: i64,
+    member_id: Option<MemberId>,
+    redemption_id: Option<RedemptionId>,
+    message: &str,
+    locale: Locale,
+    at: Timestamp,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO escalations (source, inbound_mail_id, member_id, redemption_id, message, locale, created_at)
+         VALUES ('email', $1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(inbound_mail_id)
+    .bind(member_id)
+    .bind(redemption_id)
+    .bind(message)
+    .bind(locale.as_str())
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+/// Open escalations from email: (inbound mail id, redemption, message).
+pub async fn open_mail_escalations(c: &mut Conn) -> Result<Vec<(i64, Option<RedemptionId>, String)>> {
+    let rows = sqlx::query(
+        "SELECT inbound_mail_id, redemption_id, message FROM escalations
+         WHERE source = 'email' AND status = 'open' ORDER BY id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("inbound_mail_id")?, r.try_get("redemption_id")?, r.try_get("message")?)))
+        .collect()
+}
+
+/// The active chat users linked to a member (to tell them in chat what happened by email).
+pub async fn linked_chats(c: &mut Conn, member: MemberId) -> Result<Vec<ChatUserRecord>> {
+    let sql = format!(
+        "SELECT {CHAT_USER_COLUMNS} FROM chat_users
+         WHERE active AND id IN (SELECT chat_user_id FROM chat_links WHERE member_id = $1) ORDER BY id"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql)).bind(member).fetch_all(&mut *c).await?;
+    rows.iter().map(chat_user_from).collect()
+}
+
+/// Keeps the original of an attachment that was converted or downscaled for review.
+pub async fn insert_attachment_original(
+    c: &mut Conn,
+    attachment_id: i64,
+    content_type: &str,
+    bytes: i64,
+    sha256: &str,
+    blob_key: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attachment_originals (attachment_id, content_type, bytes, sha256, blob_key)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(attachment_id)
+    .bind(content_type)
+    .bind(bytes)
+    .bind(sha256)
+    .bind(blob_key)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
 }

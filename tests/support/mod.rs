@@ -15,6 +15,7 @@ use redeemdesk::store::Db;
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 
+pub mod eml;
 pub mod fake_telegram;
 pub mod mail;
 

@@ -3,11 +3,15 @@
 //! Invoices and S/N photos come as JPEG, PNG, GIF, PDF or HEIC; executables,
 //! archives, files whose name claims another type, empty or oversized files
 //! are refused with a reason; small inline images (signature logos) are not
-//! evidence and are skipped silently. Names are rebuilt from a safe stem and
-//! the real type, never taken as paths.
+//! evidence and are skipped silently. Images are then decoded and, when
+//! needed, scaled down or converted (see [`super::images`]): what is stored is
+//! the review copy. Names are rebuilt from a safe stem and the stored type,
+//! never taken as paths.
 
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
+
+use super::images::{ImageLimits, Original, prepare};
 
 #[derive(Debug, Clone)]
 pub struct FileLimits {
@@ -16,6 +20,8 @@ pub struct FileLimits {
     pub max_depth: usize,
     /// Inline images smaller than this are decoration (logos), not evidence.
     pub min_inline_image_bytes: usize,
+    /// Decoding limits and the review copy of images.
+    pub images: ImageLimits,
 }
 
 impl Default for FileLimits {
@@ -25,10 +31,14 @@ impl Default for FileLimits {
             max_files: 10,
             max_depth: 3,
             min_inline_image_bytes: 15 * 1024,
+            images: ImageLimits::default(),
         }
     }
 }
 
+/// A file we keep. The fields describe the stored copy: for a photo wider
+/// than the review width or a HEIC, that is a JPEG made from it, and the file
+/// as received is in `original`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AcceptedFile {
     pub filename: String,
@@ -39,6 +49,8 @@ pub struct AcceptedFile {
     pub height: Option<u32>,
     #[serde(skip)]
     pub data: Vec<u8>,
+    #[serde(skip)]
+    pub original: Option<Original>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,10 +72,14 @@ pub enum FileProblem {
     TooLarge,
     TooManyFiles,
     NestedTooDeep,
+    /// An image (or HEIC) that does not decode.
+    Unreadable,
+    /// An image with more pixels than we decode (refused from its header).
+    ImageTooLarge,
 }
 
 impl FileProblem {
-    pub const ALL: [FileProblem; 8] = [
+    pub const ALL: [FileProblem; 10] = [
         FileProblem::Executable,
         FileProblem::Archive,
         FileProblem::UnsupportedType,
@@ -72,6 +88,8 @@ impl FileProblem {
         FileProblem::TooLarge,
         FileProblem::TooManyFiles,
         FileProblem::NestedTooDeep,
+        FileProblem::Unreadable,
+        FileProblem::ImageTooLarge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -84,6 +102,8 @@ impl FileProblem {
             FileProblem::TooLarge => "too_large",
             FileProblem::TooManyFiles => "too_many_files",
             FileProblem::NestedTooDeep => "nested_too_deep",
+            FileProblem::Unreadable => "unreadable",
+            FileProblem::ImageTooLarge => "image_too_large",
         }
     }
 }
@@ -102,7 +122,7 @@ pub enum Sniffed {
 }
 
 impl Sniffed {
-    fn mime(self) -> &'static str {
+    pub fn mime(self) -> &'static str {
         match self {
             Sniffed::Jpeg => "image/jpeg",
             Sniffed::Png => "image/png",
@@ -113,7 +133,7 @@ impl Sniffed {
         }
     }
 
-    fn extension(self) -> &'static str {
+    pub fn extension(self) -> &'static str {
         match self {
             Sniffed::Jpeg => "jpg",
             Sniffed::Png => "png",
@@ -283,18 +303,38 @@ impl Walk<'_> {
         {
             return self.reject(part, FileProblem::NameDoesNotMatchContent);
         }
-        let sha256 = crate::blobs::sha256_hex(data);
+        // The same file twice in one message is kept once; checking the bytes
+        // as received first spares decoding it again.
+        let received = crate::blobs::sha256_hex(data);
+        let seen = |sha: &str, accepted: &[AcceptedFile]| {
+            accepted
+                .iter()
+                .any(|a| a.sha256 == sha || a.original.as_ref().is_some_and(|o| o.sha256 == sha))
+        };
+        if seen(&received, &self.accepted) {
+            return;
+        }
+        let prepared = match prepare(kind, data, &self.limits.images) {
+            Ok(prepared) => prepared,
+            Err(problem) => return self.reject(part, problem),
+        };
+        let sha256 = if prepared.original.is_none() {
+            received
+        } else {
+            crate::blobs::sha256_hex(&prepared.data)
+        };
         if self.accepted.iter().any(|a| a.sha256 == sha256) {
-            return; // the same file twice in one message
+            return;
         }
         self.accepted.push(AcceptedFile {
-            filename: format!("{}.{}", safe_stem(&declared_name), kind.extension()),
-            content_type: kind.mime(),
-            bytes: data.len() as u64,
+            filename: format!("{}.{}", safe_stem(&declared_name), prepared.kind.extension()),
+            content_type: prepared.kind.mime(),
+            bytes: prepared.data.len() as u64,
             sha256,
-            width: None,
-            height: None,
-            data: data.to_vec(),
+            width: prepared.width,
+            height: prepared.height,
+            data: prepared.data,
+            original: prepared.original,
         });
     }
 }
@@ -327,6 +367,114 @@ mod tests {
         assert_eq!(sniff(b"MZ\x90\0"), Sniffed::Executable);
         assert_eq!(sniff(b"PK\x03\x04"), Sniffed::Archive);
         assert_eq!(sniff(b"hello"), Sniffed::Other);
+    }
+
+    fn base64(data: &[u8]) -> String {
+        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for (i, chunk) in data.chunks(3).enumerate() {
+            if i > 0 && i % 19 == 0 {
+                out.push_str("\r\n");
+            }
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (j, &b)| n | u32::from(b) << (16 - 8 * j));
+            for j in 0..4 {
+                out.push(if j <= chunk.len() {
+                    ABC[(n >> (18 - 6 * j) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    /// A reply with these attachments, and what `collect` makes of them.
+    fn collect_files(files: &[(&str, &[u8])], limits: &FileLimits) -> (Vec<AcceptedFile>, Vec<RejectedFile>) {
+        let mut raw = String::from(
+            "From: budi@example.test\r\nSubject: Re: [RDM-1042]\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+             Content-Type: text/plain\r\n\r\nfiles\r\n",
+        );
+        for (name, data) in files {
+            raw.push_str(&format!(
+                "--b1\r\nContent-Type: application/octet-stream\r\n\
+                 Content-Disposition: attachment; filename=\"{name}\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+                base64(data)
+            ));
+        }
+        raw.push_str("--b1--\r\n");
+        let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+        collect(&msg, limits)
+    }
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x / 8) as u8, (y / 8) as u8, 90]));
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+            .encode_image(&img)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_wide_photo_is_stored_as_its_review_copy() {
+        let wide = jpeg(2400, 1800);
+        let small = jpeg(800, 600);
+        let (accepted, rejected) = collect_files(
+            &[("IMG 1.JPG", &wide), ("copy.jpg", &wide), ("sn.jpeg", &small)],
+            &FileLimits::default(),
+        );
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(accepted.len(), 2, "the same photo twice is kept once");
+        let a = &accepted[0];
+        assert_eq!((a.filename.as_str(), a.content_type), ("IMG_1.jpg", "image/jpeg"));
+        assert_eq!((a.width, a.height), (Some(1600), Some(1200)));
+        assert_eq!(a.bytes, a.data.len() as u64);
+        assert_eq!(a.sha256, crate::blobs::sha256_hex(&a.data));
+        let original = a.original.as_ref().unwrap();
+        assert_eq!(original.data, wide);
+        assert_eq!(original.sha256, crate::blobs::sha256_hex(&wide));
+        let b = &accepted[1];
+        assert_eq!(
+            (b.filename.as_str(), b.width, b.height),
+            ("sn.jpg", Some(800), Some(600))
+        );
+        assert_eq!((&b.data, &b.original), (&small, &None));
+        assert_eq!(b.sha256, crate::blobs::sha256_hex(&small));
+        let json = serde_json::to_value(a).unwrap();
+        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["bytes", "content_type", "filename", "height", "sha256", "width"]);
+    }
+
+    #[test]
+    fn size_and_type_are_checked_before_decoding() {
+        let tight = FileLimits {
+            max_file_bytes: 1000,
+            ..FileLimits::default()
+        };
+        // Not a JPEG past its first bytes: refused for its size, never decoded.
+        let mut big = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        big.resize(5000, 0x5A);
+        let (accepted, rejected) = collect_files(&[("big.jpg", &big), ("bad.jpg", &big[..900])], &tight);
+        assert!(accepted.is_empty());
+        let reasons: Vec<FileProblem> = rejected.iter().map(|r| r.reason).collect();
+        assert_eq!(reasons, [FileProblem::TooLarge, FileProblem::Unreadable]);
+        let (_, rejected) = collect_files(&[("photo.pdf", &jpeg(10, 10))], &FileLimits::default());
+        assert_eq!(rejected[0].reason, FileProblem::NameDoesNotMatchContent);
+    }
+
+    #[test]
+    fn problems_have_codes() {
+        let codes: Vec<&str> = FileProblem::ALL.iter().map(|p| p.code()).collect();
+        assert!(codes.contains(&"unreadable") && codes.contains(&"image_too_large"));
+        for p in FileProblem::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.code());
+        }
     }
 
     #[test]

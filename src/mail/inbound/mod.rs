@@ -4,11 +4,14 @@
 //! database. What to do with it is decided elsewhere.
 
 mod files;
+mod images;
+pub mod ingest;
 pub mod matching;
 mod signals;
 pub mod trim;
 
-pub use files::{AcceptedFile, FileLimits, FileProblem, RejectedFile, sniff};
+pub use files::{AcceptedFile, FileLimits, FileProblem, RejectedFile, Sniffed, sniff};
+pub use images::{ImageLimits, Original, Prepared, prepare};
 
 use mail_parser::{Address, HeaderValue, MessageParser};
 use serde::Serialize;
@@ -16,7 +19,7 @@ use serde::Serialize;
 use super::outbox::MailSettings;
 
 /// What kind of email this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MailKind {
     /// A person writing to us (maybe about a claim).

@@ -1,0 +1,463 @@
+//! Acting on an inbound email, in one transaction with the outbox: the same
+//! code serves the IMAP poller and `mail ingest`.
+//!
+//! - a reply to a rejected claim with usable files: the files are stored and
+//!   linked, the claim is resubmitted (back in the review queue), and the
+//!   member gets the "received" email and, if they linked a chat, a chat notice;
+//! - a reply about a claim that is not rejected: its current status by email;
+//! - a reply with no usable file: an email listing each file's problem;
+//! - auto-replies, list mail, our own mail coming back, and any message seen
+//!   before: ignored, never answered;
+//! - bounces: recorded (a hard bounce stops further email to that address);
+//! - mail we cannot tie to a claim, or a weak handle from another sender:
+//!   escalated to staff; unreadable mail: quarantined, with a staff alert.
+//!
+//! Every message gets a row in `inbound_mail` keyed by its Message-ID (or the
+//! hash of its bytes), claimed inside the same transaction, so a message read
+//! twice (a crash between the commit and the IMAP move, a replayed file) never
+//! acts twice.
+
+use serde::Serialize;
+
+use super::matching::{self, Match};
+use super::{FileLimits, InboundMail, MailKind, MatchedBy, parse};
+use crate::assistant::words;
+use crate::blobs::{BlobError, BlobStore, sha256_hex};
+use crate::domain::{Actor, Locale, RedemptionId, Status, Timestamp};
+use crate::i18n::{Localizer, Msg, messages as m};
+use crate::jobs::{ChatMessage, JobKind, NewJob};
+use crate::mail::compose::{self, ClaimFacts};
+use crate::mail::outbox::{self, MailSettings};
+use crate::store::{AttachmentSource, Db, NewAttachment, NewInboundMail, RedemptionRecord, StoreError, Tx};
+
+/// What was done with a message (the contract's `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailAction {
+    Resubmitted,
+    AnsweredStatus,
+    AskedForAttachment,
+    Ignored,
+    BounceRecorded,
+    Quarantined,
+    Escalated,
+}
+
+impl MailAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailAction::Resubmitted => "resubmitted",
+            MailAction::AnsweredStatus => "answered_status",
+            MailAction::AskedForAttachment => "asked_for_attachment",
+            MailAction::Ignored => "ignored",
+            MailAction::BounceRecorded => "bounce_recorded",
+            MailAction::Quarantined => "quarantined",
+            MailAction::Escalated => "escalated",
+        }
+    }
+}
+
+/// The outcome of ingesting one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub action: MailAction,
+    pub kind: MailKind,
+    pub redemption_id: Option<RedemptionId>,
+    /// The message was handled before; nothing was done this time.
+    pub duplicate: bool,
+    /// The contract's JSON line, without `file`.
+    pub report: serde_json::Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// Reads messages and acts on them.
+#[derive(Debug, Clone)]
+pub struct Ingestor {
+    db: Db,
+    blobs: BlobStore,
+    settings: MailSettings,
+    limits: FileLimits,
+}
+
+impl Ingestor {
+    pub fn new(db: Db, blobs: BlobStore, settings: MailSettings) -> Self {
+        Self {
+            db,
+            blobs,
+            settings,
+            limits: FileLimits::default(),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: FileLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn settings(&self) -> &MailSettings {
+        &self.settings
+    }
+
+    /// Parses `raw` and acts on it. An error means nothing was committed: the
+    /// caller keeps the message and tries again later.
+    pub async fn ingest(&self, raw: &[u8], now: Timestamp) -> Result<Ingested, IngestError> {
+        let mail = parse(raw, &self.settings, &self.limits);
+        let raw_sha256 = sha256_hex(raw);
+        let dedup_key = match &mail.message_id {
+            Some(id) => format!("mid:{id}"),
+            None => format!("sha256:{raw_sha256}"),
+        };
+        // The raw message is kept whatever happens to it, so staff can always
+        // look at what came in. Content-addressed: a retry writes the same key.
+        let raw_blob = self.blobs.put(raw).await?;
+
+        let mut tx = self.db.begin_write().await?;
+        let record = NewInboundMail {
+            dedup_key: &dedup_key,
+            message_id: mail.message_id.as_deref(),
+            raw_sha256: &raw_sha256,
+            raw_blob_key: Some(&raw_blob.key),
+            from_address: mail.from.as_deref(),
+            subject: &mail.subject,
+            kind: kind_str(mail.kind),
+        };
+        let Some(row) = tx.claim_inbound_mail(&record, now).await? else {
+            let before = tx.inbound_mail_report(&dedup_key).await?;
+            drop(tx);
+            let mut report = before.unwrap_or_else(|| report(&mail, mail.kind, None, MailAction::Ignored));
+            report["action"] = serde_json::json!(MailAction::Ignored);
+            tracing::info!(key = %dedup_key, "inbound mail: seen before, ignored");
+            return Ok(Ingested {
+                action: MailAction::Ignored,
+                kind: serde_json::from_value(report["kind"].clone()).unwrap_or(mail.kind),
+                redemption_id: report["redemption_id"].as_i64(),
+                duplicate: true,
+                report,
+            });
+        };
+
+        let decided = self.act(&mut tx, row, &mail, now).await?;
+        let report = report(&mail, decided.kind, decided.matched.as_ref(), decided.action);
+        tx.finish_inbound_mail(
+            row,
+            kind_str(decided.kind),
+            decided.matched.as_ref().map(|m| matched_str(m.matched_by)),
+            decided.matched.as_ref().map(|m| m.redemption_id),
+            decided.matched.as_ref().is_some_and(|m| m.sender_mismatch),
+            decided.action.as_str(),
+            &report,
+        )
+        .await?;
+        tx.commit().await?;
+        if decided.action == MailAction::Quarantined {
+            tracing::error!(
+                target: "staff_alert",
+                key = %dedup_key,
+                blob = %raw_blob.key,
+                "an inbound email could not be read and was quarantined"
+            );
+        }
+        Ok(Ingested {
+            action: decided.action,
+            kind: decided.kind,
+            redemption_id: decided.matched.as_ref().map(|m| m.redemption_id),
+            duplicate: false,
+            report,
+        })
+    }
+
+    async fn act(&self, tx: &mut Tx, row: i64, mail: &InboundMail, now: Timestamp) -> Result<Decided, IngestError> {
+        let plain = |kind, action| Decided {
+            kind,
+            matched: None,
+            action,
+        };
+        match mail.kind {
+            MailKind::Malformed | MailKind::Unmatched => return Ok(plain(mail.kind, MailAction::Quarantined)),
+            MailKind::AutoReply | MailKind::List => return Ok(plain(mail.kind, MailAction::Ignored)),
+            MailKind::Bounce => {
+                if let Some(b) = &mail.bounce
+                    && b.hard
+                    && let Some(recipient) = &b.recipient
+                {
+                    let detail = b.status.clone().unwrap_or_default();
+                    tx.suppress_email(&recipient.trim().to_lowercase(), &detail, now).await?;
+                }
+                return Ok(plain(MailKind::Bounce, MailAction::BounceRecorded));
+            }
+            MailKind::Reply => {}
+        }
+        if mail.from.as_deref().is_some_and(|f| self.is_ours(f)) {
+            // Our own email came back to us (a forwarding loop): never answer it.
+            return Ok(plain(MailKind::Reply, MailAction::Ignored));
+        }
+        let Some(found) = matching::find(tx, mail, now).await? else {
+            let member = match &mail.from {
+                Some(from) => tx.member_by_email(from).await?,
+                None => None,
+            };
+            let why = format!(
+                "email from {} that matches no claim: {}",
+                mail.from.as_deref().unwrap_or("an unknown sender"),
+                mail.subject
+            );
+            let locale = member.as_ref().map_or(Locale::Id, |m| m.locale);
+            tx.insert_mail_escalation(row, member.map(|m| m.id), None, &why, locale, now)
+                .await?;
+            return Ok(plain(MailKind::Unmatched, MailAction::Escalated));
+        };
+        let rec = tx
+            .redemption(found.redemption_id)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("redemption {} vanished", found.redemption_id)))?;
+        let facts = ClaimFacts::load(tx, &rec).await?;
+        if found.sender_mismatch && found.matched_by != MatchedBy::Token {
+            // Anybody who saw one of our emails can quote its Message-ID: from
+            // another address, that is not enough to change a claim.
+            let why = format!(
+                "reply about RDM-{} from {}, not the member's address",
+                rec.redemption.id,
+                mail.from.as_deref().unwrap_or("an unknown sender")
+            );
+            tx.insert_mail_escalation(
+                row,
+                Some(rec.member_id),
+                Some(rec.redemption.id),
+                &why,
+                facts.member.locale,
+                now,
+            )
+            .await?;
+            return Ok(Decided::matched(found, MailAction::Escalated));
+        }
+        if found.sender_mismatch {
+            tracing::warn!(
+                redemption = rec.redemption.id,
+                "a reply token was used from another address; accepted and recorded"
+            );
+        }
+        let action = match rec.redemption.status() {
+            Status::Rejected if !mail.accepted.is_empty() => {
+                self.resubmit(tx, rec, &facts, mail, now).await?;
+                MailAction::Resubmitted
+            }
+            Status::Rejected => {
+                self.ask_for_attachment(tx, &rec, &facts, mail, now).await?;
+                MailAction::AskedForAttachment
+            }
+            _ => {
+                self.answer_status(tx, &rec, &facts, mail, now).await?;
+                MailAction::AnsweredStatus
+            }
+        };
+        Ok(Decided::matched(found, action))
+    }
+
+    fn is_ours(&self, address: &str) -> bool {
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return false;
+        };
+        let base = local.split('+').next().unwrap_or_default();
+        domain.eq_ignore_ascii_case(&self.settings.reply_domain) && base.eq_ignore_ascii_case(&self.settings.reply_local)
+    }
+
+    async fn resubmit(
+        &self,
+        tx: &mut Tx,
+        mut rec: RedemptionRecord,
+        facts: &ClaimFacts,
+        mail: &InboundMail,
+        now: Timestamp,
+    ) -> Result<(), IngestError> {
+        let id = rec.redemption.id;
+        let existing = tx.attachments(id).await?;
+        let mut ids = Vec::new();
+        for file in &mail.accepted {
+            // The same file sent again is linked again, not stored twice.
+            if let Some(same) = existing.iter().find(|a| a.attachment.sha256 == file.sha256) {
+                ids.push(same.id);
+                continue;
+            }
+            let blob = self.blobs.put(&file.data).await?;
+            let attachment_id = tx
+                .insert_attachment(
+                    &NewAttachment {
+                        redemption_id: id,
+                        filename: file.filename.clone(),
+                        content_type: file.content_type.to_owned(),
+                        bytes: file.bytes as i64,
+                        sha256: file.sha256.clone(),
+                        width: file.width.map(i64::from),
+                        height: file.height.map(i64::from),
+                        blob_key: Some(blob.key),
+                        source: AttachmentSource::Email,
+                    },
+                    now,
+                )
+                .await?;
+            if let Some(original) = &file.original {
+                let kept = self.blobs.put(&original.data).await?;
+                tx.insert_attachment_original(
+                    attachment_id,
+                    original.content_type,
+                    kept.bytes as i64,
+                    &kept.sha256,
+                    &kept.key,
+                )
+                .await?;
+            }
+            ids.push(attachment_id);
+        }
+        let before = rec.redemption.status();
+        let event = rec
+            .redemption
+            .resubmit(ids, Actor::Customer, now)
+            .map_err(|e| StoreError::Conflict(format!("redemption {id}: {e}")))?;
+        tx.record_transition(&rec.redemption, before, &event, now).await?;
+
+        let claim = facts.claim(&rec.redemption);
+        let message_id = outbox::new_message_id(&self.settings, &format!("RDM-{id}"));
+        let email = compose::resubmission_received(&claim, &message_id, mail.message_id.as_deref());
+        outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
+
+        let promotion = facts.promotion.name.clone();
+        for chat in tx.linked_chats(rec.member_id).await? {
+            let locale = chat.locale.or(chat.detected_locale).unwrap_or(facts.member.locale);
+            let text = Localizer::builtin().render(
+                locale,
+                &Msg::new(m::CHAT_MAIL_RESUBMITTED)
+                    .arg("id", id)
+                    .arg("promotion", promotion.get(locale).to_owned()),
+            );
+            let message = ChatMessage {
+                channel: chat.channel,
+                chat_id: chat.external_id.clone(),
+                text,
+            };
+            let payload = serde_json::to_value(&message).expect("a chat message serialises");
+            tx.enqueue_job(&NewJob::new(JobKind::ChatMessage, payload, now), now)
+                .await?;
+        }
+        tracing::info!(redemption = id, files = mail.accepted.len(), "inbound mail: claim resubmitted");
+        Ok(())
+    }
+
+    async fn ask_for_attachment(
+        &self,
+        tx: &mut Tx,
+        rec: &RedemptionRecord,
+        facts: &ClaimFacts,
+        mail: &InboundMail,
+        now: Timestamp,
+    ) -> Result<(), IngestError> {
+        let id = rec.redemption.id;
+        let message_id = outbox::new_message_id(&self.settings, &format!("RDM-{id}"));
+        // A fresh handle, so answering this email reaches the claim again.
+        let token = outbox::issue_reply_handle(tx, id, rec.member_id, &message_id, &self.settings, now).await?;
+        let claim = facts.claim(&rec.redemption);
+        let email = compose::reply_unusable(
+            &claim,
+            &mail.rejected,
+            &message_id,
+            mail.message_id.as_deref(),
+            Some(&self.settings.reply_address(&token)),
+        );
+        outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
+        Ok(())
+    }
+
+    async fn answer_status(
+        &self,
+        tx: &mut Tx,
+        rec: &RedemptionRecord,
+        facts: &ClaimFacts,
+        mail: &InboundMail,
+        now: Timestamp,
+    ) -> Result<(), IngestError> {
+        let id = rec.redemption.id;
+        let product = tx
+            .products_of_member(rec.member_id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == rec.product_id)
+            .ok_or_else(|| StoreError::Conflict(format!("redemption {id}: its product is missing")))?;
+        let status = words::redemption_status(rec, Some(&facts.promotion), &product, facts.member.locale);
+        let message_id = outbox::new_message_id(&self.settings, &format!("RDM-{id}"));
+        let claim = facts.claim(&rec.redemption);
+        let email = compose::status_answer(&claim, status, &message_id, mail.message_id.as_deref());
+        outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
+        Ok(())
+    }
+}
+
+struct Decided {
+    kind: MailKind,
+    matched: Option<Match>,
+    action: MailAction,
+}
+
+impl Decided {
+    fn matched(found: Match, action: MailAction) -> Self {
+        Self {
+            kind: MailKind::Reply,
+            matched: Some(found),
+            action,
+        }
+    }
+}
+
+fn kind_str(kind: MailKind) -> &'static str {
+    match kind {
+        MailKind::Reply => "reply",
+        MailKind::AutoReply => "auto_reply",
+        MailKind::Bounce => "bounce",
+        MailKind::List => "list",
+        MailKind::Unmatched => "unmatched",
+        MailKind::Malformed => "malformed",
+    }
+}
+
+fn matched_str(m: MatchedBy) -> &'static str {
+    match m {
+        MatchedBy::Token => "token",
+        MatchedBy::InReplyTo => "in_reply_to",
+        MatchedBy::SubjectTag => "subject_tag",
+        MatchedBy::Sender => "sender",
+    }
+}
+
+/// The contract's JSON line for a message (without `file`).
+fn report(mail: &InboundMail, kind: MailKind, matched: Option<&Match>, action: MailAction) -> serde_json::Value {
+    serde_json::json!({
+        "message_id": mail.message_id,
+        "kind": kind,
+        "matched_by": matched.map(|m| m.matched_by),
+        "redemption_id": matched.map(|m| m.redemption_id),
+        "action": action,
+        "accepted_attachments": mail.accepted,
+        "rejected_attachments": mail.rejected,
+        "note": mail.note,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_schema() {
+        assert_eq!(kind_str(MailKind::AutoReply), "auto_reply");
+        assert_eq!(matched_str(MatchedBy::InReplyTo), "in_reply_to");
+        assert_eq!(
+            serde_json::to_value(MailAction::AskedForAttachment).unwrap(),
+            serde_json::json!(MailAction::AskedForAttachment.as_str())
+        );
+    }
+}
