@@ -1,7 +1,7 @@
 //! `redeemdesk serve`: build everything from the configuration, then run until
-//! Ctrl-C or SIGTERM. Channels, the mail poller and the workers join here as
-//! their issues land; for now it migrates, serves HTTP (health and the
-//! Telegram webhook) and runs Telegram.
+//! Ctrl-C or SIGTERM: migrations, the HTTP server (health and the Telegram
+//! webhook), Telegram, the IMAP poller, and the outbox worker with a performer
+//! for each configured way out (SMTP, Telegram).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,8 +22,10 @@ pub struct Application {
     db: Db,
     listener: TcpListener,
     telegram: Option<TelegramMode>,
-    /// The outbox worker that sends emails, when SMTP is configured.
-    mail_worker: Option<crate::jobs::Worker>,
+    /// The outbox worker, when anything it could perform is configured.
+    worker: Option<crate::jobs::Worker>,
+    /// The IMAP poller, when `imap.host` is set.
+    poller: Option<crate::mail::imap::Poller>,
 }
 
 /// How Telegram's updates reach us.
@@ -47,14 +49,28 @@ impl Application {
             Some(token) => Some(start_telegram(config, token, &db).await?),
             None => None,
         };
-        let mail_worker = match &config.smtp.host {
-            Some(_) => {
-                let mailer = crate::mail::smtp::Mailer::from_config(&config.smtp)?;
-                Some(crate::jobs::Worker::new(
+        let mut dispatch = crate::jobs::Dispatch::default();
+        if config.smtp.host.is_some() {
+            dispatch = dispatch.email(Arc::new(crate::mail::smtp::Mailer::from_config(&config.smtp)?));
+        }
+        if let Some(TelegramMode::Polling(tg) | TelegramMode::Webhook(tg, _)) = &telegram {
+            dispatch = dispatch.chat(crate::domain::Channel::Telegram, tg.clone());
+        }
+        let worker = (!dispatch.is_empty()).then(|| {
+            let options = crate::jobs::WorkerOptions {
+                kinds: dispatch.kinds(),
+                ..Default::default()
+            };
+            crate::jobs::Worker::new(db.clone(), Arc::new(dispatch), options)
+        });
+        let poller = match crate::mail::imap::ImapSettings::from_config(&config.imap)? {
+            Some(settings) => {
+                let ingestor = crate::mail::inbound::ingest::Ingestor::new(
                     db.clone(),
-                    Arc::new(mailer),
-                    crate::jobs::WorkerOptions::default(),
-                ))
+                    BlobStore::new(&config.storage.blob_dir),
+                    crate::mail::outbox::MailSettings::from_config(&config.smtp),
+                );
+                Some(crate::mail::imap::Poller::new(settings, ingestor, db.clone()))
             }
             None => None,
         };
@@ -62,7 +78,8 @@ impl Application {
             db,
             listener,
             telegram,
-            mail_worker,
+            worker,
+            poller,
         })
     }
 
@@ -94,9 +111,13 @@ impl Application {
             }
             None => {}
         }
-        if let Some(worker) = self.mail_worker {
+        if let Some(worker) = self.worker {
             let stop = stop_rx.clone();
             channels.push(tokio::spawn(async move { worker.run(stop).await }));
+        }
+        if let Some(poller) = self.poller {
+            let stop = stop_rx.clone();
+            channels.push(tokio::spawn(async move { poller.run(stop).await }));
         }
         tracing::info!(addr = %self.listener.local_addr()?, "http listening");
         let mut stop = stop_rx.clone();

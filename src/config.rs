@@ -119,6 +119,8 @@ pub struct ImapConfig {
     /// Use IMAP IDLE when the server offers it; otherwise poll.
     pub idle: bool,
     pub poll_seconds: u64,
+    /// A PEM certificate to trust as the only root (a private CA or the test server's own).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for ImapConfig {
@@ -134,6 +136,7 @@ impl Default for ImapConfig {
             quarantine_mailbox: "Quarantine".into(),
             idle: true,
             poll_seconds: 60,
+            ca_file: None,
         }
     }
 }

@@ -51,6 +51,7 @@ fn options() -> WorkerOptions {
         lease: Duration::from_secs(60),
         backoff_base: Duration::from_millis(50),
         backoff_max: Duration::from_millis(200),
+        ..Default::default()
     }
 }
 

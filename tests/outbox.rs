@@ -71,6 +71,7 @@ fn quick() -> WorkerOptions {
         lease: Duration::from_secs(60),
         backoff_base: Duration::from_millis(10),
         backoff_max: Duration::from_millis(50),
+        ..Default::default()
     }
 }
 

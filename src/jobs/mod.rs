@@ -7,7 +7,7 @@
 
 pub mod worker;
 
-pub use worker::{Performer, Worker, WorkerOptions};
+pub use worker::{Dispatch, Performer, Worker, WorkerOptions};
 
 use serde::{Deserialize, Serialize};
 

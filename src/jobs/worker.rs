@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{ClaimedJob, JobError};
+use super::{ClaimedJob, JobError, JobKind};
 use crate::store::{Db, StoreError};
 
 /// Performs claimed jobs (one implementation dispatches on [`ClaimedJob::kind`]).
@@ -33,6 +33,8 @@ pub struct WorkerOptions {
     /// First retry delay; doubled each attempt, with ±25 % jitter.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// The kinds of job this worker claims (those it has a performer for).
+    pub kinds: Vec<JobKind>,
 }
 
 impl Default for WorkerOptions {
@@ -43,6 +45,7 @@ impl Default for WorkerOptions {
             lease: Duration::from_secs(300),
             backoff_base: Duration::from_secs(30),
             backoff_max: Duration::from_secs(3600),
+            kinds: JobKind::ALL.to_vec(),
         }
     }
 }
@@ -132,9 +135,70 @@ impl Worker {
             staff_alert(id, "its last attempt's worker never reported back");
         }
         let lease = format!("{:032x}", rand::random::<u128>());
-        let jobs = tx.claim_jobs(now, lease_until, &lease, limit as i64).await?;
+        let jobs = tx
+            .claim_jobs(now, lease_until, &lease, limit as i64, &self.options.kinds)
+            .await?;
         tx.commit().await?;
         Ok(jobs)
+    }
+}
+
+/// Hands each job to the performer of its kind; chat messages go to the
+/// performer of their channel. Build it with the performers this process has,
+/// and give the worker [`Dispatch::kinds`], so it never claims a job it cannot do.
+#[derive(Default, Clone)]
+pub struct Dispatch {
+    email: Option<Arc<dyn Performer>>,
+    chat: Vec<(crate::domain::Channel, Arc<dyn Performer>)>,
+}
+
+impl Dispatch {
+    pub fn email(mut self, performer: Arc<dyn Performer>) -> Self {
+        self.email = Some(performer);
+        self
+    }
+
+    pub fn chat(mut self, channel: crate::domain::Channel, performer: Arc<dyn Performer>) -> Self {
+        self.chat.push((channel, performer));
+        self
+    }
+
+    pub fn kinds(&self) -> Vec<JobKind> {
+        let mut kinds = Vec::new();
+        if self.email.is_some() {
+            kinds.push(JobKind::Email);
+        }
+        if !self.chat.is_empty() {
+            kinds.push(JobKind::ChatMessage);
+        }
+        kinds
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds().is_empty()
+    }
+}
+
+impl Performer for Dispatch {
+    fn perform<'a>(&'a self, job: &'a ClaimedJob) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            match job.kind {
+                JobKind::Email => match &self.email {
+                    Some(p) => p.perform(job).await,
+                    None => Err(JobError::Transient("email is not configured in this process".into())),
+                },
+                JobKind::ChatMessage => {
+                    let channel = serde_json::from_value::<super::ChatMessage>(job.payload.clone())
+                        .map_err(|e| JobError::Permanent(format!("not a chat message: {e}")))?
+                        .channel;
+                    match self.chat.iter().find(|(c, _)| *c == channel) {
+                        Some((_, p)) => p.perform(job).await,
+                        // A member linked a channel that is switched off now.
+                        None => Err(JobError::Permanent(format!("{channel} is not configured"))),
+                    }
+                }
+            }
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 //! lettre as the outbox's performer.
 
 pub mod compose;
+pub mod imap;
 pub mod inbound;
 pub mod outbox;
 mod outgoing;

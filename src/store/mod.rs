@@ -130,6 +130,31 @@ impl Db {
     /// A transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-then-write cannot fail half way with "database
     /// is locked"; writers wait for each other within the busy timeout instead.
+    /// Tries to become the one holder of `key` among every process sharing this
+    /// database. PostgreSQL: a session advisory lock on a connection taken out of
+    /// the pool, so the lock ends when that connection does (a crashed or
+    /// partitioned replica loses it and another takes over). SQLite: the database
+    /// is one process's file, so the caller leads.
+    pub async fn try_lead(&self, key: i64) -> Result<Option<Leadership>> {
+        match self {
+            Db::Sqlite(..) => Ok(Some(Leadership(None))),
+            Db::Postgres(pool) => {
+                use sqlx::Connection as _;
+                let mut conn = pool.acquire().await?.detach();
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut conn)
+                    .await?;
+                if got {
+                    Ok(Some(Leadership(Some(conn))))
+                } else {
+                    let _ = conn.close().await;
+                    Ok(None)
+                }
+            }
+        }
+    }
+
     pub async fn begin_write(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(p, gate) => {
@@ -173,6 +198,25 @@ pub enum Tx {
 
 /// Calls the same-named function of the right backend's `repo` with the
 /// transaction's connection.
+/// Held while this process leads (see [`Db::try_lead`]); dropping it gives the lead up.
+pub struct Leadership(Option<sqlx::PgConnection>);
+
+impl Leadership {
+    /// Whether the lead still holds: on PostgreSQL, whether the lock's connection is alive.
+    pub async fn holds(&mut self) -> bool {
+        match &mut self.0 {
+            None => true,
+            Some(conn) => sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Leadership(advisory lock)" } else { "Leadership(single process)" })
+    }
+}
+
 macro_rules! dispatch {
     ($tx:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
         match $tx {
@@ -394,8 +438,9 @@ impl Tx {
         lease_until: Timestamp,
         lease: &str,
         limit: i64,
+        kinds: &[crate::jobs::JobKind],
     ) -> Result<Vec<crate::jobs::ClaimedJob>> {
-        dispatch!(self, claim_jobs(now, lease_until, lease, limit))
+        dispatch!(self, claim_jobs(now, lease_until, lease, limit, kinds))
     }
 
     /// Dead-letters running jobs whose last attempt's lease expired; their ids.

@@ -994,7 +994,13 @@ pub async fn claim_jobs(
     lease_until: Timestamp,
     lease: &str,
     limit: i64,
+    kinds: &[JobKind],
 ) -> Result<Vec<ClaimedJob>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Kinds are our own enum's names, never input: safe to inline.
+    let kinds = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
     let lock = match BACKEND {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -1003,8 +1009,9 @@ pub async fn claim_jobs(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease = $3, lease_until = $2, updated_at = $1
          WHERE id IN (
              SELECT id FROM jobs
-             WHERE (status = 'queued' AND run_at <= $1)
-                OR (status = 'running' AND lease_until < $1 AND attempts < max_attempts)
+             WHERE kind IN ({kinds})
+               AND ((status = 'queued' AND run_at <= $1)
+                 OR (status = 'running' AND lease_until < $1 AND attempts < max_attempts))
              ORDER BY run_at, id LIMIT $4{lock})
          RETURNING id, kind, payload, attempts, max_attempts"
     );

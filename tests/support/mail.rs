@@ -83,3 +83,49 @@ pub async fn search(user: &str, password: &str, query: &str) -> Vec<Vec<u8>> {
     session.logout().await.unwrap();
     out
 }
+
+/// A logged-in IMAP session (plain, loopback) as `user`.
+pub async fn imap(user: &str, password: &str) -> async_imap::Session<tokio::net::TcpStream> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", IMAP_PLAIN))
+        .await
+        .expect("the mail stack runs (bash scripts/mailstack.sh start)");
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap().expect("an IMAP greeting");
+    client.login(user, password).await.map_err(|(e, _)| e).unwrap()
+}
+
+/// A folder name no other test uses.
+pub fn unique_folder(prefix: &str) -> String {
+    format!("{prefix}{:08x}", rand::random::<u32>())
+}
+
+/// Puts `raw` into `folder` of the support mailbox (as if it had been delivered there).
+pub async fn append(folder: &str, raw: &[u8]) {
+    let mut s = imap(SUPPORT.0, SUPPORT.1).await;
+    let _ = s.create(folder).await;
+    s.append(folder, None, None, raw).await.unwrap();
+    s.logout().await.unwrap();
+}
+
+/// How many messages `folder` of the support mailbox holds (0 if it does not exist).
+pub async fn count(folder: &str) -> u32 {
+    let mut s = imap(SUPPORT.0, SUPPORT.1).await;
+    let n = s.examine(folder).await.map(|m| m.exists).unwrap_or(0);
+    s.logout().await.unwrap();
+    n
+}
+
+/// Waits up to `secs` seconds for `check` to hold.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..secs * 5 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

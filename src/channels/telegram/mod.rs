@@ -440,3 +440,39 @@ impl Telegram {
         }
     }
 }
+
+/// The outbox's performer for chat messages to Telegram users (a notice that
+/// an emailed invoice was received, and later broadcasts): sent at the
+/// platform's pace with the adapter's retries; a user who blocked the bot is
+/// marked inactive and the job ends for good.
+impl crate::jobs::Performer for Telegram {
+    fn perform<'a>(
+        &'a self,
+        job: &'a crate::jobs::ClaimedJob,
+    ) -> futures::future::BoxFuture<'a, Result<(), crate::jobs::JobError>> {
+        use crate::jobs::{ChatMessage, JobError};
+        Box::pin(async move {
+            let message: ChatMessage = serde_json::from_value(job.payload.clone())
+                .map_err(|e| JobError::Permanent(format!("not a chat message: {e}")))?;
+            if message.channel != Channel::Telegram {
+                return Err(JobError::Permanent(format!("{} is not Telegram", message.channel)));
+            }
+            let chat: i64 = message
+                .chat_id
+                .parse()
+                .map_err(|_| JobError::Permanent(format!("bad Telegram chat id {:?}", message.chat_id)))?;
+            let out = render::Outgoing {
+                html: teloxide::utils::html::escape(&message.text),
+                keyboard: None,
+            };
+            match self.deliver(ChatId(chat), &out, None).await {
+                SendOutcome::Sent => Ok(()),
+                SendOutcome::Blocked => {
+                    self.mark_blocked(&message.chat_id).await;
+                    Err(JobError::Permanent("the user blocked the bot".into()))
+                }
+                SendOutcome::Failed => Err(JobError::Transient("Telegram did not take the message".into())),
+            }
+        })
+    }
+}

@@ -503,45 +503,11 @@ fn opens_attribution(l: &str) -> bool {
 }
 
 fn is_weekday(w: &str) -> bool {
-    const DAYS: &[&str] = &[
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "sen",
-        "sel",
-        "rab",
-        "kam",
-        "jum",
-        "sab",
-        "min",
-        "senin",
-        "selasa",
-        "rabu",
-        "kamis",
-        "jumat",
-        "jum'at",
-        "sabtu",
-        "minggu",
-        "понедельник",
-        "вторник",
-        "среда",
-        "четверг",
-        "пятница",
-        "суббота",
-        "воскресенье",
-    ];
-    DAYS.contains(&w.trim_end_matches(['.', ',']))
+    const DAYS: &str = "mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday \
+                        sen sel rab kam jum sab min senin selasa rabu kamis jumat jum'at sabtu minggu \
+                        понедельник вторник среда четверг пятница суббота воскресенье";
+    let w = w.trim_end_matches(['.', ',']);
+    DAYS.split_whitespace().any(|d| d == w)
 }
 
 /// `2016-03-03 17:21 GMT+01:00 Some One <x@y>:`, `2013/7/20 sam <x@y>`: a date first.
@@ -849,7 +815,7 @@ fn is_signature_detail(l: &str) -> bool {
         && !["ps", "p.s", "nb", "n.b", "catatan", "note"]
             .iter()
             .any(|p| lower.strip_prefix(p).is_some_and(|r| r.starts_with([':', '.', ' '])))
-        && !(ends_sentence(t) && t.split_whitespace().count() > 6)
+        && (!ends_sentence(t) || t.split_whitespace().count() <= 6)
 }
 
 /// Where the customer's text ends when it closes with a signature block: the
