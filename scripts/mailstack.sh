@@ -553,6 +553,14 @@ stop_dovecot() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
+  # The master's children (imap sessions, log, stats) can outlive it; a stop
+  # must end client sessions too, as a real server restart does.
+  pkill -TERM -f '^dovecot-redeemdesk-mail/' 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    pgrep -f '^dovecot-redeemdesk-mail/' >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  pkill -KILL -f '^dovecot-redeemdesk-mail/' 2>/dev/null || true
   # Dovecot would otherwise find its old pid still in use (a zombie, or
   # another process after a reboot) and say it is already running.
   rm -f "$DC_RUN/master.pid"

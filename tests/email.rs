@@ -157,7 +157,7 @@ both_backends! {
         import_json(&db, DEMO_JSON, Utc::now()).await.unwrap();
         let now = Utc::now();
         let email = |to: &str| OutgoingEmail {
-            kind: EmailKind::ResubmissionReceived,
+            kind: EmailKind::StatusAnswer,
             to: to.into(),
             to_name: None,
             locale: Locale::Id,
@@ -179,13 +179,19 @@ both_backends! {
         // About another claim, it is another email.
         let other = outbox::enqueue(&mut tx, &email("budi@example.test"), "1044", Some(1044), now).await.unwrap();
         assert!(matches!(other, Enqueued::Queued { .. }));
+        // Emails that follow a decision are never held back: a second rejection within the hour is news.
+        let decided = |to: &str| OutgoingEmail { kind: EmailKind::Rejection, ..email(to) };
+        for _ in 0..2 {
+            let sent = outbox::enqueue(&mut tx, &decided("budi@example.test"), "1042", Some(1042), now).await.unwrap();
+            assert!(matches!(sent, Enqueued::Queued { .. }));
+        }
         // A hard-bounced address gets nothing.
         tx.suppress_email("gone@example.test", "550 5.1.1 user unknown", now).await.unwrap();
         let bounced = outbox::enqueue(&mut tx, &email("Gone@example.test"), "", None, now).await.unwrap();
         assert_eq!(bounced, Enqueued::Suppressed);
         tx.commit().await.unwrap();
         let jobs = db.begin().await.unwrap().jobs(None, 10).await.unwrap();
-        assert_eq!(jobs.len(), 3);
+        assert_eq!(jobs.len(), 5);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Putting emails in the outbox, inside the caller's transaction, behind two
-//! guards: nothing to an address that hard-bounced, and at most one automated
-//! email of the same kind about the same thing to the same address per hour
-//! (so an auto-responder answering our emails cannot start a loop). Also the
+//! guards: nothing to an address that hard-bounced, and at most one answer
+//! (status, unusable reply, link code) of the same kind about the same thing
+//! to the same address per hour (so an auto-responder answering our emails
+//! cannot start a loop). Also the
 //! reply handles rejection emails carry, and our Message-IDs.
 
 use chrono::Duration;
@@ -129,7 +130,7 @@ pub async fn enqueue(
         );
         return Ok(Enqueued::Suppressed);
     }
-    if sent_within_guard(tx, &key, email.kind, scope, now).await? {
+    if email.kind.loop_guarded() && sent_within_guard(tx, &key, email.kind, scope, now).await? {
         tracing::warn!(
             kind = email.kind.as_str(),
             scope,

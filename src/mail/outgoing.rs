@@ -37,6 +37,12 @@ impl EmailKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Emails answering something sent to us: held back by the loop guard when
+    /// one like it went out within the hour. The others follow a state change.
+    pub fn loop_guarded(self) -> bool {
+        matches!(self, EmailKind::ReplyUnusable | EmailKind::StatusAnswer | EmailKind::LinkCode)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EmailKind::Rejection => "rejection",

@@ -204,8 +204,18 @@ fn review_copy(format: ImageFormat, data: &[u8], limits: &ImageLimits) -> Result
     let new_h = ((u64::from(shown_h) * u64::from(new_w) + u64::from(shown_w) / 2) / u64::from(shown_w)).max(1) as u32;
     // Scale first, then turn the small copy: the big bitmap is never copied.
     let (raw_w, raw_h) = if turned { (new_h, new_w) } else { (new_w, new_h) };
-    let mut small = bitmap.resize_exact(raw_w, raw_h, FilterType::Triangle);
-    drop(bitmap);
+    // The triangle filter's first pass holds width × new height in f32 (12 bytes a
+    // pixel): from more than twice the size, an area average down to twice the
+    // size comes first, so the big bitmap can go before that pass.
+    let halfway = if width > 2 * raw_w && height > 2 * raw_h {
+        let box_averaged = bitmap.thumbnail_exact(2 * raw_w, 2 * raw_h);
+        drop(bitmap);
+        box_averaged
+    } else {
+        bitmap
+    };
+    let mut small = halfway.resize_exact(raw_w, raw_h, FilterType::Triangle);
+    drop(halfway);
     small.apply_orientation(orientation);
     let jpeg = encode_jpeg(&small, limits.jpeg_quality)?;
     Ok(Review::Scaled {
@@ -395,7 +405,8 @@ mod tests {
 
     #[test]
     fn a_wide_png_becomes_a_jpeg() {
-        let img = image::RgbaImage::from_fn(2000, 500, |x, _| image::Rgba([200, 10, 10, (x % 256) as u8]));
+        // More than twice the review width: averaged down to twice it first, then filtered.
+        let img = image::RgbaImage::from_fn(3600, 900, |x, _| image::Rgba([200, 10, 10, (x % 256) as u8]));
         let mut data = Vec::new();
         img.write_to(&mut Cursor::new(&mut data), ImageFormat::Png).unwrap();
         let p = prepare(Sniffed::Png, &data, &ImageLimits::default()).unwrap();
