@@ -502,3 +502,77 @@ both_backends! {
         assert!(text(&first).contains("#1") && text(&second).contains("#2"), "{} / {}", text(&first), text(&second));
     }
 }
+
+/// A file a customer sends in chat, as the channel keeps it.
+async fn upload(blobs: &redeemdesk::blobs::BlobStore, name: &str, data: &[u8]) -> Content {
+    let stored = blobs.put(data).await.unwrap();
+    Content::Attachment {
+        filename: name.into(),
+        content_type: "application/octet-stream".into(),
+        bytes: stored.bytes,
+        stored: Some(stored),
+    }
+}
+
+fn small_jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(120, 80, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+both_backends! {
+    /// The status flow of a rejected claim takes the corrected file in chat:
+    /// checked like an email attachment, then the claim goes back to review.
+    async fn a_rejected_claim_takes_its_corrected_file_in_chat(db: Db) {
+        import_json(&db, DEMO_JSON, Utc::now()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = redeemdesk::blobs::BlobStore::new(dir.path());
+        let assistant = Assistant::new(db.clone()).with_blobs(blobs.clone());
+        let chat = Chat::new(&assistant, "budi-chat");
+
+        // Before proving ownership, a file is just thanked for.
+        let o = chat.send(upload(&blobs, "faktur.jpg", &small_jpeg()).await).await;
+        expect(&o, m::ATTACHMENT_RECEIVED, Locale::Id);
+
+        chat.say("cek status K2305N0012345").await;
+        let o = chat.say("482").await;
+        assert!(has(&o, m::STATUS_REJECTED) && has(&o, m::STATUS_REUPLOAD_HINT), "{:?}", ids(&o));
+
+        // A program is refused with its reason; the claim waits for a usable file.
+        let o = chat.send(upload(&blobs, "faktur.jpg.exe", b"MZ\x90\x00 a program").await).await;
+        expect(&o, m::REUPLOAD_UNUSABLE, Locale::Id);
+        assert!(has(&o, m::FILE_PROBLEM_EXECUTABLE), "{:?}", ids(&o));
+        let rec = db.begin().await.unwrap().redemption(1042).await.unwrap().unwrap();
+        assert_eq!(rec.redemption.status(), redeemdesk::domain::Status::Rejected);
+
+        // The real photo: attached, resubmitted, acknowledged in chat and by email.
+        let resubmissions = |h: &[redeemdesk::domain::Event]| {
+            h.iter().filter(|e| e.change.kind() == redeemdesk::domain::EventKind::Resubmitted).count()
+        };
+        let before = resubmissions(&db.begin().await.unwrap().history(1042).await.unwrap());
+        let photo = small_jpeg();
+        let o = chat.send(upload(&blobs, "photo-77.jpg", &photo).await).await;
+        expect(&o, m::REUPLOAD_RECEIVED, Locale::Id);
+        let mut tx = db.begin().await.unwrap();
+        let rec = tx.redemption(1042).await.unwrap().unwrap();
+        assert_eq!(rec.redemption.status(), redeemdesk::domain::Status::UnderReview);
+        let files = tx.attachments(1042).await.unwrap();
+        let from_chat: Vec<_> =
+            files.iter().filter(|a| a.attachment.source == redeemdesk::store::AttachmentSource::Chat).collect();
+        assert_eq!(from_chat.len(), 1);
+        assert_eq!((from_chat[0].attachment.width, from_chat[0].attachment.height), (Some(120), Some(80)));
+        let emails = tx.emails_of_redemption(1042).await.unwrap();
+        assert_eq!(emails.len(), 1);
+        assert_eq!(emails[0].kind, redeemdesk::mail::EmailKind::ResubmissionReceived);
+        drop(tx);
+
+        // The flow is over: another file changes nothing.
+        let o = chat.send(upload(&blobs, "again.jpg", &photo).await).await;
+        expect(&o, m::ATTACHMENT_RECEIVED, Locale::Id);
+        let history = db.begin().await.unwrap().history(1042).await.unwrap();
+        assert_eq!(resubmissions(&history), before + 1);
+    }
+}

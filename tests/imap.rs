@@ -20,9 +20,9 @@ use redeemdesk::mail::imap::{ImapSettings, LEADER_KEY, Poller, connect};
 use redeemdesk::mail::inbound::ingest::{Ingestor, MailAction};
 use redeemdesk::mail::outbox::MailSettings;
 use redeemdesk::store::Db;
+use support::TestDb;
 use support::eml::{Eml, jpeg};
 use support::mail::{SUPPORT, append, cert, count, eventually, unique_folder};
-use support::TestDb;
 use tokio::sync::watch;
 
 fn mail_settings() -> MailSettings {
@@ -75,12 +75,24 @@ fn start(settings: ImapSettings, ingestor: Ingestor, db: &Db) -> (watch::Sender<
 }
 
 fn budi_reply() -> Eml {
-    Eml::new("Budi Santoso <budi.santoso@example.test>", SUPPORT.0, "Re: [RDM-1042] Klaim Anda")
-        .attach("faktur.jpg", "image/jpeg", jpeg(320, 240))
+    Eml::new(
+        "Budi Santoso <budi.santoso@example.test>",
+        SUPPORT.0,
+        "Re: [RDM-1042] Klaim Anda",
+    )
+    .attach("faktur.jpg", "image/jpeg", jpeg(320, 240))
 }
 
 async fn status(db: &Db, id: i64) -> Status {
-    db.begin().await.unwrap().redemption(id).await.unwrap().unwrap().redemption.status()
+    db.begin()
+        .await
+        .unwrap()
+        .redemption(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .redemption
+        .status()
 }
 
 #[tokio::test]
@@ -95,7 +107,9 @@ async fn the_poller_acts_moves_quarantines_and_wakes_on_idle() {
     append(&f.inbox, &ooo.build()).await;
     append(&f.inbox, b"garbage that is not an email, without a single header\r\n").await;
 
-    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN)).unwrap().unwrap();
+    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN))
+        .unwrap()
+        .unwrap();
     let (stop, task) = start(settings, ingestor(&db.db, &blobs), &db.db);
     eventually(30, "the three messages are moved", || async {
         count(&f.inbox).await == 0 && count(&f.done).await == 2 && count(&f.quarantine).await == 1
@@ -107,20 +121,34 @@ async fn the_poller_acts_moves_quarantines_and_wakes_on_idle() {
     let (reply_to, _) = {
         use redeemdesk::domain::{Actor, RejectionReason};
         use redeemdesk::review::{Decision, decide};
-        let reject = Decision::Reject { reason: RejectionReason::SerialPhotoMissing, note: None };
-        decide(&db.db, 1044, reject, Actor::parse("staff:rina").unwrap(), &mail_settings(), Utc::now())
-            .await
-            .unwrap();
+        let reject = Decision::Reject {
+            reason: RejectionReason::SerialPhotoMissing,
+            note: None,
+        };
+        decide(
+            &db.db,
+            1044,
+            reject,
+            Actor::parse("staff:rina").unwrap(),
+            &mail_settings(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         let log = db.db.begin().await.unwrap().emails_of_redemption(1044).await.unwrap();
         (log[0].reply_address.clone().unwrap(), log[0].message_id.clone())
     };
-    let rizky = Eml::new("rizky.pratama@example.test", &reply_to, "Re: klaim").attach("sn.jpg", "image/jpeg", jpeg(200, 100));
+    let rizky =
+        Eml::new("rizky.pratama@example.test", &reply_to, "Re: klaim").attach("sn.jpg", "image/jpeg", jpeg(200, 100));
     append(&f.inbox, &rizky.build()).await;
     eventually(30, "the new message is handled", || async { count(&f.done).await == 3 }).await;
     assert_eq!(status(&db.db, 1044).await, Status::UnderReview);
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(30), task).await.expect("the poller stops on request").unwrap();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("the poller stops on request")
+        .unwrap();
 }
 
 #[tokio::test]
@@ -131,8 +159,9 @@ async fn without_move_it_copies_and_deletes_and_creates_missing_folders() {
     let f = folders();
     append(&f.inbox, &budi_reply().build()).await;
     assert_eq!(count(&f.done).await, 0, "the processed folder does not exist yet");
-    let mut settings =
-        ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN)).unwrap().unwrap();
+    let mut settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN))
+        .unwrap()
+        .unwrap();
     settings.prefer_move = false;
     settings.idle = false;
     let (stop, task) = start(settings, ingestor(&db.db, &blobs), &db.db);
@@ -157,14 +186,19 @@ async fn a_crash_between_the_commit_and_the_move_does_not_resubmit_twice() {
     let first = ingestor(&db.db, &blobs).ingest(&raw, Utc::now()).await.unwrap();
     assert_eq!(first.action, MailAction::Resubmitted);
 
-    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN)).unwrap().unwrap();
+    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN))
+        .unwrap()
+        .unwrap();
     let (stop, task) = start(settings, ingestor(&db.db, &blobs), &db.db);
     eventually(30, "the message is moved", || async { count(&f.done).await == 1 }).await;
     stop.send(true).unwrap();
     task.await.unwrap();
 
     let history = db.db.begin().await.unwrap().history(1042).await.unwrap();
-    let resubmissions = history.iter().filter(|e| e.change.kind() == EventKind::Resubmitted).count();
+    let resubmissions = history
+        .iter()
+        .filter(|e| e.change.kind() == EventKind::Resubmitted)
+        .count();
     assert_eq!(resubmissions, 1);
     let emails = db.db.begin().await.unwrap().emails_of_redemption(1042).await.unwrap();
     assert_eq!(emails.len(), 1, "one acknowledgement");
@@ -198,7 +232,12 @@ async fn one_poller_leads_across_replicas_on_postgres() {
     import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
     // Two replicas: two pools on the same database.
     let other = Db::connect(&db.url).await.unwrap();
-    let lead = db.db.try_lead(LEADER_KEY).await.unwrap().expect("the first replica leads");
+    let lead = db
+        .db
+        .try_lead(LEADER_KEY)
+        .await
+        .unwrap()
+        .expect("the first replica leads");
     assert!(other.try_lead(LEADER_KEY).await.unwrap().is_none(), "only one leads");
     drop(lead);
     let mut taken = None;
@@ -215,11 +254,17 @@ async fn one_poller_leads_across_replicas_on_postgres() {
     // Both replicas run a poller on the same folder: every message is handled once.
     let blobs = tempfile::tempdir().unwrap();
     let f = folders();
-    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN)).unwrap().unwrap();
+    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN))
+        .unwrap()
+        .unwrap();
     let (stop_a, a) = start(settings.clone(), ingestor(&db.db, &blobs), &db.db);
     let (stop_b, b) = start(settings, ingestor(&other, &blobs), &other);
     for i in 0..6 {
-        let m = Eml::new(&format!("stranger{i}@elsewhere.test"), SUPPORT.0, &format!("question {i}"));
+        let m = Eml::new(
+            &format!("stranger{i}@elsewhere.test"),
+            SUPPORT.0,
+            &format!("question {i}"),
+        );
         append(&f.inbox, &m.build()).await;
     }
     eventually(40, "all six are handled", || async { count(&f.done).await == 6 }).await;

@@ -38,13 +38,20 @@ fn redeemdesk(database_url: &str, dir: &Path) -> Command {
         .env("REDEEMDESK_SMTP__HOST", "127.0.0.1")
         .env("REDEEMDESK_SMTP__PORT", SMTP_PLAIN.to_string())
         .env("REDEEMDESK_SMTP__TLS", "none")
-        .env("REDEEMDESK_SMTP__FROM", "MSI Indonesia Promotion <support@example.test>");
+        .env(
+            "REDEEMDESK_SMTP__FROM",
+            "MSI Indonesia Promotion <support@example.test>",
+        );
     cmd
 }
 
 fn cli(url: &str, dir: &Path, args: &[&str]) -> String {
     let out = redeemdesk(url, dir).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -67,7 +74,12 @@ async fn receive(query: &str, secs: u64) -> Vec<u8> {
 /// In-Reply-To its Message-ID, with the corrected invoice attached. The reply's Message-ID.
 async fn reply_with_invoice(rejection: &[u8]) -> String {
     let parsed = MessageParser::default().parse(rejection).unwrap();
-    let reply_to = parsed.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_owned();
+    let reply_to = parsed
+        .reply_to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap()
+        .to_owned();
     assert!(reply_to.starts_with("support+"), "{reply_to}");
     let subject = format!("Re: {}", parsed.subject().unwrap());
     let parent = format!("<{}>", parsed.message_id().unwrap());
@@ -76,7 +88,9 @@ async fn reply_with_invoice(rejection: &[u8]) -> String {
         .header("References", Some(&parent))
         .text("Baik, ini faktur yang sudah jelas.\n\nDikirim dari iPhone saya")
         .attach("IMG_2041.jpg", "image/jpeg", jpeg(1200, 900));
-    let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(SMTP_PLAIN).build();
+    let smtp = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(SMTP_PLAIN)
+        .build();
     let envelope = Envelope::new(Some(RIZKY.0.parse().unwrap()), vec![reply_to.parse().unwrap()]).unwrap();
     smtp.send_raw(&envelope, &reply.build()).await.unwrap();
     reply.message_id()
@@ -84,12 +98,32 @@ async fn reply_with_invoice(rejection: &[u8]) -> String {
 
 /// One round: reject → email → reply → resubmitted → acknowledged. Returns the history's length.
 async fn round_trip(url: &str, dir: &Path, round: usize) {
-    cli(url, dir, &["review", "reject", "1044", "--reason", "invoice_unreadable", "--as", "rina"]);
+    cli(
+        url,
+        dir,
+        &[
+            "review",
+            "reject",
+            "1044",
+            "--reason",
+            "invoice_unreadable",
+            "--as",
+            "rina",
+        ],
+    );
     let view = show(url, dir, "1044");
     assert_eq!(view["status"], "rejected");
-    let rejections: Vec<&Value> = view["emails"].as_array().unwrap().iter().filter(|e| e["kind"] == "rejection").collect();
+    let rejections: Vec<&Value> = view["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "rejection")
+        .collect();
     assert_eq!(rejections.len(), round);
-    let rejection_id = rejections.iter().max_by_key(|e| e["queued_at"].as_str().unwrap().to_owned()).unwrap()["message_id"]
+    let rejection_id = rejections
+        .iter()
+        .max_by_key(|e| e["queued_at"].as_str().unwrap().to_owned())
+        .unwrap()["message_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -103,7 +137,12 @@ async fn round_trip(url: &str, dir: &Path, round: usize) {
     assert!(ack.subject().unwrap().contains("[RDM-1044]"), "{:?}", ack.subject());
     let view = show(url, dir, "1044");
     assert_eq!(view["status"], "under_review", "round {round}: {view}");
-    let resubmitted = view["history"].as_array().unwrap().iter().filter(|e| e["kind"] == "resubmitted").count();
+    let resubmitted = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "resubmitted")
+        .count();
     assert_eq!(resubmitted, round);
 }
 
@@ -132,12 +171,34 @@ async fn a_rejected_customer_replies_with_the_invoice_and_the_claim_goes_back_to
 
     // The mail servers restart under the running service.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack.sh");
-    assert!(Command::new("bash").arg(&script).arg("stop").status().unwrap().success());
+    assert!(
+        Command::new("bash")
+            .arg(&script)
+            .arg("stop")
+            .status()
+            .unwrap()
+            .success()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(Command::new("bash").arg(&script).arg("start").stdout(Stdio::null()).status().unwrap().success());
+    assert!(
+        Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    );
     round_trip(&url, dir.path(), 2).await;
-    assert!(log_text().contains("imap: connection lost; reconnecting"), "the poller saw the restart:\n{}", log_text());
+    assert!(
+        log_text().contains("imap: connection lost; reconnecting"),
+        "the poller saw the restart:\n{}",
+        log_text()
+    );
 
-    Command::new("kill").args(["-TERM", &serve.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
     assert!(serve.wait().unwrap().success(), "{}", log_text());
 }

@@ -39,15 +39,35 @@ async fn setup(db: &Db) -> (Ingestor, tempfile::TempDir) {
 
 /// Rejects `id` as staff would and returns the reply address and Message-ID of the rejection email.
 async fn reject(db: &Db, id: i64) -> (String, String) {
-    let decision = Decision::Reject { reason: RejectionReason::InvoiceUnreadable, note: None };
-    decide(db, id, decision, Actor::parse("staff:rina").unwrap(), &settings(), Utc::now()).await.unwrap();
+    let decision = Decision::Reject {
+        reason: RejectionReason::InvoiceUnreadable,
+        note: None,
+    };
+    decide(
+        db,
+        id,
+        decision,
+        Actor::parse("staff:rina").unwrap(),
+        &settings(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let log = db.begin().await.unwrap().emails_of_redemption(id).await.unwrap();
     let last = log.iter().rev().find(|e| e.kind == EmailKind::Rejection).unwrap();
     (last.reply_address.clone().unwrap(), last.message_id.clone())
 }
 
 async fn emails(db: &Db, id: i64) -> Vec<EmailKind> {
-    db.begin().await.unwrap().emails_of_redemption(id).await.unwrap().iter().map(|e| e.kind).collect()
+    db.begin()
+        .await
+        .unwrap()
+        .emails_of_redemption(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect()
 }
 
 both_backends! {

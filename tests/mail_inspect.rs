@@ -214,3 +214,104 @@ fn an_oversized_photo_is_refused_before_decoding() {
     assert!(mail.accepted.is_empty());
     assert_eq!(mail.rejected[0].reason, FileProblem::TooLarge);
 }
+
+fn ingest(dir: &Path, files: &[PathBuf]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("REDEEMDESK_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", "sqlite://ingest.db")
+        .env("REDEEMDESK_SMTP__FROM", "MSI Promo <support@example.test>")
+        .arg("mail")
+        .arg("ingest")
+        .args(files)
+        .output()
+        .unwrap()
+}
+
+/// `mail ingest` through the binary on every fixture against the demo data:
+/// the contract's JSON line with the action each kind of message gets; the
+/// same files again do nothing; a missing file is bad input and changes nothing.
+#[test]
+fn ingest_acts_once_per_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Command::new(env!("CARGO_BIN_EXE_redeemdesk"))
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "sqlite://ingest.db")
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    let mut emls: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    emls.sort();
+
+    let missing = ingest(dir.path(), &[emls[0].clone(), fixtures().join("no-such.eml")]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such.eml"));
+
+    let out = ingest(dir.path(), &emls);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(String, Value, Value, Value)> = lines
+        .iter()
+        .map(|l| {
+            let file = Path::new(l["file"].as_str().unwrap())
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (file, l["kind"].clone(), l["action"].clone(), l["redemption_id"].clone())
+        })
+        .collect();
+    let expected = [
+        ("autoreply-en-subject-only", "auto_reply", "ignored", Value::Null),
+        ("autoreply-id", "auto_reply", "ignored", Value::Null),
+        ("dsn-bounce", "bounce", "bounce_recorded", Value::Null),
+        // The fixtures' reply token was never issued here: the member's subject tag matches.
+        ("forwarded-png", "reply", "resubmitted", 1042.into()),
+        ("gmail-id-jpeg", "reply", "answered_status", 1042.into()),
+        // [RDM-1042] from a stranger is no handle.
+        ("hostile-attachments", "unmatched", "escalated", Value::Null),
+        ("html-only-inline-logo", "unmatched", "escalated", Value::Null),
+        ("iphone-heic", "reply", "answered_status", 1042.into()),
+        ("list", "list", "ignored", Value::Null),
+        ("malformed", "malformed", "quarantined", Value::Null),
+        ("outlook-en-pdf", "unmatched", "escalated", Value::Null),
+    ];
+    for (file, kind, action, redemption) in expected {
+        let line = got
+            .iter()
+            .find(|g| g.0 == file)
+            .unwrap_or_else(|| panic!("no line for {file}"));
+        assert_eq!(
+            (&line.1, &line.2, &line.3),
+            (&kind.into(), &action.into(), &redemption),
+            "{file}"
+        );
+    }
+    let resubmitted = lines.iter().find(|l| l["action"] == "resubmitted").unwrap();
+    assert_eq!(resubmitted["matched_by"], "subject_tag");
+    assert_eq!(resubmitted["accepted_attachments"][0]["content_type"], "image/png");
+
+    // Again: nothing acts twice.
+    let again = ingest(dir.path(), &emls);
+    assert!(again.status.success());
+    let actions: Vec<Value> = String::from_utf8(again.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["action"].clone())
+        .collect();
+    assert_eq!(actions.len(), emls.len());
+    assert!(actions.iter().all(|a| a == "ignored"), "{actions:?}");
+}

@@ -396,3 +396,97 @@ async fn serve_in_webhook_mode_answers_through_its_http_server() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+fn real_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 200) as u8, (y % 200) as u8, 120]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn a_photo_sent_in_the_status_flow_of_a_rejected_claim_resubmits_it() {
+    let h = start().await;
+    h.fake.text(410, "id", "status K2305N0012345");
+    h.fake.wait_for(410, 1).await;
+    h.fake.text(410, "id", "482");
+    let sent = h.fake.wait_for(410, 2).await;
+    assert!(sent[1].contains("RDM-1042") && sent[1].contains("📎"), "{sent:?}");
+    h.fake.photo(410, "id", &real_jpeg(640, 480));
+    let sent = h.fake.wait_for(410, 3).await;
+    assert!(sent[2].contains("terlampir"), "{sent:?}");
+    let rec = h.db.db.begin().await.unwrap().redemption(1042).await.unwrap().unwrap();
+    assert_eq!(rec.redemption.status(), redeemdesk::domain::Status::UnderReview);
+    let files = h.db.db.begin().await.unwrap().attachments(1042).await.unwrap();
+    let chat_file = files
+        .iter()
+        .find(|a| a.attachment.source == redeemdesk::store::AttachmentSource::Chat)
+        .unwrap();
+    assert_eq!(chat_file.attachment.width, Some(640));
+    h.stop().await;
+}
+
+/// Chat notices (a claim resubmitted by email) are outbox jobs the Telegram
+/// adapter performs: delivered through 429s, dead when the user blocked the bot.
+#[tokio::test]
+async fn chat_notices_from_the_outbox_reach_telegram() {
+    use redeemdesk::jobs::{ChatMessage, Dispatch, JobKind, JobStatus, NewJob, Worker, WorkerOptions};
+    let (fake, db, _blobs, tg) = connect().await;
+    let tg = std::sync::Arc::new(tg);
+    let enqueue = |chat: i64, text: &str| {
+        let db = db.db.clone();
+        let message = ChatMessage {
+            channel: Channel::Telegram,
+            chat_id: chat.to_string(),
+            text: text.into(),
+        };
+        async move {
+            let mut tx = db.begin_write().await.unwrap();
+            tx.chat_user(Channel::Telegram, &chat.to_string(), Utc::now())
+                .await
+                .unwrap();
+            let job = NewJob::new(
+                JobKind::ChatMessage,
+                serde_json::to_value(&message).unwrap(),
+                Utc::now(),
+            );
+            let id = tx.enqueue_job(&job, Utc::now()).await.unwrap();
+            tx.commit().await.unwrap();
+            id
+        }
+    };
+    let dispatch = Dispatch::default().chat(Channel::Telegram, tg.clone());
+    let options = WorkerOptions {
+        kinds: dispatch.kinds(),
+        poll: Duration::from_millis(20),
+        backoff_base: Duration::from_millis(10),
+        backoff_max: Duration::from_millis(50),
+        ..Default::default()
+    };
+    assert_eq!(
+        options.kinds,
+        vec![JobKind::ChatMessage],
+        "no email performer: email jobs are not claimed"
+    );
+    let worker = Worker::new(db.db.clone(), std::sync::Arc::new(dispatch), options);
+
+    fake.fail("sendMessage", Fault::TooManyRequests(1), 1);
+    let delivered = enqueue(420, "RDM-1042 <diterima> & sedang diverifikasi").await;
+    worker.drain().await.unwrap();
+    let sent = fake.wait_for(420, 1).await;
+    assert_eq!(
+        sent[0], "RDM-1042 &lt;diterima&gt; &amp; sedang diverifikasi",
+        "escaped for HTML mode"
+    );
+
+    fake.fail("sendMessage", Fault::Blocked, 1);
+    let blocked = enqueue(421, "halo").await;
+    worker.drain().await.unwrap();
+    let mut tx = db.db.begin().await.unwrap();
+    assert_eq!(tx.job(delivered).await.unwrap().unwrap().status, JobStatus::Done);
+    assert_eq!(tx.job(blocked).await.unwrap().unwrap().status, JobStatus::Dead);
+    let user = tx.chat_user(Channel::Telegram, "421", Utc::now()).await.unwrap();
+    assert!(!user.active, "a user who blocked the bot is marked inactive");
+}

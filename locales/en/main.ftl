@@ -361,3 +361,6 @@ email-link-ignore = If you didn't ask for this, ignore this email: nothing chang
 email-status-subject = [RDM-{ $id }] Where your claim for { $promotion } stands
 email-status-intro = Thank you for your email about claim RDM-{ $id } ({ $promotion }). Here is where it stands now:
 chat-mail-resubmitted = We received the corrected document you emailed for claim RDM-{ $id } ({ $promotion }). It is back in the review queue; verification takes 7–14 working days.
+status-reupload-hint = 📎 You can also send the corrected photo or PDF for RDM-{ $id } right here in this chat: I'll attach it to the claim and send it back to review.
+reupload-received = Thank you! 📎 Your file is attached to RDM-{ $id } ({ $promotion }) and the claim is back in review. Verification takes 7–14 working days; we'll confirm by email too.
+reupload-unusable = Sorry, I can't use this file for RDM-{ $id }: { $problem } Please send a clear photo (JPG, PNG) or a PDF of the corrected document.

@@ -361,3 +361,6 @@ email-link-ignore = Kalau Anda tidak memintanya, abaikan saja email ini: tidak a
 email-status-subject = [RDM-{ $id }] Status klaim { $promotion } Anda
 email-status-intro = Terima kasih atas email Anda tentang klaim RDM-{ $id } ({ $promotion }). Berikut status klaim tersebut saat ini:
 chat-mail-resubmitted = Kak, dokumen perbaikan yang Kakak kirim lewat email untuk klaim RDM-{ $id } ({ $promotion }) sudah kami terima. Klaimnya sudah masuk lagi ke antrean verifikasi; prosesnya 7–14 hari kerja.
+status-reupload-hint = 📎 Kakak juga bisa kirim foto atau PDF yang sudah diperbaiki untuk RDM-{ $id } langsung di chat ini: nanti saya lampirkan ke klaimnya dan klaimnya masuk verifikasi lagi.
+reupload-received = Terima kasih, Kak! 📎 File-nya sudah terlampir di RDM-{ $id } ({ $promotion }) dan klaimnya sudah masuk antrean verifikasi lagi. Prosesnya 7–14 hari kerja; konfirmasinya juga kami kirim lewat email.
+reupload-unusable = Maaf Kak, file ini belum bisa dipakai untuk RDM-{ $id }: { $problem } Mohon kirim foto yang jelas (JPG, PNG) atau PDF dokumen yang sudah diperbaiki.

@@ -38,12 +38,32 @@ pub const MAX_CHAT_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
 pub enum AssistantError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] crate::blobs::BlobError),
+    #[error("checking a file failed: {0}")]
+    FileCheck(String),
 }
+
+impl From<crate::mail::inbound::ingest::IngestError> for AssistantError {
+    fn from(e: crate::mail::inbound::ingest::IngestError) -> Self {
+        use crate::mail::inbound::ingest::IngestError;
+        match e {
+            IngestError::Store(e) => AssistantError::Store(e),
+            IngestError::Blob(e) => AssistantError::Blob(e),
+            IngestError::Parser(e) => AssistantError::FileCheck(e),
+        }
+    }
+}
+
+/// What the checks made of a file sent in chat.
+type Checked = Result<crate::mail::inbound::AcceptedFile, crate::mail::inbound::FileProblem>;
 
 pub struct Assistant {
     db: Db,
     classifier: &'static Classifier,
     mail: MailSettings,
+    /// Where chat uploads are kept; without it, files cannot be re-uploaded to a claim.
+    blobs: Option<crate::blobs::BlobStore>,
 }
 
 /// Everything one event's handling needs, inside its transaction.
@@ -56,6 +76,7 @@ struct Turn<'a> {
     dialogue: Dialogue,
     now: Timestamp,
     classifier: &'a Classifier,
+    blobs: Option<&'a crate::blobs::BlobStore>,
 }
 
 impl Assistant {
@@ -64,7 +85,38 @@ impl Assistant {
             db,
             classifier: Classifier::shared(),
             mail: MailSettings::default(),
+            blobs: None,
         }
+    }
+
+    /// The blob store the channel keeps uploads in: files sent during the
+    /// status flow of a rejected claim are then checked and resubmitted.
+    pub fn with_blobs(mut self, blobs: crate::blobs::BlobStore) -> Self {
+        self.blobs = Some(blobs);
+        self
+    }
+
+    /// A chat upload through the same checks as an email attachment, off the
+    /// async threads and before the transaction (decoding may take a while).
+    async fn check_upload(&self, content: &Content) -> Result<Option<Checked>, AssistantError> {
+        let (
+            Content::Attachment {
+                filename,
+                stored: Some(blob),
+                ..
+            },
+            Some(blobs),
+        ) = (content, &self.blobs)
+        else {
+            return Ok(None);
+        };
+        let data = blobs.get(&blob.key).await?;
+        let name = filename.clone();
+        let limits = crate::mail::inbound::FileLimits::default();
+        let checked = tokio::task::spawn_blocking(move || crate::mail::inbound::judge(&name, &data, &limits))
+            .await
+            .map_err(|e| AssistantError::FileCheck(e.to_string()))?;
+        Ok(Some(checked))
     }
 
     /// The settings for emails the assistant sends (account-link codes).
@@ -75,6 +127,7 @@ impl Assistant {
 
     /// Handles one event at time `now`.
     pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
+        let checked = self.check_upload(&inbound.content).await?;
         let mut tx = self.db.begin_write().await?;
         if let Some(event_id) = &inbound.event_id {
             if !tx.claim_inbound_event(inbound.channel, event_id, now).await? {
@@ -115,6 +168,7 @@ impl Assistant {
             dialogue,
             now,
             classifier: self.classifier,
+            blobs: self.blobs.as_ref(),
         };
         let replies = match &inbound.content {
             Content::Attachment {
@@ -122,7 +176,10 @@ impl Assistant {
                 content_type,
                 bytes,
                 stored,
-            } => turn.attachment(filename, content_type, *bytes, stored.as_ref()).await?,
+            } => {
+                turn.attachment(filename, content_type, *bytes, stored.as_ref(), checked)
+                    .await?
+            }
             _ => turn.act(action).await?,
         };
         turn.user.dialogue = turn.dialogue.to_json();
@@ -188,6 +245,7 @@ impl Turn<'_> {
         content_type: &str,
         bytes: u64,
         stored: Option<&crate::blobs::StoredBlob>,
+        checked: Option<Checked>,
     ) -> Result<Vec<Reply>, AssistantError> {
         match stored {
             Some(blob) => {
@@ -208,7 +266,57 @@ impl Turn<'_> {
             }
             None => {}
         }
+        if let (Dialogue::AwaitingReupload { redemption }, Some(checked)) = (self.dialogue.clone(), checked) {
+            return self.reupload(redemption, checked).await;
+        }
         Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)])
+    }
+
+    /// A file sent for a rejected claim shown in this chat: if the user still
+    /// owns it and it is still rejected, the file goes to the claim and the claim
+    /// back to review (the same code as an emailed invoice).
+    async fn reupload(&mut self, redemption: i64, checked: Checked) -> Result<Vec<Reply>, AssistantError> {
+        use crate::i18n::Msg;
+        let rec = self.tx.redemption(redemption).await?;
+        let owned = self.tx.owned_products(self.user.id).await?;
+        let Some(rec) = rec.filter(|r| {
+            r.redemption.status() == crate::domain::Status::Rejected && owned.iter().any(|p| p.id == r.product_id)
+        }) else {
+            self.dialogue = Dialogue::Idle;
+            return Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)]);
+        };
+        let file = match checked {
+            Ok(file) => file,
+            Err(problem) => {
+                // Still waiting for a usable file.
+                return Ok(vec![Reply::text(
+                    Msg::new(m::REUPLOAD_UNUSABLE)
+                        .arg("id", redemption)
+                        .arg("problem", Msg::new(crate::mail::compose::file_problem(problem))),
+                )]);
+            }
+        };
+        let Some(blobs) = self.blobs else {
+            return Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)]);
+        };
+        let facts = crate::mail::compose::ClaimFacts::load(&mut self.tx, &rec).await?;
+        let promotion = facts.promotion.name.get(self.locale).to_owned();
+        let what = crate::mail::inbound::ingest::Resubmission {
+            files: std::slice::from_ref(&file),
+            source: crate::store::AttachmentSource::Chat,
+            in_reply_to: None,
+            tell_linked_chats: false,
+        };
+        crate::mail::inbound::ingest::resubmit(&mut self.tx, blobs, self.mail, rec, &facts, what, self.now).await?;
+        self.dialogue = Dialogue::Idle;
+        Ok(vec![
+            Reply::text(
+                Msg::new(m::REUPLOAD_RECEIVED)
+                    .arg("id", redemption)
+                    .arg("promotion", promotion),
+            )
+            .button(m::BTN_MENU, "menu"),
+        ])
     }
 
     async fn act(&mut self, action: Action) -> Result<Vec<Reply>, AssistantError> {
@@ -499,6 +607,16 @@ impl Turn<'_> {
             let promotion = self.tx.promotion(rec.redemption.promotion_id.as_str()).await?;
             for msg in words::redemption_status(rec, promotion.as_ref(), product, self.locale) {
                 reply = reply.then(msg);
+            }
+            // A rejected claim can take its corrected file right here (chats that carry files).
+            if rec.redemption.status() == crate::domain::Status::Rejected
+                && self.blobs.is_some()
+                && self.channel != crate::domain::Channel::Console
+            {
+                reply = reply.then(crate::i18n::Msg::new(m::STATUS_REUPLOAD_HINT).arg("id", rec.redemption.id));
+                self.dialogue = Dialogue::AwaitingReupload {
+                    redemption: rec.redemption.id,
+                };
             }
         }
         if redemptions.is_empty() {

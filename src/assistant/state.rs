@@ -16,6 +16,9 @@ pub enum Dialogue {
     AwaitingEmail,
     /// We emailed a link code and wait for it.
     AwaitingLinkCode,
+    /// We showed a rejected claim of a product this user proved they own: a
+    /// photo or document sent now is the corrected file for it.
+    AwaitingReupload { redemption: i64 },
 }
 
 impl Dialogue {

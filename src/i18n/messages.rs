@@ -161,6 +161,9 @@ messages! {
     EMAIL_STATUS_SUBJECT = "email-status-subject" ["id", "promotion"];
     EMAIL_STATUS_INTRO = "email-status-intro" ["id", "promotion"];
     CHAT_MAIL_RESUBMITTED = "chat-mail-resubmitted" ["id", "promotion"];
+    STATUS_REUPLOAD_HINT = "status-reupload-hint" ["id"];
+    REUPLOAD_RECEIVED = "reupload-received" ["id", "promotion"];
+    REUPLOAD_UNUSABLE = "reupload-unusable" ["id", "problem"];
 
     ELIGIBILITY_HEADER = "eligibility-header" ["model"];
     ELIGIBILITY_ELIGIBLE = "eligibility-eligible" ["promotion", "reward"];

@@ -194,20 +194,7 @@ pub fn reply_unusable(
     in_reply_to: Option<&str>,
     reply_to: Option<&str>,
 ) -> OutgoingEmail {
-    use crate::mail::inbound::FileProblem;
     let id = claim.id();
-    let problem = |p: FileProblem| match p {
-        FileProblem::Executable => m::FILE_PROBLEM_EXECUTABLE,
-        FileProblem::Archive => m::FILE_PROBLEM_ARCHIVE,
-        FileProblem::UnsupportedType => m::FILE_PROBLEM_UNSUPPORTED_TYPE,
-        FileProblem::NameDoesNotMatchContent => m::FILE_PROBLEM_NAME_DOES_NOT_MATCH_CONTENT,
-        FileProblem::Empty => m::FILE_PROBLEM_EMPTY,
-        FileProblem::TooLarge => m::FILE_PROBLEM_TOO_LARGE,
-        FileProblem::TooManyFiles => m::FILE_PROBLEM_TOO_MANY_FILES,
-        FileProblem::NestedTooDeep => m::FILE_PROBLEM_NESTED_TOO_DEEP,
-        FileProblem::Unreadable => m::FILE_PROBLEM_UNREADABLE,
-        FileProblem::ImageTooLarge => m::FILE_PROBLEM_IMAGE_TOO_LARGE,
-    };
     let mut paragraphs = vec![
         Msg::new(m::EMAIL_UNUSABLE_INTRO)
             .arg("id", id)
@@ -220,7 +207,7 @@ pub fn reply_unusable(
         paragraphs.push(
             Msg::new(m::EMAIL_UNUSABLE_FILE)
                 .arg("filename", p.filename.clone())
-                .arg("problem", Msg::new(problem(p.reason))),
+                .arg("problem", Msg::new(file_problem(p.reason))),
         );
     }
     paragraphs.push(Msg::new(m::EMAIL_UNUSABLE_HOW).arg("id", id));
@@ -256,6 +243,23 @@ pub fn status_answer(claim: &Claim, status: Vec<Msg>, message_id: &str, in_reply
     let mut email = render(draft, claim.member, message_id);
     email.in_reply_to = in_reply_to.map(str::to_owned);
     email
+}
+
+/// The words for why a file could not be used (emails and chat).
+pub fn file_problem(p: crate::mail::inbound::FileProblem) -> crate::i18n::MsgDef {
+    use crate::mail::inbound::FileProblem;
+    match p {
+        FileProblem::Executable => m::FILE_PROBLEM_EXECUTABLE,
+        FileProblem::Archive => m::FILE_PROBLEM_ARCHIVE,
+        FileProblem::UnsupportedType => m::FILE_PROBLEM_UNSUPPORTED_TYPE,
+        FileProblem::NameDoesNotMatchContent => m::FILE_PROBLEM_NAME_DOES_NOT_MATCH_CONTENT,
+        FileProblem::Empty => m::FILE_PROBLEM_EMPTY,
+        FileProblem::TooLarge => m::FILE_PROBLEM_TOO_LARGE,
+        FileProblem::TooManyFiles => m::FILE_PROBLEM_TOO_MANY_FILES,
+        FileProblem::NestedTooDeep => m::FILE_PROBLEM_NESTED_TOO_DEEP,
+        FileProblem::Unreadable => m::FILE_PROBLEM_UNREADABLE,
+        FileProblem::ImageTooLarge => m::FILE_PROBLEM_IMAGE_TOO_LARGE,
+    }
 }
 
 /// A one-time code to link a chat account to this member.

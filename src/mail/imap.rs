@@ -206,15 +206,12 @@ pub async fn connect(s: &ImapSettings) -> Result<ImapSession, ImapError> {
         // The greeting (after STARTTLS there is none).
         timed(&addr, client.read_response()).await?;
     }
-    let session = timed(
-        &addr,
-        async {
-            client
-                .login(&s.username, s.password.expose_secret())
-                .await
-                .map_err(|(e, _)| e)
-        },
-    )
+    let session = timed(&addr, async {
+        client
+            .login(&s.username, s.password.expose_secret())
+            .await
+            .map_err(|(e, _)| e)
+    })
     .await?;
     Ok(session)
 }
@@ -330,7 +327,9 @@ impl Poller {
         loop {
             drain_unsolicited(&mut session);
             if !lead.holds().await {
-                return Err(ImapError::Io(std::io::Error::other("lost the poller lead (database connection)")));
+                return Err(ImapError::Io(std::io::Error::other(
+                    "lost the poller lead (database connection)",
+                )));
             }
             self.read_all(&mut session, validity, can).await?;
             if *shutdown.borrow() {

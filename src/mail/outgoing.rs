@@ -40,7 +40,10 @@ impl EmailKind {
     /// Emails answering something sent to us: held back by the loop guard when
     /// one like it went out within the hour. The others follow a state change.
     pub fn loop_guarded(self) -> bool {
-        matches!(self, EmailKind::ReplyUnusable | EmailKind::StatusAnswer | EmailKind::LinkCode)
+        matches!(
+            self,
+            EmailKind::ReplyUnusable | EmailKind::StatusAnswer | EmailKind::LinkCode
+        )
     }
 
     pub fn as_str(self) -> &'static str {

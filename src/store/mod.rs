@@ -213,7 +213,11 @@ impl Leadership {
 
 impl std::fmt::Debug for Leadership {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Leadership(advisory lock)" } else { "Leadership(single process)" })
+        f.write_str(if self.0.is_some() {
+            "Leadership(advisory lock)"
+        } else {
+            "Leadership(single process)"
+        })
     }
 }
 

@@ -1000,7 +1000,11 @@ pub async fn claim_jobs(
         return Ok(Vec::new());
     }
     // Kinds are our own enum's names, never input: safe to inline.
-    let kinds = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ");
+    let kinds = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let lock = match BACKEND {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -1524,7 +1528,13 @@ pub async fn open_mail_escalations(c: &mut Conn) -> Result<Vec<(i64, Option<Rede
     .fetch_all(&mut *c)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("inbound_mail_id")?, r.try_get("redemption_id")?, r.try_get("message")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("inbound_mail_id")?,
+                r.try_get("redemption_id")?,
+                r.try_get("message")?,
+            ))
+        })
         .collect()
 }
 

@@ -141,7 +141,11 @@ impl Telegram {
         Ok(Self {
             bot,
             limiter: Limiter::new(options.limits),
-            assistant: Arc::new(Assistant::new(db.clone()).with_mail(options.mail)),
+            assistant: Arc::new(
+                Assistant::new(db.clone())
+                    .with_mail(options.mail)
+                    .with_blobs(options.blobs.clone()),
+            ),
             db,
             blobs: options.blobs,
             username,

@@ -339,6 +339,41 @@ impl Walk<'_> {
     }
 }
 
+/// Judges one file on its own (a photo or document sent in chat) with the same
+/// checks as an email attachment: type by content, name against content,
+/// limits, decoding, the 1600-px review copy and HEIC conversion.
+pub fn judge(name: &str, data: &[u8], limits: &FileLimits) -> Result<AcceptedFile, FileProblem> {
+    if data.is_empty() {
+        return Err(FileProblem::Empty);
+    }
+    if data.len() > limits.max_file_bytes {
+        return Err(FileProblem::TooLarge);
+    }
+    let kind = sniff(data);
+    match kind {
+        Sniffed::Executable => return Err(FileProblem::Executable),
+        Sniffed::Archive => return Err(FileProblem::Archive),
+        Sniffed::Other => return Err(FileProblem::UnsupportedType),
+        _ => {}
+    }
+    if let Some(ext) = extension(name)
+        && !kind.names().contains(&ext.as_str())
+    {
+        return Err(FileProblem::NameDoesNotMatchContent);
+    }
+    let prepared = prepare(kind, data, &limits.images)?;
+    Ok(AcceptedFile {
+        filename: format!("{}.{}", safe_stem(name), prepared.kind.extension()),
+        content_type: prepared.kind.mime(),
+        bytes: prepared.data.len() as u64,
+        sha256: crate::blobs::sha256_hex(&prepared.data),
+        width: prepared.width,
+        height: prepared.height,
+        data: prepared.data,
+        original: prepared.original,
+    })
+}
+
 fn is_attachment(part: &MessagePart) -> bool {
     part.content_disposition().is_some_and(|d| d.is_attachment())
 }

@@ -20,7 +20,7 @@
 use serde::Serialize;
 
 use super::matching::{self, Match};
-use super::{FileLimits, InboundMail, MailKind, MatchedBy, parse};
+use super::{AcceptedFile, FileLimits, InboundMail, MailKind, MatchedBy, parse};
 use crate::assistant::words;
 use crate::blobs::{BlobError, BlobStore, sha256_hex};
 use crate::domain::{Actor, Locale, RedemptionId, Status, Timestamp};
@@ -75,6 +75,9 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// The parser panicked or was cancelled (a bug; the message is kept for a retry).
+    #[error("reading the message failed: {0}")]
+    Parser(String),
 }
 
 /// Reads messages and acts on them.
@@ -108,8 +111,13 @@ impl Ingestor {
     /// Parses `raw` and acts on it. An error means nothing was committed: the
     /// caller keeps the message and tries again later.
     pub async fn ingest(&self, raw: &[u8], now: Timestamp) -> Result<Ingested, IngestError> {
-        let mail = parse(raw, &self.settings, &self.limits);
-        let raw_sha256 = sha256_hex(raw);
+        // Decoding images (and converting HEIC in a child process) is CPU work
+        // that may take seconds: off the async threads.
+        let (settings, limits, bytes) = (self.settings.clone(), self.limits.clone(), raw.to_vec());
+        let (mail, raw_sha256) =
+            tokio::task::spawn_blocking(move || (parse(&bytes, &settings, &limits), sha256_hex(&bytes)))
+                .await
+                .map_err(|e| IngestError::Parser(e.to_string()))?;
         let dedup_key = match &mail.message_id {
             Some(id) => format!("mid:{id}"),
             None => format!("sha256:{raw_sha256}"),
@@ -188,7 +196,8 @@ impl Ingestor {
                     && let Some(recipient) = &b.recipient
                 {
                     let detail = b.status.clone().unwrap_or_default();
-                    tx.suppress_email(&recipient.trim().to_lowercase(), &detail, now).await?;
+                    tx.suppress_email(&recipient.trim().to_lowercase(), &detail, now)
+                        .await?;
                 }
                 return Ok(plain(MailKind::Bounce, MailAction::BounceRecorded));
             }
@@ -245,7 +254,13 @@ impl Ingestor {
         }
         let action = match rec.redemption.status() {
             Status::Rejected if !mail.accepted.is_empty() => {
-                self.resubmit(tx, rec, &facts, mail, now).await?;
+                let source = Resubmission {
+                    files: &mail.accepted,
+                    source: AttachmentSource::Email,
+                    in_reply_to: mail.message_id.as_deref(),
+                    tell_linked_chats: true,
+                };
+                resubmit(tx, &self.blobs, &self.settings, rec, &facts, source, now).await?;
                 MailAction::Resubmitted
             }
             Status::Rejected => {
@@ -265,88 +280,8 @@ impl Ingestor {
             return false;
         };
         let base = local.split('+').next().unwrap_or_default();
-        domain.eq_ignore_ascii_case(&self.settings.reply_domain) && base.eq_ignore_ascii_case(&self.settings.reply_local)
-    }
-
-    async fn resubmit(
-        &self,
-        tx: &mut Tx,
-        mut rec: RedemptionRecord,
-        facts: &ClaimFacts,
-        mail: &InboundMail,
-        now: Timestamp,
-    ) -> Result<(), IngestError> {
-        let id = rec.redemption.id;
-        let existing = tx.attachments(id).await?;
-        let mut ids = Vec::new();
-        for file in &mail.accepted {
-            // The same file sent again is linked again, not stored twice.
-            if let Some(same) = existing.iter().find(|a| a.attachment.sha256 == file.sha256) {
-                ids.push(same.id);
-                continue;
-            }
-            let blob = self.blobs.put(&file.data).await?;
-            let attachment_id = tx
-                .insert_attachment(
-                    &NewAttachment {
-                        redemption_id: id,
-                        filename: file.filename.clone(),
-                        content_type: file.content_type.to_owned(),
-                        bytes: file.bytes as i64,
-                        sha256: file.sha256.clone(),
-                        width: file.width.map(i64::from),
-                        height: file.height.map(i64::from),
-                        blob_key: Some(blob.key),
-                        source: AttachmentSource::Email,
-                    },
-                    now,
-                )
-                .await?;
-            if let Some(original) = &file.original {
-                let kept = self.blobs.put(&original.data).await?;
-                tx.insert_attachment_original(
-                    attachment_id,
-                    original.content_type,
-                    kept.bytes as i64,
-                    &kept.sha256,
-                    &kept.key,
-                )
-                .await?;
-            }
-            ids.push(attachment_id);
-        }
-        let before = rec.redemption.status();
-        let event = rec
-            .redemption
-            .resubmit(ids, Actor::Customer, now)
-            .map_err(|e| StoreError::Conflict(format!("redemption {id}: {e}")))?;
-        tx.record_transition(&rec.redemption, before, &event, now).await?;
-
-        let claim = facts.claim(&rec.redemption);
-        let message_id = outbox::new_message_id(&self.settings, &format!("RDM-{id}"));
-        let email = compose::resubmission_received(&claim, &message_id, mail.message_id.as_deref());
-        outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
-
-        let promotion = facts.promotion.name.clone();
-        for chat in tx.linked_chats(rec.member_id).await? {
-            let locale = chat.locale.or(chat.detected_locale).unwrap_or(facts.member.locale);
-            let text = Localizer::builtin().render(
-                locale,
-                &Msg::new(m::CHAT_MAIL_RESUBMITTED)
-                    .arg("id", id)
-                    .arg("promotion", promotion.get(locale).to_owned()),
-            );
-            let message = ChatMessage {
-                channel: chat.channel,
-                chat_id: chat.external_id.clone(),
-                text,
-            };
-            let payload = serde_json::to_value(&message).expect("a chat message serialises");
-            tx.enqueue_job(&NewJob::new(JobKind::ChatMessage, payload, now), now)
-                .await?;
-        }
-        tracing::info!(redemption = id, files = mail.accepted.len(), "inbound mail: claim resubmitted");
-        Ok(())
+        domain.eq_ignore_ascii_case(&self.settings.reply_domain)
+            && base.eq_ignore_ascii_case(&self.settings.reply_local)
     }
 
     async fn ask_for_attachment(
@@ -395,6 +330,110 @@ impl Ingestor {
         outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
         Ok(())
     }
+}
+
+/// Where a resubmission's files came from, and who to tell.
+pub struct Resubmission<'a> {
+    pub files: &'a [AcceptedFile],
+    pub source: AttachmentSource,
+    /// The customer's message the acknowledgement email answers, if it came by email.
+    pub in_reply_to: Option<&'a str>,
+    /// Tell the member's linked chats (not when the files came from that chat).
+    pub tell_linked_chats: bool,
+}
+
+/// Puts a rejected claim back in the review queue with new files, inside the
+/// caller's transaction: the files are stored (a file already attached, by
+/// SHA-256, is linked again rather than stored twice; an original we converted
+/// or downscaled is kept beside it), the `resubmitted` event is written with the
+/// attachment ids, and the "received" email (and chat notices) go in the outbox.
+/// Email replies and chat re-uploads both come through here.
+pub async fn resubmit(
+    tx: &mut Tx,
+    blobs: &BlobStore,
+    settings: &MailSettings,
+    mut rec: RedemptionRecord,
+    facts: &ClaimFacts,
+    what: Resubmission<'_>,
+    now: Timestamp,
+) -> Result<RedemptionRecord, IngestError> {
+    let id = rec.redemption.id;
+    let existing = tx.attachments(id).await?;
+    let mut ids = Vec::new();
+    for file in what.files {
+        if let Some(same) = existing.iter().find(|a| a.attachment.sha256 == file.sha256) {
+            ids.push(same.id);
+            continue;
+        }
+        let blob = blobs.put(&file.data).await?;
+        let attachment_id = tx
+            .insert_attachment(
+                &NewAttachment {
+                    redemption_id: id,
+                    filename: file.filename.clone(),
+                    content_type: file.content_type.to_owned(),
+                    bytes: file.bytes as i64,
+                    sha256: file.sha256.clone(),
+                    width: file.width.map(i64::from),
+                    height: file.height.map(i64::from),
+                    blob_key: Some(blob.key),
+                    source: what.source,
+                },
+                now,
+            )
+            .await?;
+        if let Some(original) = &file.original {
+            let kept = blobs.put(&original.data).await?;
+            tx.insert_attachment_original(
+                attachment_id,
+                original.content_type,
+                kept.bytes as i64,
+                &kept.sha256,
+                &kept.key,
+            )
+            .await?;
+        }
+        ids.push(attachment_id);
+    }
+    let before = rec.redemption.status();
+    let event = rec
+        .redemption
+        .resubmit(ids, Actor::Customer, now)
+        .map_err(|e| StoreError::Conflict(format!("redemption {id}: {e}")))?;
+    tx.record_transition(&rec.redemption, before, &event, now).await?;
+
+    let claim = facts.claim(&rec.redemption);
+    let message_id = outbox::new_message_id(settings, &format!("RDM-{id}"));
+    let email = compose::resubmission_received(&claim, &message_id, what.in_reply_to);
+    outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
+
+    if what.tell_linked_chats {
+        let promotion = &facts.promotion.name;
+        for chat in tx.linked_chats(rec.member_id).await? {
+            let locale = chat.locale.or(chat.detected_locale).unwrap_or(facts.member.locale);
+            let text = Localizer::builtin().render(
+                locale,
+                &Msg::new(m::CHAT_MAIL_RESUBMITTED)
+                    .arg("id", id)
+                    .arg("promotion", promotion.get(locale).to_owned()),
+            );
+            let message = ChatMessage {
+                channel: chat.channel,
+                chat_id: chat.external_id.clone(),
+                text,
+            };
+            let payload = serde_json::to_value(&message).expect("a chat message serialises");
+            tx.enqueue_job(&NewJob::new(JobKind::ChatMessage, payload, now), now)
+                .await?;
+        }
+    }
+    tracing::info!(
+        redemption = id,
+        files = what.files.len(),
+        source = what.source.as_str(),
+        "claim resubmitted"
+    );
+    Ok(rec)
 }
 
 struct Decided {

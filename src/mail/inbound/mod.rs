@@ -10,7 +10,7 @@ pub mod matching;
 mod signals;
 pub mod trim;
 
-pub use files::{AcceptedFile, FileLimits, FileProblem, RejectedFile, Sniffed, sniff};
+pub use files::{AcceptedFile, FileLimits, FileProblem, RejectedFile, Sniffed, judge, sniff};
 pub use images::{ImageLimits, Original, Prepared, prepare};
 
 use mail_parser::{Address, HeaderValue, MessageParser};
