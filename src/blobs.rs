@@ -57,8 +57,22 @@ impl BlobStore {
 
     /// Stores `bytes`; storing the same bytes again is a no-op with the same key.
     pub async fn put(&self, bytes: &[u8]) -> Result<StoredBlob, BlobError> {
-        let sha256 = sha256_hex(bytes);
-        let key = format!("sha256/{}/{}", &sha256[..2], sha256);
+        self.put_hashed(bytes, &sha256_hex(bytes)).await
+    }
+
+    /// The key bytes with this SHA-256 (lower-case hex) are or will be stored under.
+    pub fn key_for(sha256: &str) -> String {
+        format!("sha256/{}/{}", &sha256[..2.min(sha256.len())], sha256)
+    }
+
+    /// [`BlobStore::put`] for bytes whose SHA-256 (lower-case hex) the caller
+    /// already computed: hashing a large file twice is a measurable part of
+    /// ingesting a reply. A wrong hash would file the bytes under the wrong key,
+    /// so only pass one computed from these very bytes.
+    pub async fn put_hashed(&self, bytes: &[u8], sha256: &str) -> Result<StoredBlob, BlobError> {
+        debug_assert_eq!(sha256, sha256_hex(bytes));
+        let sha256 = sha256.to_owned();
+        let key = Self::key_for(&sha256);
         let path = self.dir.join(&key);
         if tokio::fs::try_exists(&path).await.map_err(|e| self.io(e))? {
             return Ok(StoredBlob {

@@ -306,6 +306,7 @@ impl Turn<'_> {
             source: crate::store::AttachmentSource::Chat,
             in_reply_to: None,
             tell_linked_chats: false,
+            already_stored: false,
         };
         crate::mail::inbound::ingest::resubmit(&mut self.tx, blobs, self.mail, rec, &facts, what, self.now).await?;
         self.dialogue = Dialogue::Idle;

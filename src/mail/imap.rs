@@ -312,7 +312,7 @@ impl Poller {
         attempt: &mut u32,
     ) -> Result<(), ImapError> {
         let mut session = connect(&self.settings).await?;
-        let caps = session.capabilities().await?;
+        let caps = timed("CAPABILITY", session.capabilities()).await?;
         let can = Abilities {
             idle: self.settings.idle && caps.has_str("IDLE"),
             mv: self.settings.prefer_move && caps.has_str("MOVE"),
@@ -338,14 +338,16 @@ impl Poller {
             }
             if can.idle {
                 let mut idle = session.idle();
-                idle.init().await?;
+                // A connection that died without a word (no RST) must not hang us: every
+                // command has a deadline.
+                timed("IDLE", idle.init()).await?;
                 let wait = self.settings.poll.max(Duration::from_secs(60)).min(MAX_IDLE);
                 let (until_news, _stop) = idle.wait_with_timeout(wait);
                 let stop = tokio::select! {
                     r = until_news => { r?; false }
                     _ = shutdown.changed() => true,
                 };
-                session = idle.done().await?;
+                session = timed("DONE", idle.done()).await?;
                 if stop {
                     let _ = session.logout().await;
                     return Ok(());
@@ -355,7 +357,7 @@ impl Poller {
                     let _ = session.logout().await;
                     return Ok(());
                 }
-                session.noop().await?;
+                timed("NOOP", session.noop()).await?;
             }
         }
     }

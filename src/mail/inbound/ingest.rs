@@ -111,20 +111,20 @@ impl Ingestor {
     /// Parses `raw` and acts on it. An error means nothing was committed: the
     /// caller keeps the message and tries again later.
     pub async fn ingest(&self, raw: &[u8], now: Timestamp) -> Result<Ingested, IngestError> {
-        // Decoding images (and converting HEIC in a child process) is CPU work
-        // that may take seconds: off the async threads.
+        // The raw message is kept whatever happens to it, so staff can always
+        // look at what came in (content-addressed: a retry writes the same key).
+        // Decoding images (and converting HEIC) is CPU work that may take a
+        // while: it runs off the async threads, while the raw message is written.
+        let raw_sha256 = sha256_hex(raw);
         let (settings, limits, bytes) = (self.settings.clone(), self.limits.clone(), raw.to_vec());
-        let (mail, raw_sha256) =
-            tokio::task::spawn_blocking(move || (parse(&bytes, &settings, &limits), sha256_hex(&bytes)))
-                .await
-                .map_err(|e| IngestError::Parser(e.to_string()))?;
+        let parsing = tokio::task::spawn_blocking(move || parse(&bytes, &settings, &limits));
+        let (mail, raw_blob) = tokio::join!(parsing, self.blobs.put_hashed(raw, &raw_sha256));
+        let mail = mail.map_err(|e| IngestError::Parser(e.to_string()))?;
+        let raw_blob = raw_blob?;
         let dedup_key = match &mail.message_id {
             Some(id) => format!("mid:{id}"),
             None => format!("sha256:{raw_sha256}"),
         };
-        // The raw message is kept whatever happens to it, so staff can always
-        // look at what came in. Content-addressed: a retry writes the same key.
-        let raw_blob = self.blobs.put(raw).await?;
 
         let mut tx = self.db.begin_write().await?;
         let record = NewInboundMail {
@@ -151,7 +151,21 @@ impl Ingestor {
             });
         };
 
-        let decided = self.act(&mut tx, row, &mail, now).await?;
+        // The files the message carries are written while the transaction does
+        // its reads (a fsync per file is a large part of an ingest); it commits
+        // only once they are durable. Content-addressed: a file of a message
+        // that turns out not to need it costs only disk, and is kept with the
+        // raw message anyway.
+        let keeping = futures::future::try_join_all(
+            mail.accepted
+                .iter()
+                .flat_map(|f| [Some((&f.data, &f.sha256)), f.original.as_ref().map(|o| (&o.data, &o.sha256))])
+                .flatten()
+                .map(|(data, sha256)| self.blobs.put_hashed(data, sha256)),
+        );
+        let (kept, decided) = tokio::join!(keeping, self.act(&mut tx, row, &mail, now));
+        kept?;
+        let decided = decided?;
         let report = report(&mail, decided.kind, decided.matched.as_ref(), decided.action);
         tx.finish_inbound_mail(
             row,
@@ -259,6 +273,7 @@ impl Ingestor {
                     source: AttachmentSource::Email,
                     in_reply_to: mail.message_id.as_deref(),
                     tell_linked_chats: true,
+                    already_stored: true,
                 };
                 resubmit(tx, &self.blobs, &self.settings, rec, &facts, source, now).await?;
                 MailAction::Resubmitted
@@ -340,6 +355,9 @@ pub struct Resubmission<'a> {
     pub in_reply_to: Option<&'a str>,
     /// Tell the member's linked chats (not when the files came from that chat).
     pub tell_linked_chats: bool,
+    /// The caller already wrote the files (and originals) to the blob store and
+    /// makes sure they are durable before the transaction commits.
+    pub already_stored: bool,
 }
 
 /// Puts a rejected claim back in the review queue with new files, inside the
@@ -365,7 +383,11 @@ pub async fn resubmit(
             ids.push(same.id);
             continue;
         }
-        let blob = blobs.put(&file.data).await?;
+        let blob_key = if what.already_stored {
+            BlobStore::key_for(&file.sha256)
+        } else {
+            blobs.put_hashed(&file.data, &file.sha256).await?.key
+        };
         let attachment_id = tx
             .insert_attachment(
                 &NewAttachment {
@@ -376,20 +398,23 @@ pub async fn resubmit(
                     sha256: file.sha256.clone(),
                     width: file.width.map(i64::from),
                     height: file.height.map(i64::from),
-                    blob_key: Some(blob.key),
+                    blob_key: Some(blob_key),
                     source: what.source,
                 },
                 now,
             )
             .await?;
         if let Some(original) = &file.original {
-            let kept = blobs.put(&original.data).await?;
+            if !what.already_stored {
+                blobs.put_hashed(&original.data, &original.sha256).await?;
+            }
+            let key = BlobStore::key_for(&original.sha256);
             tx.insert_attachment_original(
                 attachment_id,
                 original.content_type,
-                kept.bytes as i64,
-                &kept.sha256,
-                &kept.key,
+                original.data.len() as i64,
+                &original.sha256,
+                &key,
             )
             .await?;
         }
