@@ -159,7 +159,12 @@ impl Ingestor {
         let keeping = futures::future::try_join_all(
             mail.accepted
                 .iter()
-                .flat_map(|f| [Some((&f.data, &f.sha256)), f.original.as_ref().map(|o| (&o.data, &o.sha256))])
+                .flat_map(|f| {
+                    [
+                        Some((&f.data, &f.sha256)),
+                        f.original.as_ref().map(|o| (&o.data, &o.sha256)),
+                    ]
+                })
                 .flatten()
                 .map(|(data, sha256)| self.blobs.put_hashed(data, sha256)),
         );
