@@ -91,6 +91,14 @@ fn bounces_name_the_failed_recipient_and_how_hard() {
     assert_eq!(bounce.recipient.as_deref(), Some("gone@example.test"));
     assert!(bounce.hard);
     assert_eq!(bounce.status.as_deref(), Some("5.1.1"));
+    // "Action: delayed" with a 4.x.x status: a bounce, but the address may work later.
+    let raw = std::fs::read(fixtures().join("dsn-soft-bounce.eml")).unwrap();
+    let mail = parse(&raw, &settings(), &FileLimits::default());
+    assert_eq!(mail.kind, MailKind::Bounce);
+    let bounce = mail.bounce.unwrap();
+    assert_eq!(bounce.recipient.as_deref(), Some("customer2@example.test"));
+    assert!(!bounce.hard);
+    assert_eq!(bounce.status.as_deref(), Some("4.4.1"));
 }
 
 #[test]
@@ -106,6 +114,21 @@ fn handles_are_found_where_replies_put_them() {
     assert_eq!(mail.from.as_deref(), Some("budi.santoso@example.test"));
     // The accepted file's bytes are the attachment's.
     assert_eq!(mail.accepted[0].data.len() as u64, mail.accepted[0].bytes);
+
+    // A token address that looks like ours and a Message-ID of our shape on
+    // another domain: carried as found, but only the token counts as a handle.
+    let raw = std::fs::read(fixtures().join("forged-token-stranger.eml")).unwrap();
+    let mail = parse(&raw, &settings(), &FileLimits::default());
+    assert_eq!(mail.tokens, vec!["r4t8n2k6w9q3m7p5x2z8c4v6bd".to_owned()]);
+    assert_eq!(
+        mail.parent_ids,
+        vec!["<RDM-1043.8d4f2a6c1e9b7305@example.net>".to_owned()]
+    );
+    assert!(!redeemdesk::mail::inbound::is_our_message_id(
+        &mail.parent_ids[0],
+        &settings()
+    ));
+    assert_eq!(mail.from.as_deref(), Some("customer3@example.test"));
 }
 
 #[test]
@@ -274,10 +297,17 @@ fn ingest_acts_once_per_message() {
             (file, l["kind"].clone(), l["action"].clone(), l["redemption_id"].clone())
         })
         .collect();
+    // customer1..5@ and andi@ are no members: whatever handle they carry (a
+    // token never issued, a Message-ID not ours, a subject tag) matches nothing.
     let expected = [
         ("autoreply-en-subject-only", "auto_reply", "ignored", Value::Null),
+        // X-Auto-Response-Suppress alone: a person writing.
+        ("autoreply-exchange-header-only", "unmatched", "escalated", Value::Null),
         ("autoreply-id", "auto_reply", "ignored", Value::Null),
         ("dsn-bounce", "bounce", "bounce_recorded", Value::Null),
+        // A soft bounce is recorded too (and suppresses nothing).
+        ("dsn-soft-bounce", "bounce", "bounce_recorded", Value::Null),
+        ("forged-token-stranger", "unmatched", "escalated", Value::Null),
         // The fixtures' reply token was never issued here: the member's subject tag matches.
         ("forwarded-png", "reply", "resubmitted", 1042.into()),
         ("gmail-id-jpeg", "reply", "answered_status", 1042.into()),
@@ -287,8 +317,13 @@ fn ingest_acts_once_per_message() {
         ("iphone-heic", "reply", "answered_status", 1042.into()),
         ("list", "list", "ignored", Value::Null),
         ("malformed", "malformed", "quarantined", Value::Null),
+        ("nested-forward-too-deep", "unmatched", "escalated", Value::Null),
         ("outlook-en-pdf", "unmatched", "escalated", Value::Null),
+        ("outlook-id-pdf", "unmatched", "escalated", Value::Null),
+        ("truncated-multipart", "unmatched", "escalated", Value::Null),
+        ("yahoo-id-inline-photo", "unmatched", "escalated", Value::Null),
     ];
+    assert_eq!(got.len(), expected.len(), "one line per fixture, each expected");
     for (file, kind, action, redemption) in expected {
         let line = got
             .iter()

@@ -8,7 +8,9 @@
 //! the review copy. Names are rebuilt from a safe stem and the stored type,
 //! never taken as paths.
 
-use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+use std::borrow::Cow;
+
+use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
 
 use super::images::{ImageLimits, Original, prepare};
@@ -248,14 +250,55 @@ impl Walk<'_> {
                     if depth + 1 < self.limits.max_depth {
                         self.message(inner, depth + 1);
                     } else {
-                        self.reject(part, FileProblem::NestedTooDeep);
+                        self.too_deep(part, inner);
                     }
                 }
                 PartType::Multipart(_) => {}
-                PartType::Text(_) | PartType::Html(_) if part.attachment_name().is_none() && !is_attachment(part) => {}
+                _ if is_body_text(part) => {}
                 _ => self.file(part),
             }
         }
+    }
+
+    /// A forward nested deeper than we walk: the files inside it (at any
+    /// depth, without opening them) are refused by name, so the customer knows
+    /// what to attach directly; the forwarded mail itself when it holds none.
+    fn too_deep(&mut self, part: &MessagePart, inner: &Message) {
+        let mut names = Vec::new();
+        let mut pending = vec![inner];
+        while let Some(msg) = pending.pop() {
+            for p in &msg.parts {
+                match &p.body {
+                    PartType::Message(deeper) => pending.push(deeper),
+                    PartType::Multipart(_) => {}
+                    _ if is_body_text(p) => {}
+                    _ => {
+                        let data = part_bytes(p);
+                        if !self.is_logo(p, &data) && names.len() < self.limits.max_files {
+                            names.push(p.attachment_name().map(str::to_owned));
+                        }
+                    }
+                }
+            }
+        }
+        if names.is_empty() {
+            return self.reject(part, FileProblem::NestedTooDeep);
+        }
+        for (k, name) in names.into_iter().enumerate() {
+            let filename = name.unwrap_or_else(|| format!("attachment-{}", self.n + k + 1));
+            self.rejected.push(RejectedFile {
+                filename: safe_display(&filename),
+                reason: FileProblem::NestedTooDeep,
+            });
+        }
+    }
+
+    /// An inline image this small is a logo in a signature, not evidence.
+    fn is_logo(&self, part: &MessagePart, data: &[u8]) -> bool {
+        let inline = !is_attachment(part) && part.content_id().is_some();
+        inline
+            && matches!(sniff(data), Sniffed::Jpeg | Sniffed::Png | Sniffed::Gif)
+            && data.len() < self.limits.min_inline_image_bytes
     }
 
     fn name(&self, part: &MessagePart) -> String {
@@ -272,15 +315,12 @@ impl Walk<'_> {
     }
 
     fn file(&mut self, part: &MessagePart) {
-        let data = part.contents();
+        let data = part_bytes(part);
+        let data: &[u8] = &data;
         let declared_name = self.name(part);
         let kind = sniff(data);
-        let inline = !is_attachment(part) && part.content_id().is_some();
-        if inline
-            && matches!(kind, Sniffed::Jpeg | Sniffed::Png | Sniffed::Gif)
-            && data.len() < self.limits.min_inline_image_bytes
-        {
-            return; // a logo in a signature
+        if self.is_logo(part, data) {
+            return;
         }
         self.n += 1;
         if self.n > self.limits.max_files {
@@ -372,6 +412,81 @@ pub fn judge(name: &str, data: &[u8], limits: &FileLimits) -> Result<AcceptedFil
         data: prepared.data,
         original: prepared.original,
     })
+}
+
+/// The message's own text (or HTML) body, which is not a file. A part that
+/// only became text because mail-parser could not decode it (see
+/// [`part_bytes`]) is a file if it says it is one of another type.
+fn is_body_text(part: &MessagePart) -> bool {
+    let declared_other = part.content_type().is_some_and(|ct| {
+        !["text", "multipart", "message"]
+            .iter()
+            .any(|t| ct.ctype().eq_ignore_ascii_case(t))
+    });
+    matches!(part.body, PartType::Text(_) | PartType::Html(_))
+        && part.attachment_name().is_none()
+        && !is_attachment(part)
+        && !(declared_other && undecoded_base64(part).is_some())
+}
+
+/// The bytes of a file part. A multipart whose closing boundary is missing
+/// (a message cut off in transit) may leave its last part as it was sent,
+/// still base64 text: that is decoded here.
+fn part_bytes<'p>(part: &'p MessagePart) -> Cow<'p, [u8]> {
+    match undecoded_base64(part) {
+        Some(data) => Cow::Owned(data),
+        None => Cow::Borrowed(part.contents()),
+    }
+}
+
+/// The decoded contents of a part that declares `Content-Transfer-Encoding:
+/// base64` but that mail-parser did not decode, if they are base64 text.
+fn undecoded_base64(part: &MessagePart) -> Option<Vec<u8>> {
+    let declared = part.content_transfer_encoding()?;
+    if !declared.trim().eq_ignore_ascii_case("base64")
+        || part.encoding == Encoding::Base64
+        || !matches!(
+            part.body,
+            PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_)
+        )
+    {
+        return None;
+    }
+    decode_base64(part.contents())
+}
+
+/// Standard base64 (RFC 4648) as MIME wraps it: whitespace and line breaks are
+/// skipped, `=` padding ends the data, a trailing partial group is dropped.
+/// `None` when the text holds anything else (it is not base64 after all).
+fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits, mut padded) = (0u32, 0u32, false);
+    for &c in text {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                padded = true;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
+            _ => return None,
+        };
+        if padded {
+            return None; // data after the padding
+        }
+        acc = (acc << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 fn is_attachment(part: &MessagePart) -> bool {
@@ -510,6 +625,117 @@ mod tests {
         for p in FileProblem::ALL {
             assert_eq!(serde_json::to_value(p).unwrap(), p.code());
         }
+    }
+
+    #[test]
+    fn base64_is_decoded_as_mime_wraps_it() {
+        for n in 0..40usize {
+            let data: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+            assert_eq!(decode_base64(base64(&data).as_bytes()), Some(data), "{n} bytes");
+        }
+        assert_eq!(decode_base64(b"aGVs\r\nbG8=\r\n"), Some(b"hello".to_vec()));
+        assert_eq!(decode_base64(b"  \t\r\n"), Some(Vec::new()));
+        // Not base64 text: a decoded file, or something after the padding.
+        assert_eq!(decode_base64(&[0xFF, 0xD8, 0xFF]), None);
+        assert_eq!(decode_base64(b"aGVsbG8=aGVs"), None);
+        assert_eq!(decode_base64(b"%PDF-1.7"), None);
+    }
+
+    /// A multipart cut off before its closing boundary: mail-parser keeps the
+    /// last part as the base64 text it was sent as; the file is still read.
+    #[test]
+    fn a_part_left_base64_by_a_missing_closing_boundary_is_decoded() {
+        let photo = jpeg(64, 48);
+        let head = "From: a@example.test\r\nSubject: Re: [RDM-7]\r\nMIME-Version: 1.0\r\n\
+                    Content-Type: multipart/mixed; boundary=\"cut\"\r\n\r\n--cut\r\n\
+                    Content-Type: text/plain\r\n\r\nfoto\r\n--cut\r\n";
+        for (headers, name) in [
+            (
+                "Content-Type: image/jpeg; name=\"sn.jpg\"\r\nContent-Disposition: attachment; filename=\"sn.jpg\"\r\n",
+                "sn.jpg",
+            ),
+            // No name and no disposition: a file all the same, not body text.
+            ("Content-Type: image/jpeg\r\n", "attachment-1.jpg"),
+        ] {
+            let raw = format!(
+                "{head}{headers}Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+                base64(&photo)
+            );
+            let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+            let (accepted, rejected) = collect(&msg, &FileLimits::default());
+            assert!(rejected.is_empty(), "{rejected:?}");
+            assert_eq!(accepted.len(), 1);
+            assert_eq!(accepted[0].filename, name);
+            assert_eq!(accepted[0].data, photo);
+            assert_eq!(accepted[0].sha256, crate::blobs::sha256_hex(&photo));
+        }
+        // A text body cut off the same way is no file.
+        let raw = format!(
+            "From: a@example.test\r\nSubject: Re: [RDM-7]\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"cut\"\r\n\r\n--cut\r\nContent-Type: text/plain\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            base64(b"Halo kak, ini fotonya.")
+        );
+        let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+        assert_eq!(collect(&msg, &FileLimits::default()), (Vec::new(), Vec::new()));
+    }
+
+    /// `levels` forwards, each as a `message/rfc822` attachment, the innermost
+    /// holding `file` (or only text).
+    fn forwarded(levels: usize, file: Option<&[u8]>) -> String {
+        let mut inner = String::from("From: toko@example.test\r\nSubject: Invoice\r\nMIME-Version: 1.0\r\n");
+        match file {
+            Some(data) => inner.push_str(&format!(
+                "Content-Type: multipart/mixed; boundary=\"in\"\r\n\r\n--in\r\nContent-Type: text/plain\r\n\r\n\
+                 Terlampir.\r\n--in\r\nContent-Type: image/jpeg; name=\"INV-1.jpg\"\r\n\
+                 Content-Disposition: attachment; filename=\"INV-1.jpg\"\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--in--\r\n",
+                base64(data)
+            )),
+            None => inner.push_str("Content-Type: text/plain\r\n\r\nTerlampir.\r\n"),
+        }
+        for level in (0..levels).rev() {
+            let b = format!("lvl{level}");
+            inner = format!(
+                "From: a@example.test\r\nSubject: Fwd: Invoice\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n--{b}\r\nContent-Type: text/plain\r\n\r\n\
+                 fwd\r\n--{b}\r\nContent-Type: message/rfc822; name=\"fwd{level}.eml\"\r\n\
+                 Content-Disposition: attachment; filename=\"fwd{level}.eml\"\r\n\r\n{inner}\r\n--{b}--\r\n"
+            );
+        }
+        inner
+    }
+
+    #[test]
+    fn files_nested_too_deep_are_refused_by_their_own_name() {
+        let photo = jpeg(64, 48);
+        let limits = FileLimits::default();
+        let run = |raw: String| {
+            let msg = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
+            collect(&msg, &limits)
+        };
+        let (accepted, rejected) = run(forwarded(limits.max_depth - 1, Some(&photo)));
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(accepted[0].data, photo);
+        for levels in [limits.max_depth, limits.max_depth + 1] {
+            let (accepted, rejected) = run(forwarded(levels, Some(&photo)));
+            assert!(accepted.is_empty());
+            assert_eq!(
+                rejected,
+                [RejectedFile {
+                    filename: "INV-1.jpg".into(),
+                    reason: FileProblem::NestedTooDeep
+                }],
+                "{levels} levels"
+            );
+        }
+        // Nothing but text down there: the forward is named.
+        let (_, rejected) = run(forwarded(limits.max_depth, None));
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(
+            (rejected[0].filename.as_str(), rejected[0].reason),
+            ("fwd2.eml", FileProblem::NestedTooDeep)
+        );
     }
 
     #[test]
