@@ -115,12 +115,19 @@ impl Ingestor {
         // look at what came in (content-addressed: a retry writes the same key).
         // Decoding images (and converting HEIC) is CPU work that may take a
         // while: it runs off the async threads, while the raw message is written.
-        let raw_sha256 = sha256_hex(raw);
-        let (settings, limits, bytes) = (self.settings.clone(), self.limits.clone(), raw.to_vec());
-        let parsing = tokio::task::spawn_blocking(move || parse(&bytes, &settings, &limits));
-        let (mail, raw_blob) = tokio::join!(parsing, self.blobs.put_hashed(raw, &raw_sha256));
+        // Hashing the raw message runs beside the parse too (two cores, two tasks).
+        let bytes: std::sync::Arc<[u8]> = raw.into();
+        let (settings, limits, for_parse) = (self.settings.clone(), self.limits.clone(), bytes.clone());
+        let parsing = tokio::task::spawn_blocking(move || parse(&for_parse, &settings, &limits));
+        let keeping_raw = async {
+            let hashing = tokio::task::spawn_blocking(move || sha256_hex(&bytes));
+            let sha256 = hashing.await.map_err(|e| IngestError::Parser(e.to_string()))?;
+            let blob = self.blobs.put_hashed(raw, &sha256).await?;
+            Ok::<_, IngestError>((sha256, blob))
+        };
+        let (mail, kept_raw) = tokio::join!(parsing, keeping_raw);
         let mail = mail.map_err(|e| IngestError::Parser(e.to_string()))?;
-        let raw_blob = raw_blob?;
+        let (raw_sha256, raw_blob) = kept_raw?;
         let dedup_key = match &mail.message_id {
             Some(id) => format!("mid:{id}"),
             None => format!("sha256:{raw_sha256}"),
