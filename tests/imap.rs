@@ -228,6 +228,10 @@ async fn it_connects_over_tls_and_starttls_and_refuses_plain_text_off_loopback()
 
 #[tokio::test]
 async fn one_poller_leads_across_replicas_on_postgres() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("redeemdesk=debug")
+        .try_init();
     let db = TestDb::postgres().await;
     import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
     // Two replicas: two pools on the same database.

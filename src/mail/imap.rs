@@ -10,7 +10,7 @@
 //! - A message that cannot be read goes to the quarantine folder (with a staff
 //!   alert from the ingestor); one whose ingest keeps failing (say, a broken
 //!   database row) is quarantined after [`MAX_FAILURES`] tries with an alert.
-//! - The folders are created when missing. Unsolicited server responses are
+//! - The folders are created when missing (the one it reads from too). Unsolicited server responses are
 //!   drained, because async-imap drops them silently once 100 are waiting.
 //! - On any connection or protocol error it reconnects with backoff.
 //! - One poller runs at a time across replicas: it only works while holding
@@ -229,8 +229,18 @@ async fn ensure_folder(session: &mut ImapSession, folder: &str) -> Result<(), Im
     }
 }
 
-fn drain_unsolicited(session: &mut ImapSession) {
-    while session.unsolicited_responses.try_recv().is_ok() {}
+/// Empties the unsolicited-response channel; true if it announced new mail.
+fn drain_unsolicited(session: &mut ImapSession) -> bool {
+    let mut news = false;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        news |= announces_mail(&r);
+    }
+    news
+}
+
+fn announces_mail(r: &async_imap::types::UnsolicitedResponse) -> bool {
+    use async_imap::types::UnsolicitedResponse;
+    matches!(r, UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_))
 }
 
 /// What the poller can do on this server.
@@ -248,6 +258,8 @@ pub struct Poller {
     db: Db,
     /// Ingest failures per message UID (kept across reconnects).
     failures: HashMap<(u32, u32), u32>,
+    /// The server announced new mail since the last read began.
+    news: bool,
 }
 
 impl Poller {
@@ -257,6 +269,7 @@ impl Poller {
             ingestor,
             db,
             failures: HashMap::new(),
+            news: false,
         }
     }
 
@@ -318,6 +331,9 @@ impl Poller {
             mv: self.settings.prefer_move && caps.has_str("MOVE"),
             uidplus: caps.has_str("UIDPLUS"),
         };
+        if !self.settings.mailbox.eq_ignore_ascii_case("INBOX") {
+            ensure_folder(&mut session, &self.settings.mailbox).await?;
+        }
         ensure_folder(&mut session, &self.settings.processed).await?;
         ensure_folder(&mut session, &self.settings.quarantine).await?;
         let mailbox = session.select(&self.settings.mailbox).await?;
@@ -325,6 +341,7 @@ impl Poller {
         *attempt = 0;
         tracing::debug!(?can, "imap: connected");
         loop {
+            self.news = false;
             drain_unsolicited(&mut session);
             if !lead.holds().await {
                 return Err(ImapError::Io(std::io::Error::other(
@@ -336,16 +353,29 @@ impl Poller {
                 let _ = session.logout().await;
                 return Ok(());
             }
+            // Mail that arrived while we were reading was announced then, not
+            // later: read again rather than wait past it.
+            if self.news || drain_unsolicited(&mut session) {
+                continue;
+            }
             if can.idle {
+                let announced = session.unsolicited_responses.clone();
                 let mut idle = session.idle();
                 // A connection that died without a word (no RST) must not hang us: every
                 // command has a deadline.
                 timed("IDLE", idle.init()).await?;
+                // New mail the server reported before it confirmed IDLE lands in
+                // the unsolicited channel, not in the IDLE stream.
+                let early = std::iter::from_fn(|| announced.try_recv().ok()).fold(false, |n, r| n | announces_mail(&r));
                 let wait = self.settings.poll.max(Duration::from_secs(60)).min(MAX_IDLE);
-                let (until_news, _stop) = idle.wait_with_timeout(wait);
-                let stop = tokio::select! {
-                    r = until_news => { r?; false }
-                    _ = shutdown.changed() => true,
+                let stop = if early {
+                    false
+                } else {
+                    let (until_news, _stop) = idle.wait_with_timeout(wait);
+                    tokio::select! {
+                        r = until_news => { r?; false }
+                        _ = shutdown.changed() => true,
+                    }
                 };
                 session = timed("DONE", idle.done()).await?;
                 if stop {
@@ -377,7 +407,7 @@ impl Poller {
                 }
                 raw
             };
-            drain_unsolicited(session);
+            self.news |= drain_unsolicited(session);
             let Some(raw) = raw else {
                 continue; // expunged meanwhile
             };
@@ -409,6 +439,7 @@ impl Poller {
                 }
             };
             move_message(session, uid, &dest, can).await?;
+            self.news |= drain_unsolicited(session);
         }
         Ok(())
     }
@@ -433,7 +464,6 @@ async fn move_message(session: &mut ImapSession, uid: u32, dest: &str, can: Abil
             let _: Vec<_> = gone.try_collect().await?;
         }
     }
-    drain_unsolicited(session);
     Ok(())
 }
 
