@@ -16,6 +16,10 @@
 
 use std::time::Instant;
 
+#[path = "../tests/support/eml.rs"]
+#[allow(dead_code)]
+mod eml;
+
 use chrono::Utc;
 use redeemdesk::blobs::{BlobStore, sha256_hex};
 use redeemdesk::import::import_json;
@@ -51,39 +55,17 @@ fn photo(w: u32, h: u32, seed: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4 + data.len() / 57 * 2);
-    for (i, c) in data.chunks(3).enumerate() {
-        if i > 0 && i % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let n =
-            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
-        out.push(A[(n >> 18) as usize & 63] as char);
-        out.push(A[(n >> 12) as usize & 63] as char);
-        out.push(if c.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if c.len() > 2 { A[n as usize & 63] as char } else { '=' });
-    }
-    out
-}
-
+/// One member's reply to their rejection, with the corrected invoice attached
+/// (the test suite's email builder: base64 in 76-column lines, as clients send).
 fn reply(member: usize, redemption: usize, jpeg: &[u8]) -> Vec<u8> {
-    format!(
-        "From: Member {member} <member{member}@example.test>\r\nTo: support@example.test\r\n\
-         Subject: Re: [RDM-{redemption}] Klaim Anda\r\nMessage-ID: <bench{redemption}@client.example.test>\r\n\
-         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\r\nIni faktur yang benar.\r\n\r\n\
-         Pada Sen, 30 Nov 2026 pukul 10.00 MSI <support@example.test> menulis:\r\n> ditolak\r\n--B\r\n\
-         Content-Type: image/jpeg; name=\"faktur.jpg\"\r\nContent-Disposition: attachment; filename=\"faktur.jpg\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--B--\r\n",
-        base64(jpeg)
+    eml::Eml::new(
+        &format!("Member {member} <member{member}@example.test>"),
+        "support@example.test",
+        &format!("Re: [RDM-{redemption}] Klaim Anda"),
     )
-    .into_bytes()
+    .text("Ini faktur yang benar.\r\n\r\nPada Sen, 30 Nov 2026 pukul 10.00 MSI <support@example.test> menulis:\r\n> ditolak")
+    .attach("faktur.jpg", "image/jpeg", jpeg.to_vec())
+    .build()
 }
 
 /// One promotion, `n` members, each with one product and one rejected claim.

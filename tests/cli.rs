@@ -12,17 +12,7 @@ use serde_json::Value;
 use support::TestDb;
 
 fn redeemdesk(database_url: &str, dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
-    cmd.current_dir(dir)
-        .env("DATABASE_URL", database_url)
-        .env_remove("REDEEMDESK_LOG");
-    for (name, _) in std::env::vars() {
-        if name.starts_with("REDEEMDESK_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.env_remove("TELOXIDE_TOKEN").env_remove("DISCORD_TOKEN");
-    cmd
+    support::redeemdesk(database_url, dir)
 }
 
 fn run(db: &TestDb, args: &[&str]) -> Output {

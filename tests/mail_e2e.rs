@@ -25,17 +25,8 @@ use support::mail::{SMTP_PLAIN, search};
 const RIZKY: (&str, &str) = ("rizky.pratama@example.test", "pass");
 
 fn redeemdesk(database_url: &str, dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("REDEEMDESK_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("DATABASE_URL", database_url)
-        .env_remove("TELOXIDE_TOKEN")
-        .env_remove("DISCORD_TOKEN")
-        .env("REDEEMDESK_SMTP__HOST", "127.0.0.1")
+    let mut cmd = support::redeemdesk(database_url, dir);
+    cmd.env("REDEEMDESK_SMTP__HOST", "127.0.0.1")
         .env("REDEEMDESK_SMTP__PORT", SMTP_PLAIN.to_string())
         .env("REDEEMDESK_SMTP__TLS", "none")
         .env(

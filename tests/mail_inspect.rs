@@ -6,7 +6,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use redeemdesk::mail::inbound::{FileLimits, FileProblem, MailKind, parse};
 use redeemdesk::mail::outbox::MailSettings;
@@ -18,14 +17,7 @@ fn fixtures() -> PathBuf {
 
 fn inspect(files: &[PathBuf]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("REDEEMDESK_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.current_dir(dir.path())
-        .env("DATABASE_URL", "sqlite://unused.db")
+    support::redeemdesk("sqlite://unused.db", dir.path())
         .env("REDEEMDESK_SMTP__FROM", "MSI Promo <support@example.test>")
         .arg("mail")
         .arg("inspect")
@@ -239,14 +231,7 @@ fn an_oversized_photo_is_refused_before_decoding() {
 }
 
 fn ingest(dir: &Path, files: &[PathBuf]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("REDEEMDESK_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("DATABASE_URL", "sqlite://ingest.db")
+    support::redeemdesk("sqlite://ingest.db", dir)
         .env("REDEEMDESK_SMTP__FROM", "MSI Promo <support@example.test>")
         .arg("mail")
         .arg("ingest")
@@ -261,9 +246,7 @@ fn ingest(dir: &Path, files: &[PathBuf]) -> std::process::Output {
 #[test]
 fn ingest_acts_once_per_message() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = Command::new(env!("CARGO_BIN_EXE_redeemdesk"))
-        .current_dir(dir.path())
-        .env("DATABASE_URL", "sqlite://ingest.db")
+    let demo = support::redeemdesk("sqlite://ingest.db", dir.path())
         .arg("demo")
         .output()
         .unwrap();

@@ -19,6 +19,22 @@ pub mod eml;
 pub mod fake_telegram;
 pub mod mail;
 
+/// The `redeemdesk` binary with `DATABASE_URL` set, run in `dir`, with none of
+/// the caller's `REDEEMDESK_*` settings or chat tokens leaking in.
+pub fn redeemdesk(database_url: &str, dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_redeemdesk"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("REDEEMDESK_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", database_url)
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("DISCORD_TOKEN");
+    cmd
+}
+
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://root@127.0.0.1:5432/test";
 
 /// A fresh, migrated database. Dropping it removes the database.

@@ -104,10 +104,6 @@ impl Ingestor {
         self
     }
 
-    pub fn settings(&self) -> &MailSettings {
-        &self.settings
-    }
-
     /// Parses `raw` and acts on it. An error means nothing was committed: the
     /// caller keeps the message and tries again later.
     pub async fn ingest(&self, raw: &[u8], now: Timestamp) -> Result<Ingested, IngestError> {
