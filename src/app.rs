@@ -1,7 +1,7 @@
 //! `redeemdesk serve`: build everything from the configuration, then run until
 //! Ctrl-C or SIGTERM: migrations, the HTTP server (health and the Telegram
-//! webhook), Telegram, the IMAP poller, and the outbox worker with a performer
-//! for each configured way out (SMTP, Telegram).
+//! webhook), Telegram, Discord, the IMAP poller, and the outbox worker with a performer
+//! for each configured way out (SMTP, Telegram, Discord).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::blobs::BlobStore;
+use crate::channels::discord::{self, Discord};
 use crate::channels::telegram::{self, Telegram};
 use crate::config::Config;
 use crate::store::Db;
@@ -22,6 +23,7 @@ pub struct Application {
     db: Db,
     listener: TcpListener,
     telegram: Option<TelegramMode>,
+    discord: Option<Arc<Discord>>,
     /// The outbox worker, when anything it could perform is configured.
     worker: Option<crate::jobs::Worker>,
     /// The IMAP poller, when `imap.host` is set.
@@ -49,12 +51,19 @@ impl Application {
             Some(token) => Some(start_telegram(config, token, &db).await?),
             None => None,
         };
+        let discord = match &config.discord.token {
+            Some(token) => Some(start_discord(config, token, &db).await?),
+            None => None,
+        };
         let mut dispatch = crate::jobs::Dispatch::default();
         if config.smtp.host.is_some() {
             dispatch = dispatch.email(Arc::new(crate::mail::smtp::Mailer::from_config(&config.smtp)?));
         }
         if let Some(TelegramMode::Polling(tg) | TelegramMode::Webhook(tg, _)) = &telegram {
             dispatch = dispatch.chat(crate::domain::Channel::Telegram, tg.clone());
+        }
+        if let Some(dc) = &discord {
+            dispatch = dispatch.chat(crate::domain::Channel::Discord, dc.clone());
         }
         let worker = (!dispatch.is_empty()).then(|| {
             let options = crate::jobs::WorkerOptions {
@@ -78,6 +87,7 @@ impl Application {
             db,
             listener,
             telegram,
+            discord,
             worker,
             poller,
         })
@@ -110,6 +120,10 @@ impl Application {
                 router = router.merge(telegram.webhook_router(&secret));
             }
             None => {}
+        }
+        if let Some(discord) = self.discord {
+            let stop = stop_rx.clone();
+            channels.push(tokio::spawn(async move { discord.run(stop).await }));
         }
         if let Some(worker) = self.worker {
             let stop = stop_rx.clone();
@@ -169,6 +183,22 @@ async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db)
             Ok(TelegramMode::Polling(tg))
         }
     }
+}
+
+/// Connects to Discord (token and application checked) and registers the
+/// slash commands; the gateway connects when the application runs.
+async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<Arc<Discord>> {
+    let mut options = discord::Options::new(BlobStore::new(&config.storage.blob_dir));
+    options.api_url = config.discord.api_url.clone();
+    options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    let dc = Discord::connect(token.clone(), db.clone(), options)
+        .await
+        .map_err(|e| anyhow::anyhow!("discord: {e}"))?;
+    dc.register_commands()
+        .await
+        .map_err(|e| anyhow::anyhow!("discord slash commands: {e}"))?;
+    tracing::info!(invite = %dc.invite_url(), "discord is on");
+    Ok(Arc::new(dc))
 }
 
 fn router(db: Db) -> Router {

@@ -47,6 +47,7 @@ impl<'a> Chat<'a> {
             content,
             lang_hint: self.hint.clone(),
             event_id: None,
+            public: false,
         };
         self.assistant.handle(&inbound, self.now).await.unwrap()
     }
@@ -257,6 +258,7 @@ both_backends! {
             content: Content::Text("/start".into()),
             lang_hint: None,
             event_id: Some(id.into()),
+            public: false,
         };
         let first = assistant.handle(&event("77"), may()).await.unwrap();
         assert!(has(&first, m::GREETING));

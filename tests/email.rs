@@ -354,6 +354,7 @@ async fn a_chat_links_to_a_member_with_the_code_from_the_real_email() {
         content: Content::Text(text.into()),
         lang_hint: Some("en".into()),
         event_id: None,
+        public: false,
     };
     assistant
         .handle(&say("/link sarah.wijaya@example.test"), Utc::now())

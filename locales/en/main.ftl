@@ -364,3 +364,42 @@ chat-mail-resubmitted = We received the corrected document you emailed for claim
 status-reupload-hint = 📎 You can also send the corrected photo or PDF for RDM-{ $id } right here in this chat: I'll attach it to the claim and send it back to review.
 reupload-received = Thank you! 📎 Your file is attached to RDM-{ $id } ({ $promotion }) and the claim is back in review. Verification takes 7–14 working days; we'll confirm by email too.
 reupload-unusable = Sorry, I can't use this file for RDM-{ $id }: { $problem } Please send a clear photo (JPG, PNG) or a PDF of the corrected document.
+
+private-only = For your privacy I look up claims only in a private chat: send me a direct message and I'll check it there.
+private-only-discord = For your privacy I look up claims only where no one else can see them: use /status (only you see the answer) or send me a direct message.
+
+# Discord slash commands. Names: lower case, no spaces, at most 32 characters;
+# descriptions at most 100 characters.
+dc-menu = menu
+dc-menu-desc = Main menu
+dc-faq = faq
+dc-faq-desc = Frequently asked questions
+dc-status = status
+dc-status-desc = Check a redemption by serial number (only you see the answer)
+dc-lang = lang
+dc-lang-desc = Change the language I answer in
+dc-promos = promos
+dc-promos-desc = Promotions running now
+dc-subscribe = subscribe
+dc-subscribe-desc = Get promotion news
+dc-unsubscribe = unsubscribe
+dc-unsubscribe-desc = Stop promotion news
+dc-agent = agent
+dc-agent-desc = Talk to a person from our customer service
+dc-link = link
+dc-link-desc = Link your MSI member account by email
+dc-verify = verify
+dc-verify-desc = Enter the code from the link email
+dc-opt-serial = serial
+dc-opt-serial-desc = The product's serial number (S/N), as on its sticker
+dc-opt-chk = chk
+dc-opt-chk-desc = The 3-digit CHK code printed next to the serial number
+dc-opt-language = language
+dc-opt-language-desc = Bahasa Indonesia or English
+dc-opt-message = message
+dc-opt-message-desc = What you need help with
+dc-opt-email = email
+dc-opt-email-desc = The email address of your MSI member account
+dc-opt-code = code
+dc-opt-code-desc = The code from the email
+dc-topic-placeholder = Choose a topic

@@ -364,3 +364,42 @@ chat-mail-resubmitted = Kak, dokumen perbaikan yang Kakak kirim lewat email untu
 status-reupload-hint = 📎 Kakak juga bisa kirim foto atau PDF yang sudah diperbaiki untuk RDM-{ $id } langsung di chat ini: nanti saya lampirkan ke klaimnya dan klaimnya masuk verifikasi lagi.
 reupload-received = Terima kasih, Kak! 📎 File-nya sudah terlampir di RDM-{ $id } ({ $promotion }) dan klaimnya sudah masuk antrean verifikasi lagi. Prosesnya 7–14 hari kerja; konfirmasinya juga kami kirim lewat email.
 reupload-unusable = Maaf Kak, file ini belum bisa dipakai untuk RDM-{ $id }: { $problem } Mohon kirim foto yang jelas (JPG, PNG) atau PDF dokumen yang sudah diperbaiki.
+
+private-only = Demi privasi Anda, saya hanya mengecek klaim di chat pribadi: kirimkan pesan langsung kepada saya dan saya cek di sana.
+private-only-discord = Demi privasi Anda, saya hanya mengecek klaim di tempat yang tidak terlihat orang lain: gunakan /status (hanya Anda yang melihat jawabannya) atau kirimkan pesan langsung kepada saya.
+
+# Perintah slash Discord. Nama: huruf kecil, tanpa spasi, paling banyak 32
+# karakter; deskripsi paling banyak 100 karakter.
+dc-menu = menu
+dc-menu-desc = Menu utama
+dc-faq = faq
+dc-faq-desc = Pertanyaan umum
+dc-status = cek-status
+dc-status-desc = Cek status redeem dengan nomor seri (hanya Anda yang melihat jawabannya)
+dc-lang = bahasa
+dc-lang-desc = Ganti bahasa jawaban saya
+dc-promos = promo
+dc-promos-desc = Promo yang sedang berjalan
+dc-subscribe = langganan
+dc-subscribe-desc = Langganan info promo
+dc-unsubscribe = berhenti-langganan
+dc-unsubscribe-desc = Berhenti langganan info promo
+dc-agent = cs
+dc-agent-desc = Bicara dengan customer service kami
+dc-link = hubungkan
+dc-link-desc = Hubungkan akun member MSI Anda lewat email
+dc-verify = verifikasi
+dc-verify-desc = Masukkan kode dari email
+dc-opt-serial = nomor-seri
+dc-opt-serial-desc = Nomor seri (S/N) produk, seperti pada stikernya
+dc-opt-chk = chk
+dc-opt-chk-desc = Kode CHK 3 digit yang tercetak di samping nomor seri
+dc-opt-language = bahasa
+dc-opt-language-desc = Bahasa Indonesia atau English
+dc-opt-message = pesan
+dc-opt-message-desc = Apa yang perlu dibantu
+dc-opt-email = email
+dc-opt-email-desc = Alamat email akun member MSI Anda
+dc-opt-code = kode
+dc-opt-code-desc = Kode dari email
+dc-topic-placeholder = Pilih topik

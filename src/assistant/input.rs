@@ -19,6 +19,9 @@ pub struct Inbound {
     /// interaction id), when redelivery is possible: an event already handled
     /// is not answered again.
     pub event_id: Option<String>,
+    /// Said where others read along (a group chat, a server channel): claims
+    /// are then not looked up, and the customer is sent somewhere private.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,9 @@ pub enum Content {
         bytes: u64,
         stored: Option<crate::blobs::StoredBlob>,
     },
+    /// A command the platform parsed already (Discord's slash commands, whose
+    /// options arrive as separate fields).
+    Command(Action),
 }
 
 /// What the customer asked for, whatever the channel.
@@ -88,6 +94,7 @@ impl Content {
             }
             Content::Button(data) => parse_button(data),
             Content::Attachment { .. } => Action::Attachment,
+            Content::Command(action) => action.clone(),
         }
     }
 }

@@ -77,6 +77,8 @@ struct Turn<'a> {
     now: Timestamp,
     classifier: &'a Classifier,
     blobs: Option<&'a crate::blobs::BlobStore>,
+    /// Others read along: claims are not looked up here.
+    public: bool,
 }
 
 impl Assistant {
@@ -169,6 +171,7 @@ impl Assistant {
             now,
             classifier: self.classifier,
             blobs: self.blobs.as_ref(),
+            public: inbound.public,
         };
         let replies = match &inbound.content {
             Content::Attachment {
@@ -320,7 +323,18 @@ impl Turn<'_> {
         ])
     }
 
+    /// Where to look up a claim instead of a group or server channel.
+    fn private_only(&self) -> Reply {
+        Reply::text(match self.channel {
+            crate::domain::Channel::Discord => m::PRIVATE_ONLY_DISCORD,
+            _ => m::PRIVATE_ONLY,
+        })
+    }
+
     async fn act(&mut self, action: Action) -> Result<Vec<Reply>, AssistantError> {
+        if self.public && matches!(action, Action::Status { .. } | Action::Link { .. } | Action::Verify { .. }) {
+            return Ok(vec![self.private_only()]);
+        }
         Ok(match action {
             Action::Menu => {
                 self.dialogue = Dialogue::Idle;
@@ -351,6 +365,14 @@ impl Turn<'_> {
     /// status look-up, else the FAQ classifier decides.
     async fn text(&mut self, text: &str) -> Result<Vec<Reply>, AssistantError> {
         let (found_serial, found_chk) = serial::find(text);
+        // A serial, a CHK, an email or a code said in public goes no further.
+        let awaiting_secret = matches!(
+            self.dialogue,
+            Dialogue::AwaitingSerial | Dialogue::AwaitingChk { .. } | Dialogue::AwaitingEmail | Dialogue::AwaitingLinkCode
+        );
+        if self.public && (found_serial.is_some() || awaiting_secret) {
+            return Ok(vec![self.private_only()]);
+        }
         match self.dialogue.clone() {
             Dialogue::AwaitingChk { serial } if found_serial.is_none() => {
                 if let Some(chk) = serial::chk(text) {
@@ -397,6 +419,7 @@ impl Turn<'_> {
         Ok(match intent {
             Intent::Greeting => vec![Reply::text(m::GREETING), menu()],
             Intent::Thanks => vec![Reply::text(m::THANKS_REPLY)],
+            Intent::StatusLookup if self.public => vec![self.private_only()],
             Intent::StatusLookup => self.status_command(None, None).await?,
             Intent::PromoList => vec![self.promos().await?],
             Intent::HumanAgent => vec![self.agent(text).await?],

@@ -41,6 +41,7 @@ pub async fn run(
             content,
             lang_hint: options.lang_hint.clone(),
             event_id: None,
+            public: false,
         };
         let rendered = match assistant.handle(&inbound, Utc::now()).await {
             Ok(outcome) => outcome.render(localizer),

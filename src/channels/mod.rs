@@ -2,4 +2,6 @@
 //! and replies out; they decide nothing.
 
 pub mod console;
+pub mod discord;
+pub mod split;
 pub mod telegram;

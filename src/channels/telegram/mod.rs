@@ -276,6 +276,7 @@ impl Telegram {
                     content: Content::Button(data),
                     lang_hint: q.from.language_code.clone(),
                     event_id: None,
+                    public: !message.chat().is_private(),
                 };
                 pressed = Some(message.id());
                 (message.chat().id, inbound)
@@ -356,6 +357,7 @@ impl Telegram {
             content,
             lang_hint: from.language_code.clone(),
             event_id: None,
+            public: !msg.chat.is_private(),
         })
     }
 

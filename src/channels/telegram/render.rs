@@ -52,47 +52,13 @@ fn keyboard(reply: &Rendered) -> Option<InlineKeyboardMarkup> {
 /// Splits at paragraph, then line, then word boundaries, never inside an HTML
 /// entity, each part at most `max` UTF-16 units.
 pub fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text.trim();
-    while utf16_len(rest) > max {
-        let mut cut = byte_index_at_utf16(rest, max);
-        let window = &rest[..cut];
-        if let Some(i) = window
-            .rfind("\n\n")
-            .or_else(|| window.rfind('\n'))
-            .or_else(|| window.rfind(' '))
-            && i > 0
-        {
-            cut = i;
-        }
+    crate::channels::split::split(text, max, |part, cut| {
         // Never cut "&amp;" in half.
-        if let Some(amp) = rest[..cut].rfind('&')
-            && !rest[amp..cut].contains(';')
-        {
-            cut = amp.max(1);
+        match part[..cut].rfind('&') {
+            Some(amp) if !part[amp..cut].contains(';') => amp.max(1),
+            _ => cut,
         }
-        parts.push(rest[..cut].trim_end().to_owned());
-        rest = rest[cut..].trim_start();
-    }
-    if !rest.is_empty() || parts.is_empty() {
-        parts.push(rest.to_owned());
-    }
-    parts
-}
-
-fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-fn byte_index_at_utf16(s: &str, units: usize) -> usize {
-    let mut count = 0;
-    for (i, c) in s.char_indices() {
-        count += c.len_utf16();
-        if count > units {
-            return i;
-        }
-    }
-    s.len()
+    })
 }
 
 #[cfg(test)]
