@@ -28,6 +28,8 @@ struct Chat<'a> {
     user: String,
     hint: Option<String>,
     now: DateTime<Utc>,
+    channel: Channel,
+    public: bool,
 }
 
 impl<'a> Chat<'a> {
@@ -37,17 +39,19 @@ impl<'a> Chat<'a> {
             user: user.into(),
             hint: None,
             now: may(),
+            channel: Channel::Telegram,
+            public: false,
         }
     }
 
     async fn send(&self, content: Content) -> Outcome {
         let inbound = Inbound {
-            channel: Channel::Telegram,
+            channel: self.channel,
             user: self.user.clone(),
             content,
             lang_hint: self.hint.clone(),
             event_id: None,
-            public: false,
+            public: self.public,
         };
         self.assistant.handle(&inbound, self.now).await.unwrap()
     }
@@ -340,6 +344,33 @@ both_backends! {
         expect(&o, m::STATUS_REJECTED, Locale::Id);
         let o = chat.say("/status").await;
         expect(&o, m::STATUS_PRODUCT, Locale::Id);
+    }
+
+    async fn claims_are_never_looked_up_in_public(db: Db) {
+        let assistant = demo(&db).await;
+        let mut group = Chat::new(&assistant, "budi");
+        group.public = true;
+        // A serial, the status command or button, or the intent: sent somewhere private.
+        for text in ["SN saya K2305N0012345 482", "/status K2305N0012345 482", "cek status redeem saya"] {
+            let o = group.say(text).await;
+            expect(&o, m::PRIVATE_ONLY, Locale::Id);
+            assert!(!has(&o, m::STATUS_REJECTED), "{text}");
+        }
+        expect(&group.press("status").await, m::PRIVATE_ONLY, Locale::Id);
+        expect(&group.say("/link budi.santoso@example.test").await, m::PRIVATE_ONLY, Locale::Id);
+        // Questions are still answered there.
+        assert!(!has(&group.say("apa syarat invoice?").await, m::PRIVATE_ONLY));
+
+        // A flow started in private is not continued in public.
+        let private = Chat::new(&assistant, "budi");
+        expect(&private.say("/status").await, m::STATUS_ASK_SERIAL, Locale::Id);
+        expect(&group.say("K2305N0012345").await, m::PRIVATE_ONLY, Locale::Id);
+        expect(&private.say("K2305N0012345").await, m::STATUS_ASK_CHK, Locale::Id);
+
+        let mut server = Chat::new(&assistant, "4242");
+        server.channel = Channel::Discord;
+        server.public = true;
+        expect(&server.say("K2305N0012345 482").await, m::PRIVATE_ONLY_DISCORD, Locale::Id);
     }
 
     async fn status_in_english_with_serial_and_chk_together(db: Db) {
