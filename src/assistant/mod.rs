@@ -332,7 +332,12 @@ impl Turn<'_> {
     }
 
     async fn act(&mut self, action: Action) -> Result<Vec<Reply>, AssistantError> {
-        if self.public && matches!(action, Action::Status { .. } | Action::Link { .. } | Action::Verify { .. }) {
+        if self.public
+            && matches!(
+                action,
+                Action::Status { .. } | Action::Link { .. } | Action::Verify { .. }
+            )
+        {
             return Ok(vec![self.private_only()]);
         }
         Ok(match action {
@@ -368,7 +373,10 @@ impl Turn<'_> {
         // A serial, a CHK, an email or a code said in public goes no further.
         let awaiting_secret = matches!(
             self.dialogue,
-            Dialogue::AwaitingSerial | Dialogue::AwaitingChk { .. } | Dialogue::AwaitingEmail | Dialogue::AwaitingLinkCode
+            Dialogue::AwaitingSerial
+                | Dialogue::AwaitingChk { .. }
+                | Dialogue::AwaitingEmail
+                | Dialogue::AwaitingLinkCode
         );
         if self.public && (found_serial.is_some() || awaiting_secret) {
             return Ok(vec![self.private_only()]);

@@ -16,6 +16,7 @@ use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 
 pub mod eml;
+pub mod fake_discord;
 pub mod fake_telegram;
 pub mod mail;
 

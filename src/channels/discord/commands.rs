@@ -202,9 +202,7 @@ mod tests {
     /// has case, 1–32 characters).
     fn valid_name(s: &str) -> bool {
         let n = s.chars().count();
-        (1..=32).contains(&n)
-            && s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-            && s.to_lowercase() == s
+        (1..=32).contains(&n) && s.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') && s.to_lowercase() == s
     }
 
     #[test]
@@ -235,7 +233,10 @@ mod tests {
         assert_eq!(json["name"], "status");
         assert_eq!(json["name_localizations"]["id"], text(l, Locale::Id, m::DC_STATUS));
         assert_eq!(json["options"][0]["required"], true);
-        assert_eq!(json["options"][0]["name_localizations"]["id"], text(l, Locale::Id, m::DC_OPT_SERIAL));
+        assert_eq!(
+            json["options"][0]["name_localizations"]["id"],
+            text(l, Locale::Id, m::DC_OPT_SERIAL)
+        );
         let lang = serde_json::to_value(Slash::Lang.create(l)).unwrap();
         assert_eq!(lang["options"][0]["choices"][0]["value"], "id");
         assert_eq!(lang["options"][0]["choices"][1]["value"], "en");

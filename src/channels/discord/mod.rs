@@ -18,10 +18,10 @@ use std::time::Duration;
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{
-    ApplicationId, ChannelId, Command, CommandInteraction, ComponentInteraction, ComponentInteractionDataKind,
-    Context, CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    CreateMessage, EditInteractionResponse, EventHandler, GatewayIntents, Http, HttpBuilder, HttpError, Interaction,
-    InteractionId, Message, MessageReference, Ready, UserId,
+    ApplicationId, ChannelId, Command, CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, Context,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, EventHandler, GatewayIntents, Http, HttpBuilder, HttpError, Interaction, InteractionId,
+    Message, MessageReference, Ready, UserId,
 };
 use serenity::builder::Builder;
 use tokio::sync::watch;
@@ -104,7 +104,10 @@ pub struct Discord {
 /// Where the answer to an event goes.
 enum Target<'a> {
     /// A message in a channel: a reply to `reply_to` when in a server.
-    Channel { channel: ChannelId, reply_to: Option<&'a Message> },
+    Channel {
+        channel: ChannelId,
+        reply_to: Option<&'a Message>,
+    },
     /// An interaction's response and follow-ups.
     Interaction(Responder<'a>),
 }
@@ -546,7 +549,11 @@ impl Discord {
                 serenity::Error::Http(HttpError::UnsuccessfulRequest(e))
                     if e.status_code.as_u16() == 429 || e.status_code.is_server_error() =>
                 {
-                    tracing::warn!(status = e.status_code.as_u16(), attempt, "discord call failed; retrying");
+                    tracing::warn!(
+                        status = e.status_code.as_u16(),
+                        attempt,
+                        "discord call failed; retrying"
+                    );
                 }
                 serenity::Error::Http(HttpError::Request(e)) => {
                     tracing::warn!(error = %e, attempt, "discord call failed; retrying");

@@ -191,7 +191,10 @@ mod tests {
         assert_eq!(escape("**bold** _it_ `code`"), r"\*\*bold\*\* \_it\_ \`code\`");
         assert_eq!(escape("# big\n- item\n> quote"), "\\# big\n\\- item\n\\> quote");
         assert_eq!(escape("a - b # c"), "a - b # c");
-        assert_eq!(escape("hi @everyone and @here"), "hi @\u{200B}everyone and @\u{200B}here");
+        assert_eq!(
+            escape("hi @everyone and @here"),
+            "hi @\u{200B}everyone and @\u{200B}here"
+        );
         assert_eq!(escape("<@123> [x](http://evil)"), r"\<@123\> \[x\]\(http://evil)");
         assert_eq!(escape("||spoiler|| ~~s~~"), r"\|\|spoiler\|\| \~\~s\~\~");
         assert_eq!(escape("10:30 :)"), r"10:30 :\)");
@@ -224,7 +227,11 @@ mod tests {
         let text = format!("{}\n\n{}", "a ".repeat(900), "b ".repeat(900));
         let r = rendered(
             &text,
-            &[("Invoice", "faq:invoice.requirements"), ("Serial", "faq:product.serial"), ("Menu", "menu")],
+            &[
+                ("Invoice", "faq:invoice.requirements"),
+                ("Serial", "faq:product.serial"),
+                ("Menu", "menu"),
+            ],
         );
         let parts = messages(&r, "Pick a topic");
         assert_eq!(parts.len(), 2);
