@@ -1211,3 +1211,54 @@ mod adapter {
         bot.stop().await;
     }
 }
+
+/// `redeemdesk serve` with `DISCORD_TOKEN` and `discord.api_url` from the
+/// environment: it registers the commands, connects, answers a DM, and stops
+/// cleanly on SIGTERM; a token Discord refuses stops it with a clear error.
+#[tokio::test]
+async fn serve_runs_discord_from_the_environment() {
+    let fake = FakeDiscord::start().await;
+    let db = support::TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |token: &str| {
+        support::redeemdesk(&db.url, dir.path())
+            .env("DISCORD_TOKEN", token)
+            .env("REDEEMDESK_DISCORD__API_URL", fake.api_url())
+            .env("REDEEMDESK_HTTP__BIND", "127.0.0.1:0")
+            .args(["serve", "--demo"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    // Waited for off the runtime's thread: the fake must keep answering.
+    let refused = serve("not-the-token");
+    let refused = tokio::task::spawn_blocking(move || refused.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("discord") && stderr.contains("401"), "{stderr}");
+
+    let mut child = serve(TOKEN);
+    fake.wait_ready(WAIT).await;
+    assert_eq!(fake.commands().len(), redeemdesk::channels::discord::Slash::ALL.len());
+    let user = 1_300_000_000_000_000_077;
+    let channel = FakeDiscord::dm_channel_id(user);
+    fake.dispatch("MESSAGE_CREATE", fake.dm_message(channel, user, "halo", vec![]))
+        .await;
+    fake.wait_call(
+        |c| c.method == "POST" && c.path == format!("/api/v10/channels/{channel}/messages"),
+        WAIT,
+    )
+    .await;
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+}
