@@ -10,7 +10,7 @@ use crate::app::{Application, shutdown_signal};
 use crate::config::Config;
 use crate::domain::{Actor, RejectionReason};
 use crate::import::{DEMO_JSON, ImportReport, import_json};
-use crate::review::{Decision, decide};
+use crate::review::{Decision, ReviewSettings, decide};
 use crate::store::Db;
 use crate::views::{StatusError, redemption_view, status_view};
 
@@ -104,6 +104,19 @@ pub enum ReviewCommand {
         id: i64,
         #[arg(long)]
         json: bool,
+    },
+    /// Take a queued claim for yourself for a while (`review.lease_minutes`),
+    /// so no other reviewer decides it meanwhile.
+    Claim {
+        id: i64,
+        #[arg(long = "as", env = "USER", default_value = "cli")]
+        actor: String,
+    },
+    /// Give a claimed entry back to the queue.
+    Release {
+        id: i64,
+        #[arg(long = "as", env = "USER", default_value = "cli")]
+        actor: String,
     },
     /// Approve a claim under review.
     Approve {
@@ -330,17 +343,36 @@ async fn review(config: &Config, cmd: ReviewCommand) -> Result<(), CliError> {
     let db = open(config).await?;
     match cmd {
         ReviewCommand::List { json, limit } => {
-            let mut tx = db.begin().await?;
-            let mut views = Vec::new();
-            for rec in tx.review_queue(limit).await? {
-                views.push(redemption_view(&mut tx, &rec).await?);
-            }
+            let settings = ReviewSettings::from_config(&config.review);
+            let entries = crate::review::queue(&db, &settings, Utc::now(), limit)
+                .await
+                .map_err(review_error)?;
+            let views = crate::views::queue_view(&db, &entries).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else {
-                print!("{}", crate::views::text::queue(&views, Utc::now()));
+                print!("{}", crate::views::text::queue(&views));
             }
             Ok(())
+        }
+        ReviewCommand::Claim { id, actor } => {
+            let settings = ReviewSettings::from_config(&config.review);
+            let lease = crate::review::claim(&db, id, reviewer(&actor)?.as_str(), &settings, Utc::now())
+                .await
+                .map_err(review_error)?;
+            println!("redemption {id} is yours until {}", lease.until.to_rfc3339());
+            Ok(())
+        }
+        ReviewCommand::Release { id, actor } => {
+            if crate::review::release(&db, id, reviewer(&actor)?.as_str())
+                .await
+                .map_err(review_error)?
+            {
+                println!("redemption {id} is back in the queue");
+                Ok(())
+            } else {
+                Err(CliError::BadInput(format!("id: you hold no claim on redemption {id}")))
+            }
         }
         ReviewCommand::Show { id, json } => {
             let mut tx = db.begin().await?;
@@ -467,17 +499,29 @@ async fn jobs(config: &Config, cmd: JobsCommand) -> Result<(), CliError> {
     }
 }
 
+/// The reviewer named by `--as`.
+fn reviewer(actor: &str) -> Result<String, CliError> {
+    let name = actor.trim();
+    if name.is_empty() {
+        return Err(CliError::BadInput("--as: the reviewer name must not be empty".into()));
+    }
+    Ok(name.to_owned())
+}
+
+fn review_error(e: crate::review::ReviewError) -> CliError {
+    if e.is_bad_input() {
+        CliError::BadInput(e.to_string())
+    } else {
+        CliError::Failed(e.into())
+    }
+}
+
 async fn decide_and_print(db: &Db, config: &Config, id: i64, decision: Decision, actor: &str) -> Result<(), CliError> {
-    let actor = Actor::parse(&format!("staff:{}", actor.trim()))
-        .ok_or_else(|| CliError::BadInput("--as: the reviewer name must not be empty".into()))?;
+    let actor = Actor::Staff(reviewer(actor)?);
     let mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
-    let rec = decide(db, id, decision, actor, &mail, Utc::now()).await.map_err(|e| {
-        if e.is_bad_input() {
-            CliError::BadInput(e.to_string())
-        } else {
-            CliError::Failed(e.into())
-        }
-    })?;
+    let rec = decide(db, id, decision, actor, &mail, Utc::now())
+        .await
+        .map_err(review_error)?;
     println!("redemption {} is now {}", rec.redemption.id, rec.redemption.status());
     Ok(())
 }

@@ -22,6 +22,46 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub imap: ImapConfig,
     pub smtp: SmtpConfig,
+    pub review: ReviewConfig,
+    pub log: LogConfig,
+}
+
+/// How log lines are written (the filter stays `REDEEMDESK_LOG`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+/// `text` for people at a terminal, `json` (one object per line) for log collectors.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The review queue: when a claim counts as overdue, how long a reviewer's
+/// claim on an entry lasts, and which weekdays are not working days.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// The guide promises 7–14 working days; older entries are flagged.
+    pub overdue_after_days: u32,
+    pub lease_minutes: u32,
+    /// Public holidays and collective leave days, `YYYY-MM-DD`.
+    pub holidays: Vec<chrono::NaiveDate>,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            overdue_after_days: 14,
+            lease_minutes: 15,
+            holidays: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

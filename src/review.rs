@@ -1,9 +1,15 @@
-//! Review decisions: approve or reject a queued claim. The CLI calls this now;
-//! the staff channel and admin API will call the same code. The member's email
-//! about the decision is put in the outbox in the same transaction as the
-//! decision: both happen, or neither.
+//! The review queue and its decisions. Every submission and resubmission waits
+//! in the queue, oldest first, with its age in working days; a reviewer claims
+//! an entry for a while (a lease) so two reviewers never decide the same claim;
+//! a decision approves or rejects it. The CLI, the staff channel and the admin
+//! API all call this code. The member's email about the decision is put in the
+//! outbox in the same transaction as the decision: both happen, or neither.
 
-use crate::domain::{Actor, EventKind, RedemptionId, RejectionReason, Status, Timestamp, TransitionError};
+use serde::Serialize;
+
+use crate::domain::{
+    Actor, EventKind, RedemptionId, RejectionReason, Status, Timestamp, TransitionError, WorkCalendar,
+};
 use crate::mail::compose::{self, ClaimFacts};
 use crate::mail::outbox::{self, Enqueued, MailSettings};
 use crate::store::{Db, RedemptionRecord, StoreError, Tx};
@@ -25,8 +31,136 @@ pub enum ReviewError {
     NotFound(RedemptionId),
     #[error("redemption {id}: {source}")]
     Transition { id: RedemptionId, source: TransitionError },
+    #[error("redemption {id} is being reviewed by {by} until {until}")]
+    Leased {
+        id: RedemptionId,
+        by: String,
+        until: Timestamp,
+    },
+    #[error("redemption {0} is not waiting for review")]
+    NotQueued(RedemptionId),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How the queue is kept.
+#[derive(Debug, Clone)]
+pub struct ReviewSettings {
+    pub calendar: WorkCalendar,
+    /// Entries older than this many working days are flagged.
+    pub overdue_after_days: u32,
+    pub lease: chrono::Duration,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        Self::from_config(&crate::config::ReviewConfig::default())
+    }
+}
+
+impl ReviewSettings {
+    pub fn from_config(c: &crate::config::ReviewConfig) -> Self {
+        Self {
+            calendar: WorkCalendar::new(c.holidays.iter().copied()),
+            overdue_after_days: c.overdue_after_days,
+            lease: chrono::Duration::minutes(i64::from(c.lease_minutes.max(1))),
+        }
+    }
+}
+
+/// One claim waiting for a decision.
+#[derive(Debug, Clone)]
+pub struct QueueEntry {
+    pub record: RedemptionRecord,
+    /// Back in the queue after a rejection (the customer sent a corrected file).
+    pub resubmission: bool,
+    /// Working days since it entered the queue.
+    pub age_working_days: u32,
+    pub overdue: bool,
+    /// Who is deciding it now, and until when.
+    pub lease: Option<Lease>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lease {
+    pub reviewer: String,
+    pub until: Timestamp,
+}
+
+/// The queue, oldest first.
+pub async fn queue(
+    db: &Db,
+    settings: &ReviewSettings,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<QueueEntry>, ReviewError> {
+    let mut tx = db.begin().await?;
+    let records = tx.review_queue(limit).await?;
+    let leases = tx.review_leases(now).await?;
+    drop(tx);
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let age = settings
+                .calendar
+                .working_days_between(record.redemption.queued_at(), now);
+            let lease = leases
+                .iter()
+                .find(|(id, _, _)| *id == record.redemption.id)
+                .map(|(_, reviewer, until)| Lease {
+                    reviewer: reviewer.clone(),
+                    until: *until,
+                });
+            QueueEntry {
+                resubmission: record.redemption.last_rejection().is_some(),
+                age_working_days: age,
+                overdue: age > settings.overdue_after_days,
+                lease,
+                record,
+            }
+        })
+        .collect())
+}
+
+/// Claims a queued entry for `reviewer` for the lease time (again by the same
+/// reviewer: extended); refused while someone else holds it.
+pub async fn claim(
+    db: &Db,
+    id: RedemptionId,
+    reviewer: &str,
+    settings: &ReviewSettings,
+    now: Timestamp,
+) -> Result<Lease, ReviewError> {
+    let mut tx = db.begin_write().await?;
+    let rec = tx.redemption(id).await?.ok_or(ReviewError::NotFound(id))?;
+    if rec.redemption.status() != Status::UnderReview {
+        return Err(ReviewError::NotQueued(id));
+    }
+    let (holder, until) = tx.lease_review(id, reviewer, now + settings.lease, now).await?;
+    tx.commit().await?;
+    if holder != reviewer {
+        return Err(ReviewError::Leased { id, by: holder, until });
+    }
+    Ok(Lease {
+        reviewer: holder,
+        until,
+    })
+}
+
+/// Gives a claimed entry back to the queue; `false` when `reviewer` held none.
+pub async fn release(db: &Db, id: RedemptionId, reviewer: &str) -> Result<bool, ReviewError> {
+    let mut tx = db.begin_write().await?;
+    let released = tx.release_review(id, Some(reviewer)).await?;
+    tx.commit().await?;
+    Ok(released)
+}
+
+/// The name a lease is held under for this actor.
+fn reviewer_name(actor: &Actor) -> String {
+    match actor {
+        Actor::Staff(name) => name.clone(),
+        other => other.to_string(),
+    }
 }
 
 impl ReviewError {
@@ -34,13 +168,18 @@ impl ReviewError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            ReviewError::NotFound(_) | ReviewError::Transition { .. } | ReviewError::Store(StoreError::Conflict(_))
+            ReviewError::NotFound(_)
+                | ReviewError::Transition { .. }
+                | ReviewError::Leased { .. }
+                | ReviewError::NotQueued(_)
+                | ReviewError::Store(StoreError::Conflict(_))
         )
     }
 }
 
 /// Applies a decision in one transaction: the new status and its event are
-/// written together, and only if nobody decided the claim in the meantime.
+/// written together, and only if nobody decided the claim in the meantime and
+/// no other reviewer holds it; the decision ends any lease on it.
 pub async fn decide(
     db: &Db,
     id: RedemptionId,
@@ -51,6 +190,11 @@ pub async fn decide(
 ) -> Result<RedemptionRecord, ReviewError> {
     let mut tx = db.begin_write().await?;
     let mut rec = tx.redemption(id).await?.ok_or(ReviewError::NotFound(id))?;
+    if let Some((by, until)) = tx.review_lease(id, now).await?
+        && by != reviewer_name(&actor)
+    {
+        return Err(ReviewError::Leased { id, by, until });
+    }
     let before: Status = rec.redemption.status();
     let event = match decision {
         Decision::Approve { note } => rec.redemption.approve(clean(note), actor, now),
@@ -58,6 +202,7 @@ pub async fn decide(
     }
     .map_err(|source| ReviewError::Transition { id, source })?;
     tx.record_transition(&rec.redemption, before, &event, now).await?;
+    tx.release_review(id, None).await?;
     notify_member(&mut tx, &rec, event.change.kind(), mail, now).await?;
     tx.commit().await?;
     rec.updated_at = now;

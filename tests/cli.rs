@@ -92,6 +92,33 @@ async fn review_commands(db: TestDb) {
         .map(|r| r["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, [1044, 1046], "oldest in the queue first");
+    for entry in queue.as_array().unwrap() {
+        // The demo's claims were queued in April 2026: long overdue by now.
+        assert!(entry["age_working_days"].as_u64().unwrap() > 14, "{entry}");
+        assert_eq!(entry["overdue"], true);
+        // 1046 came back after a rejection (a corrected S/N photo).
+        assert_eq!(entry["resubmission"], entry["id"] == 1046, "{entry}");
+        assert!(entry["lease"].is_null());
+    }
+
+    // A reviewer's claim keeps others from deciding it until it is released.
+    let o = run(&db, &["review", "claim", "1044", "--as", "dewi"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&db, &["review", "list"]);
+    assert!(stdout(&o).contains("claimed by dewi"), "{}", stdout(&o));
+    let o = run(&db, &["review", "claim", "1044", "--as", "rina"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("dewi"), "{}", stderr(&o));
+    let o = run(&db, &["review", "approve", "1044", "--as", "rina"]);
+    assert_eq!(o.status.code(), Some(2), "held by dewi");
+    let o = run(&db, &["review", "release", "1044", "--as", "rina"]);
+    assert_eq!(o.status.code(), Some(2), "rina holds nothing");
+    assert!(
+        run(&db, &["review", "release", "1044", "--as", "dewi"])
+            .status
+            .success()
+    );
+    assert!(run(&db, &["review", "claim", "1044", "--as", "rina"]).status.success());
 
     let o = run(
         &db,

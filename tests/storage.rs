@@ -787,3 +787,55 @@ fn test_database_urls_keep_the_server_and_options() {
     );
     assert_eq!(with_database("postgresql://h:5432", "x"), "postgresql://h:5432/x");
 }
+
+both_backends! {
+    /// Two reviewers never decide the same claim: a lease keeps others out until
+    /// it expires or is released, and a decision ends it.
+    async fn review_leases_keep_two_reviewers_apart(db: Db) {
+        use redeemdesk::domain::Actor;
+        use redeemdesk::review::{self, Decision, ReviewError, ReviewSettings};
+        let now: chrono::DateTime<chrono::Utc> = "2026-05-04T03:00:00Z".parse().unwrap();
+        redeemdesk::import::import_json(&db, redeemdesk::import::DEMO_JSON, now).await.unwrap();
+        let settings = ReviewSettings::default();
+        let mail = redeemdesk::mail::outbox::MailSettings::default();
+
+        let lease = review::claim(&db, 1044, "ana", &settings, now).await.unwrap();
+        assert_eq!(lease.until, now + settings.lease);
+        // The same reviewer again: extended.
+        let later = now + chrono::Duration::minutes(5);
+        assert_eq!(review::claim(&db, 1044, "ana", &settings, later).await.unwrap().until, later + settings.lease);
+        match review::claim(&db, 1044, "budi", &settings, later).await {
+            Err(ReviewError::Leased { by, .. }) => assert_eq!(by, "ana"),
+            other => panic!("expected a lease conflict, got {other:?}"),
+        }
+        let approve = Decision::Approve { note: None };
+        let decided = review::decide(&db, 1044, approve.clone(), Actor::Staff("budi".into()), &mail, later).await;
+        assert!(matches!(decided, Err(ReviewError::Leased { .. })), "{decided:?}");
+
+        let queue = review::queue(&db, &settings, later, 10).await.unwrap();
+        let entry = queue.iter().find(|e| e.record.redemption.id == 1044).unwrap();
+        assert_eq!(entry.lease.as_ref().unwrap().reviewer, "ana");
+        assert!(!entry.resubmission);
+
+        // Expired: anyone may take it; the decision ends the lease.
+        let expired = later + settings.lease + chrono::Duration::seconds(1);
+        review::claim(&db, 1044, "budi", &settings, expired).await.unwrap();
+        review::decide(&db, 1044, approve, Actor::Staff("budi".into()), &mail, expired).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(tx.review_lease(1044, expired).await.unwrap(), None);
+        drop(tx);
+        assert!(matches!(
+            review::claim(&db, 1044, "ana", &settings, expired).await,
+            Err(ReviewError::NotQueued(1044))
+        ));
+        assert!(matches!(review::claim(&db, 999, "ana", &settings, expired).await, Err(ReviewError::NotFound(999))));
+
+        // Age in working days, and the overdue flag.
+        let queue = review::queue(&db, &settings, "2026-05-04T03:00:00Z".parse().unwrap(), 10).await.unwrap();
+        let entry = &queue[0];
+        assert_eq!(entry.record.redemption.id, 1046);
+        let strict = ReviewSettings { overdue_after_days: 0, ..ReviewSettings::default() };
+        let aged = review::queue(&db, &strict, "2026-05-04T03:00:00Z".parse().unwrap(), 10).await.unwrap();
+        assert_eq!(aged[0].overdue, aged[0].age_working_days > 0);
+    }
+}

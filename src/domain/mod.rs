@@ -2,6 +2,7 @@
 //! invalid values and rules that return typed errors. Nothing in here performs
 //! I/O or names a database, chat or mail crate (a tidy test checks it).
 
+pub mod calendar;
 pub mod category;
 pub mod channel;
 pub mod chk;
@@ -16,6 +17,7 @@ pub mod region;
 pub mod serial;
 pub mod time;
 
+pub use calendar::WorkCalendar;
 pub use category::{Category, CategoryCatalog, CategoryInfo};
 pub use channel::Channel;
 pub use chk::ChkCode;

@@ -326,6 +326,33 @@ impl Tx {
         dispatch!(self, review_queue(limit))
     }
 
+    /// Leases claim `id` to `reviewer` until `until` unless someone else holds
+    /// an unexpired lease; returns the lease that holds afterwards.
+    pub async fn lease_review(
+        &mut self,
+        id: RedemptionId,
+        reviewer: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<(String, Timestamp)> {
+        dispatch!(self, lease_review(id, reviewer, until, now))
+    }
+
+    /// The unexpired lease on claim `id`: (reviewer, until).
+    pub async fn review_lease(&mut self, id: RedemptionId, now: Timestamp) -> Result<Option<(String, Timestamp)>> {
+        dispatch!(self, review_lease(id, now))
+    }
+
+    /// Every unexpired lease: (claim, reviewer, until).
+    pub async fn review_leases(&mut self, now: Timestamp) -> Result<Vec<(RedemptionId, String, Timestamp)>> {
+        dispatch!(self, review_leases(now))
+    }
+
+    /// Ends the lease on claim `id` held by `reviewer` (anyone's when `None`).
+    pub async fn release_review(&mut self, id: RedemptionId, reviewer: Option<&str>) -> Result<bool> {
+        dispatch!(self, release_review(id, reviewer))
+    }
+
     /// Saves a redemption's new status after a transition, and the event it
     /// produced, if the stored status is still `expected`; otherwise someone else
     /// decided first and nothing is written.

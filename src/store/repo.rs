@@ -554,6 +554,72 @@ pub async fn review_queue(c: &mut Conn, limit: i64) -> Result<Vec<RedemptionReco
     rows.iter().map(redemption_from).collect()
 }
 
+/// Leases claim `id` to `reviewer` until `until`, unless another reviewer
+/// holds an unexpired lease; returns the lease that holds afterwards.
+pub async fn lease_review(
+    c: &mut Conn,
+    id: RedemptionId,
+    reviewer: &str,
+    until: Timestamp,
+    now: Timestamp,
+) -> Result<(String, Timestamp)> {
+    sqlx::query(
+        "INSERT INTO review_leases (redemption_id, reviewer, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (redemption_id) DO UPDATE SET reviewer = excluded.reviewer, expires_at = excluded.expires_at
+         WHERE review_leases.reviewer = excluded.reviewer OR review_leases.expires_at <= $4",
+    )
+    .bind(id)
+    .bind(reviewer)
+    .bind(until)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let row = sqlx::query("SELECT reviewer, expires_at FROM review_leases WHERE redemption_id = $1")
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok((row.try_get("reviewer")?, row.try_get("expires_at")?))
+}
+
+/// The unexpired lease on claim `id`, if any.
+pub async fn review_lease(c: &mut Conn, id: RedemptionId, now: Timestamp) -> Result<Option<(String, Timestamp)>> {
+    let row =
+        sqlx::query("SELECT reviewer, expires_at FROM review_leases WHERE redemption_id = $1 AND expires_at > $2")
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?;
+    row.map(|r| Ok((r.try_get("reviewer")?, r.try_get("expires_at")?)))
+        .transpose()
+}
+
+/// Every unexpired lease: (claim, reviewer, until).
+pub async fn review_leases(c: &mut Conn, now: Timestamp) -> Result<Vec<(RedemptionId, String, Timestamp)>> {
+    let rows = sqlx::query("SELECT redemption_id, reviewer, expires_at FROM review_leases WHERE expires_at > $1")
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("redemption_id")?,
+                r.try_get("reviewer")?,
+                r.try_get("expires_at")?,
+            ))
+        })
+        .collect()
+}
+
+/// Ends the lease on claim `id` (held by `reviewer`, or by anyone when `None`).
+pub async fn release_review(c: &mut Conn, id: RedemptionId, reviewer: Option<&str>) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM review_leases WHERE redemption_id = $1 AND ($2 IS NULL OR reviewer = $2)")
+        .bind(id)
+        .bind(reviewer)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn record_transition(
     c: &mut Conn,
     r: &Redemption,

@@ -3,8 +3,6 @@
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Utc};
-
 use super::{RedemptionView, StatusView};
 
 pub fn status(v: &StatusView) -> String {
@@ -73,20 +71,41 @@ pub fn redemption(r: &RedemptionView) -> String {
     out
 }
 
-pub fn queue(items: &[RedemptionView], now: DateTime<Utc>) -> String {
+pub fn queue(items: &[super::QueueItemView]) -> String {
     if items.is_empty() {
         return "the review queue is empty\n".into();
     }
     let mut out = String::new();
-    for r in items {
-        let waiting = DateTime::parse_from_rfc3339(&r.queued_at)
-            .map(|q| (now - q.with_timezone(&Utc)).num_days())
-            .unwrap_or_default();
+    for item in items {
+        let r = &item.redemption;
         let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
+        let mut flags = Vec::new();
+        if item.resubmission {
+            flags.push("resubmitted".to_owned());
+        }
+        if item.overdue {
+            flags.push("OVERDUE".to_owned());
+        }
+        if let Some(lease) = &item.lease {
+            flags.push(format!(
+                "claimed by {} until {}",
+                lease.reviewer,
+                lease.until.to_rfc3339()
+            ));
+        }
         let _ = writeln!(
             out,
-            "RDM-{:<6} {:<16} {:<24} queued {} ({} days)",
-            r.id, r.serial, name, r.queued_at, waiting
+            "RDM-{:<6} {:<16} {:<24} queued {} ({} working days){}",
+            r.id,
+            r.serial,
+            name,
+            r.queued_at,
+            item.age_working_days,
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            }
         );
     }
     out

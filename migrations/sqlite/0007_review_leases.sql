@@ -1,0 +1,10 @@
+-- Who is deciding a queued claim right now: a reviewer claims it for a while
+-- (a lease), so two reviewers never decide the same claim; an expired lease is
+-- free for anyone. A decision ends the lease.
+-- Kept in step with migrations/postgres/0007_review_leases.sql.
+
+CREATE TABLE review_leases (
+    redemption_id INTEGER PRIMARY KEY REFERENCES redemptions (id),
+    reviewer      TEXT NOT NULL,
+    expires_at    TEXT NOT NULL
+);
