@@ -1,16 +1,12 @@
 //! `redeemdesk serve`: build everything from the configuration, then run until
-//! Ctrl-C or SIGTERM: migrations, the HTTP server (health and the Telegram
-//! webhook), Telegram, Discord, the IMAP poller, and the outbox worker with a performer
-//! for each configured way out (SMTP, Telegram, Discord).
+//! Ctrl-C or SIGTERM: migrations, the HTTP server (`crate::http`: health,
+//! readiness, metrics, the admin API, and the Telegram webhook), Telegram,
+//! Discord, the IMAP poller, and the outbox worker with a performer for each
+//! configured way out (SMTP, Telegram, Discord).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::blobs::BlobStore;
@@ -28,6 +24,9 @@ pub struct Application {
     worker: Option<crate::jobs::Worker>,
     /// The IMAP poller, when `imap.host` is set.
     poller: Option<crate::mail::imap::Poller>,
+    /// What the HTTP routes need: the database, the admin token, review and
+    /// mail settings, and what readiness checks.
+    http: crate::http::HttpState,
 }
 
 /// How Telegram's updates reach us.
@@ -65,6 +64,18 @@ impl Application {
         if let Some(dc) = &discord {
             dispatch = dispatch.chat(crate::domain::Channel::Discord, dc.clone());
         }
+        let mut staff_channels: Vec<Arc<dyn crate::staff::StaffChannel>> = Vec::new();
+        if let (Some(dc), Some(channel)) = (&discord, config.discord.staff_channel_id.filter(|id| *id != 0)) {
+            staff_channels.push(Arc::new(discord::DiscordStaffChannel {
+                discord: dc.clone(),
+                channel: serenity::all::ChannelId::new(channel),
+            }));
+        }
+        if !staff_channels.is_empty() {
+            let desk =
+                crate::staff::StaffDesk::new(db.clone(), BlobStore::new(&config.storage.blob_dir), staff_channels);
+            dispatch = dispatch.staff(Arc::new(desk));
+        }
         let worker = (!dispatch.is_empty()).then(|| {
             let options = crate::jobs::WorkerOptions {
                 kinds: dispatch.kinds(),
@@ -83,6 +94,12 @@ impl Application {
             }
             None => None,
         };
+        let readiness = crate::http::Readiness {
+            telegram: telegram.is_some(),
+            discord: discord.clone(),
+            imap: poller.is_some(),
+        };
+        let http = crate::http::HttpState::new(db.clone(), config, readiness);
         Ok(Self {
             db,
             listener,
@@ -90,6 +107,7 @@ impl Application {
             discord,
             worker,
             poller,
+            http,
         })
     }
 
@@ -110,7 +128,7 @@ impl Application {
             let _ = stop_tx.send(true);
         });
         let mut channels = Vec::new();
-        let mut router = router(self.db.clone());
+        let mut router = crate::http::router(self.http);
         match self.telegram {
             Some(TelegramMode::Polling(telegram)) => {
                 let stop = stop_rx.clone();
@@ -191,6 +209,18 @@ async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) 
     let mut options = discord::Options::new(BlobStore::new(&config.storage.blob_dir));
     options.api_url = config.discord.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    options.staff = config
+        .discord
+        .staff_channel_id
+        .filter(|id| *id != 0)
+        .map(|id| discord::StaffConfig {
+            channel: serenity::all::ChannelId::new(id),
+            role: config
+                .discord
+                .staff_role_id
+                .filter(|id| *id != 0)
+                .map(serenity::all::RoleId::new),
+        });
     let dc = Discord::connect(token.clone(), db.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("discord: {e}"))?;
@@ -199,26 +229,6 @@ async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) 
         .map_err(|e| anyhow::anyhow!("discord slash commands: {e}"))?;
     tracing::info!(invite = %dc.invite_url(), "discord is on");
     Ok(Arc::new(dc))
-}
-
-fn router(db: Db) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(db)
-}
-
-async fn healthz(State(db): State<Db>) -> impl IntoResponse {
-    match db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok", "database": "ok"})),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable", "database": "unreachable"})),
-            )
-        }
-    }
 }
 
 /// One line per channel that is off, so operators see at a glance what runs.
@@ -235,6 +245,9 @@ fn log_channels(config: &Config) {
     }
     if config.smtp.host.is_none() {
         off("smtp", "no smtp.host; emails wait in the outbox until it is set");
+    }
+    if crate::http::configured_token(&config.http).is_none() {
+        tracing::info!("admin API is off: no http.admin_token (REDEEMDESK_HTTP__ADMIN_TOKEN); /api/v1 answers 404");
     }
 }
 

@@ -129,7 +129,10 @@ pub struct TelegramConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct DiscordConfig {
     pub token: Option<SecretString>,
+    /// Where claims and escalations are posted for staff.
     pub staff_channel_id: Option<u64>,
+    /// Only members with this role may decide claims from the staff channel.
+    pub staff_role_id: Option<u64>,
     pub api_url: Option<String>,
 }
 

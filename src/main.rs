@@ -2,18 +2,35 @@
 //! one line on stderr and the contract's exit status.
 
 use clap::Parser;
+use redeemdesk::config::{Config, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("REDEEMDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let cli = redeemdesk::cli::Cli::parse();
+    init_logging(&cli);
     if let Err(e) = redeemdesk::cli::run(cli).await {
         eprintln!("redeemdesk: {e}");
         std::process::exit(e.exit_code());
+    }
+}
+
+/// Log lines go to stderr, filtered by `REDEEMDESK_LOG`, as text or as one JSON
+/// object per line (`log.format`). The configuration is read here only for
+/// that; when it is broken, logs stay text and `run` reports the error.
+fn init_logging(cli: &redeemdesk::cli::Cli) {
+    let format = Config::load(cli.config.as_deref())
+        .map(|c| c.log.format)
+        .unwrap_or_default();
+    let filter = EnvFilter::try_from_env("REDEEMDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // Fields at the top level of each object, so collectors index them directly.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
     }
 }

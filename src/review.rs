@@ -210,7 +210,8 @@ pub async fn decide(
 }
 
 /// Puts the member's email about what just happened to their claim in the
-/// outbox (inside the decision's transaction). Rejection emails carry a reply
+/// outbox (inside the decision's transaction), and a notice in their linked
+/// chats. Rejection emails carry a reply
 /// handle, so the corrected invoice can come back by email.
 pub async fn notify_member(
     tx: &mut Tx,
@@ -243,7 +244,48 @@ pub async fn notify_member(
         _ => return Ok(None),
     };
     let scope = id.to_string();
-    Ok(Some(outbox::enqueue(tx, &email, &scope, Some(id), now).await?))
+    let enqueued = outbox::enqueue(tx, &email, &scope, Some(id), now).await?;
+    notify_chats(tx, rec, &facts, what, now).await?;
+    Ok(Some(enqueued))
+}
+
+/// A short notice of a decision in every chat linked to the member's account,
+/// in that chat's language, through the outbox.
+async fn notify_chats(
+    tx: &mut Tx,
+    rec: &RedemptionRecord,
+    facts: &ClaimFacts,
+    what: EventKind,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    use crate::i18n::{Localizer, Msg, messages as m};
+    let def = match what {
+        EventKind::Approved => m::CHAT_DECISION_APPROVED,
+        EventKind::Rejected => m::CHAT_DECISION_REJECTED,
+        _ => return Ok(()),
+    };
+    let id = rec.redemption.id;
+    for chat in tx.linked_chats(rec.member_id).await? {
+        let locale = chat.locale.or(chat.detected_locale).unwrap_or(facts.member.locale);
+        let mut msg = Msg::new(def)
+            .arg("id", id)
+            .arg("promotion", facts.promotion.name.get(locale).to_owned());
+        if let Some((reason, _)) = rec.redemption.last_rejection().filter(|_| what == EventKind::Rejected) {
+            msg = msg.arg("reason", Msg::new(crate::assistant::words::reason(*reason)));
+        }
+        let message = crate::jobs::ChatMessage {
+            channel: chat.channel,
+            chat_id: chat.external_id.clone(),
+            text: Localizer::builtin().render(locale, &msg),
+        };
+        let payload = serde_json::to_value(&message).expect("a chat message serialises");
+        tx.enqueue_job(
+            &crate::jobs::NewJob::new(crate::jobs::JobKind::ChatMessage, payload, now),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn clean(note: Option<String>) -> Option<String> {

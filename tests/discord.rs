@@ -1135,6 +1135,112 @@ mod adapter {
         }
     }
 
+    const STAFF_CHANNEL: u64 = 1_300_000_000_000_000_950;
+    const STAFF_ROLE: u64 = 1_300_000_000_000_000_951;
+
+    both_backends! {
+        /// Claims entering the queue are posted to the staff channel (a
+        /// resubmission with its file); staff approve and reject there with
+        /// the CLI's code; anyone else is refused and nothing changes.
+        async fn staff_decide_claims_in_the_staff_channel(db: Db) {
+            use redeemdesk::jobs::{Dispatch, Worker, WorkerOptions};
+            let bot = bot_with(&db, |o| {
+                o.staff = Some(discord::StaffConfig {
+                    channel: serenity::all::ChannelId::new(STAFF_CHANNEL),
+                    role: Some(serenity::all::RoleId::new(STAFF_ROLE)),
+                })
+            })
+            .await;
+            let staff: Vec<Arc<dyn redeemdesk::staff::StaffChannel>> = vec![Arc::new(discord::DiscordStaffChannel {
+                discord: bot.discord.clone(),
+                channel: serenity::all::ChannelId::new(STAFF_CHANNEL),
+            })];
+            let desk = redeemdesk::staff::StaffDesk::new(db.clone(), bot.blobs.clone(), staff);
+            let dispatch = Dispatch::default().staff(Arc::new(desk));
+            let options = WorkerOptions {
+                kinds: dispatch.kinds(),
+                poll: Duration::from_millis(20),
+                ..Default::default()
+            };
+            let worker = Worker::new(db.clone(), Arc::new(dispatch), options);
+
+            // The demo's two queued claims, posted once however often the worker runs.
+            worker.drain().await.unwrap();
+            worker.drain().await.unwrap();
+            let posts = bot.fake.messages(STAFF_CHANNEL);
+            assert_eq!(posts.len(), 2, "{posts:?}");
+            assert!(posts[0]["content"].as_str().unwrap().contains("RDM-1044"), "{}", posts[0]);
+            assert_eq!(posts[0]["components"][0]["components"][0]["custom_id"], "staff:approve:1044");
+
+            // Budi re-uploads his invoice in a DM: the resubmission is posted with the photo.
+            let user = 7901u64;
+            bot.slash(user, "id", false, "status", vec![("serial", json!("K2305N0012345")), ("chk", json!("482"))])
+                .await;
+            let photo = eml::jpeg(640, 480);
+            let url = bot.fake.serve_file("nota.jpg", photo.clone());
+            let file = bot.fake.attachment(bot.fake.new_id(), "nota.jpg", "image/jpeg", &url, photo.len() as u64);
+            bot.dm(user, "", vec![file], 1).await;
+            worker.drain().await.unwrap();
+            let posts = bot.fake.messages(STAFF_CHANNEL);
+            assert_eq!(posts.len(), 3);
+            let resubmitted = posts[2].clone();
+            assert!(resubmitted["content"].as_str().unwrap().contains("RDM-1042"));
+            assert_eq!(resubmitted["attachments"].as_array().unwrap().len(), 1, "{resubmitted}");
+            assert!(resubmitted["attachments"][0]["filename"].as_str().unwrap().ends_with(".jpg"));
+
+            // Someone without the staff role: refused, nothing changes.
+            let press = |id: u64, user: u64, staff: bool, custom: &str, values: Option<Vec<&str>>, message: Value| {
+                let mut p = bot.fake.component_press(id, user, "en-US", Some((GUILD, STAFF_CHANNEL)), custom, values, message);
+                if staff {
+                    p["member"]["roles"] = json!([STAFF_ROLE.to_string()]);
+                }
+                p
+            };
+            let post_1044 = posts[0].clone();
+            let refused = bot
+                .interact(press(bot.fake.new_id(), 8001, false, "staff:approve:1044", None, post_1044.clone()))
+                .await;
+            assert_eq!(refused["data"]["flags"].as_u64().unwrap() & 64, 64);
+            let status = |id: i64| {
+                let db = db.clone();
+                async move { db.begin().await.unwrap().redemption(id).await.unwrap().unwrap().redemption.status() }
+            };
+            assert_eq!(status(1044).await, Status::UnderReview);
+
+            // Staff approve: decided, the customer's email queued, the post edited.
+            let done = bot
+                .interact(press(bot.fake.new_id(), 8002, true, "staff:approve:1044", None, post_1044.clone()))
+                .await;
+            assert!(content(&done).contains("Approved"), "{done}");
+            assert_eq!(status(1044).await, Status::Approved);
+            let post = bot.fake.message(post_1044["id"].as_str().unwrap().parse().unwrap()).unwrap();
+            assert!(post["content"].as_str().unwrap().contains("Approved by"), "{post}");
+            assert_eq!(post["components"], json!([]));
+            let mut tx = db.begin().await.unwrap();
+            let emails = tx.emails_of_redemption(1044).await.unwrap();
+            assert!(emails.iter().any(|e| e.kind.as_str() == "approved"), "{emails:?}");
+            drop(tx);
+
+            // Reject the resubmission: a reason menu only the presser sees, then decided.
+            let menu = bot
+                .interact(press(bot.fake.new_id(), 8002, true, "staff:reject:1042", None, resubmitted.clone()))
+                .await;
+            assert_eq!(menu["data"]["flags"].as_u64().unwrap() & 64, 64);
+            let select = menu["data"]["components"][0]["components"][0].clone();
+            let custom = select["custom_id"].as_str().unwrap().to_owned();
+            assert_eq!(select["options"].as_array().unwrap().len(), 11);
+            let menu_message = bot.fake.original_response(last_interaction(&bot)).unwrap();
+            let decided = bot
+                .interact(press(bot.fake.new_id(), 8002, true, &custom, Some(vec!["invoice_unreadable"]), menu_message))
+                .await;
+            assert!(content(&decided).contains("Rejected"), "{decided}");
+            assert_eq!(status(1042).await, Status::Rejected);
+            let post = bot.fake.message(resubmitted["id"].as_str().unwrap().parse().unwrap()).unwrap();
+            assert!(post["content"].as_str().unwrap().contains("invoice_unreadable"), "{post}");
+            bot.stop().await;
+        }
+    }
+
     async fn eventually_async<T, F, Fut>(probe: F) -> T
     where
         F: Fn() -> Fut,

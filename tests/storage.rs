@@ -799,6 +799,13 @@ both_backends! {
         let settings = ReviewSettings::default();
         let mail = redeemdesk::mail::outbox::MailSettings::default();
 
+        // Rizky (1044's member) linked a Telegram chat: decisions are told there too.
+        let mut tx = db.begin_write().await.unwrap();
+        let chat = tx.chat_user(redeemdesk::domain::Channel::Telegram, "5150", now).await.unwrap();
+        let member = tx.redemption(1044).await.unwrap().unwrap().member_id;
+        tx.insert_chat_link(chat.id, member, now).await.unwrap();
+        tx.commit().await.unwrap();
+
         let lease = review::claim(&db, 1044, "ana", &settings, now).await.unwrap();
         assert_eq!(lease.until, now + settings.lease);
         // The same reviewer again: extended.
@@ -823,6 +830,15 @@ both_backends! {
         review::decide(&db, 1044, approve, Actor::Staff("budi".into()), &mail, expired).await.unwrap();
         let mut tx = db.begin().await.unwrap();
         assert_eq!(tx.review_lease(1044, expired).await.unwrap(), None);
+        let jobs = tx.jobs(None, 100).await.unwrap();
+        let notices: Vec<_> = jobs
+            .iter()
+            .filter(|j| j.kind == redeemdesk::jobs::JobKind::ChatMessage)
+            .map(|j| j.payload.clone())
+            .collect();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert_eq!(notices[0]["chat_id"], "5150");
+        assert!(notices[0]["text"].as_str().unwrap().contains("RDM-1044"), "{}", notices[0]);
         drop(tx);
         assert!(matches!(
             review::claim(&db, 1044, "ana", &settings, expired).await,

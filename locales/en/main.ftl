@@ -403,3 +403,5 @@ dc-opt-email-desc = The email address of your MSI member account
 dc-opt-code = code
 dc-opt-code-desc = The code from the email
 dc-topic-placeholder = Choose a topic
+chat-decision-approved = 🎉 Good news: your claim RDM-{ $id } ({ $promotion }) is approved. The details are in the email we just sent you.
+chat-decision-rejected = Your claim RDM-{ $id } ({ $promotion }) needs a correction: { $reason } Open it with /status and send the corrected photo or PDF right after, here in this chat, or reply to the email we sent you.

@@ -403,3 +403,5 @@ dc-opt-email-desc = Alamat email akun member MSI Anda
 dc-opt-code = kode
 dc-opt-code-desc = Kode dari email
 dc-topic-placeholder = Pilih topik
+chat-decision-approved = 🎉 Kabar baik: klaim RDM-{ $id } ({ $promotion }) Kakak sudah disetujui. Detailnya ada di email yang baru kami kirim.
+chat-decision-rejected = Klaim RDM-{ $id } ({ $promotion }) Kakak perlu diperbaiki: { $reason } Buka dengan /status lalu kirim foto atau PDF yang sudah diperbaiki di chat ini, atau balas email yang kami kirim.

@@ -198,6 +198,8 @@ messages! {
     EMAIL_STATUS_SUBJECT = "email-status-subject" ["id", "promotion"];
     EMAIL_STATUS_INTRO = "email-status-intro" ["id", "promotion"];
     CHAT_MAIL_RESUBMITTED = "chat-mail-resubmitted" ["id", "promotion"];
+    CHAT_DECISION_APPROVED = "chat-decision-approved" ["id", "promotion"];
+    CHAT_DECISION_REJECTED = "chat-decision-rejected" ["id", "promotion", "reason"];
     STATUS_REUPLOAD_HINT = "status-reupload-hint" ["id"];
     REUPLOAD_RECEIVED = "reupload-received" ["id", "promotion"];
     REUPLOAD_UNUSABLE = "reupload-unusable" ["id", "problem"];

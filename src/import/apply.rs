@@ -197,5 +197,9 @@ async fn apply_redemption(tx: &mut Tx, r: &ImportedRedemption, now: Timestamp) -
         };
         tx.insert_event(red.id, &event).await?;
     }
+    // A new claim waiting for review goes to the staff channels too.
+    if red.status() == crate::domain::Status::UnderReview {
+        crate::staff::enqueue_post(tx, red.id, now).await?;
+    }
     Ok(true)
 }

@@ -21,15 +21,18 @@ pub enum JobKind {
     Email,
     /// Send one chat message (payload: [`ChatMessage`]).
     ChatMessage,
+    /// Post a claim or an escalation to the staff channels (payload: [`StaffPost`]).
+    StaffPost,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::Email, JobKind::ChatMessage];
+    pub const ALL: [JobKind; 3] = [JobKind::Email, JobKind::ChatMessage, JobKind::StaffPost];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Email => "email",
             JobKind::ChatMessage => "chat_message",
+            JobKind::StaffPost => "staff_post",
         }
     }
 
@@ -46,6 +49,15 @@ pub struct ChatMessage {
     /// The platform's chat id (Telegram chat, Discord DM channel).
     pub chat_id: String,
     pub text: String,
+}
+
+/// Something staff must see in their channel: a claim that entered the review
+/// queue (new, or resubmitted with a corrected file). Posted to every
+/// configured staff channel; a channel already posted to for this entry is
+/// skipped, so a retry never posts twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffPost {
+    pub redemption_id: crate::domain::RedemptionId,
 }
 
 /// Where a job is in its life.

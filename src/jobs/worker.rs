@@ -150,6 +150,7 @@ impl Worker {
 pub struct Dispatch {
     email: Option<Arc<dyn Performer>>,
     chat: Vec<(crate::domain::Channel, Arc<dyn Performer>)>,
+    staff: Option<Arc<dyn Performer>>,
 }
 
 impl Dispatch {
@@ -163,6 +164,12 @@ impl Dispatch {
         self
     }
 
+    /// The staff desk, which posts to every configured staff channel.
+    pub fn staff(mut self, performer: Arc<dyn Performer>) -> Self {
+        self.staff = Some(performer);
+        self
+    }
+
     pub fn kinds(&self) -> Vec<JobKind> {
         let mut kinds = Vec::new();
         if self.email.is_some() {
@@ -170,6 +177,9 @@ impl Dispatch {
         }
         if !self.chat.is_empty() {
             kinds.push(JobKind::ChatMessage);
+        }
+        if self.staff.is_some() {
+            kinds.push(JobKind::StaffPost);
         }
         kinds
     }
@@ -197,6 +207,12 @@ impl Performer for Dispatch {
                         None => Err(JobError::Permanent(format!("{channel} is not configured"))),
                     }
                 }
+                JobKind::StaffPost => match &self.staff {
+                    Some(p) => p.perform(job).await,
+                    None => Err(JobError::Transient(
+                        "no staff channel is configured in this process".into(),
+                    )),
+                },
             }
         })
     }
@@ -204,6 +220,7 @@ impl Performer for Dispatch {
 
 /// A dead job needs a person. A log line for now; the staff channel later.
 fn staff_alert(id: i64, why: &str) {
+    let why = crate::redact::addresses(why);
     tracing::error!(target: "staff_alert", job = id, "outbox job {id} is dead-lettered: {why}");
 }
 
@@ -238,7 +255,13 @@ async fn perform_and_record(db: Db, performer: Arc<dyn Performer>, options: Work
         }
         (Ok(true), Ok(())) => tracing::debug!(job = job.id, kind = job.kind.as_str(), "outbox: job done"),
         (Ok(true), Err(JobError::Transient(e))) if job.attempt < job.max_attempts => {
-            tracing::warn!(job = job.id, attempt = job.attempt, error = %e, "outbox: job failed; will retry")
+            let error = crate::redact::addresses(e);
+            tracing::warn!(
+                job = job.id,
+                attempt = job.attempt,
+                error,
+                "outbox: job failed; will retry"
+            )
         }
         (Ok(true), Err(e)) => staff_alert(job.id, &format!("attempt {}: {e}", job.attempt)),
         (Err(e), _) => {

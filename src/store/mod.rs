@@ -353,6 +353,43 @@ impl Tx {
         dispatch!(self, release_review(id, reviewer))
     }
 
+    /// Remembers a post made in a staff channel about a claim.
+    pub async fn insert_staff_post(
+        &mut self,
+        channel: Channel,
+        chat_id: &str,
+        message_id: &str,
+        redemption_id: RedemptionId,
+        now: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(
+            self,
+            insert_staff_post(channel, chat_id, message_id, redemption_id, now)
+        )
+    }
+
+    /// The post about claim `redemption_id` in `channel` made at or after `since`.
+    pub async fn staff_post_since(
+        &mut self,
+        channel: Channel,
+        redemption_id: RedemptionId,
+        since: Timestamp,
+    ) -> Result<Option<(String, String)>> {
+        dispatch!(self, staff_post_since(channel, redemption_id, since))
+    }
+
+    /// Records who decided from a staff post.
+    pub async fn mark_staff_post_decided(
+        &mut self,
+        channel: Channel,
+        chat_id: &str,
+        message_id: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(self, mark_staff_post_decided(channel, chat_id, message_id, by, now))
+    }
+
     /// Saves a redemption's new status after a transition, and the event it
     /// produced, if the stored status is still `expected`; otherwise someone else
     /// decided first and nothing is written.

@@ -1636,3 +1636,69 @@ pub async fn insert_attachment_original(
     .await?;
     Ok(())
 }
+
+/// Remembers a post made in a staff channel about a claim.
+pub async fn insert_staff_post(
+    c: &mut Conn,
+    channel: Channel,
+    chat_id: &str,
+    message_id: &str,
+    redemption_id: RedemptionId,
+    now: Timestamp,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO staff_posts (channel, chat_id, message_id, redemption_id, posted_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(channel.as_str())
+    .bind(chat_id)
+    .bind(message_id)
+    .bind(redemption_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// Whether claim `redemption_id` was posted to `channel` at or after `since`
+/// (its current stay in the queue): the post's (chat id, message id).
+pub async fn staff_post_since(
+    c: &mut Conn,
+    channel: Channel,
+    redemption_id: RedemptionId,
+    since: Timestamp,
+) -> Result<Option<(String, String)>> {
+    let row = sqlx::query(
+        "SELECT chat_id, message_id FROM staff_posts
+         WHERE channel = $1 AND redemption_id = $2 AND posted_at >= $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(channel.as_str())
+    .bind(redemption_id)
+    .bind(since)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.map(|r| Ok((r.try_get("chat_id")?, r.try_get("message_id")?)))
+        .transpose()
+}
+
+/// Records who decided from a staff post.
+pub async fn mark_staff_post_decided(
+    c: &mut Conn,
+    channel: Channel,
+    chat_id: &str,
+    message_id: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE staff_posts SET decided_by = $1, decided_at = $2 WHERE channel = $3 AND chat_id = $4 AND message_id = $5",
+    )
+    .bind(by)
+    .bind(now)
+    .bind(channel.as_str())
+    .bind(chat_id)
+    .bind(message_id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

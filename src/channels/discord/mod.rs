@@ -8,9 +8,11 @@
 mod commands;
 mod files;
 mod render;
+mod staff;
 
 pub use commands::Slash;
 pub use render::{MAX_MESSAGE, Outgoing, TOPIC_SELECT, escape, messages, no_mentions};
+pub use staff::{DiscordStaffChannel, StaffConfig};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +65,8 @@ pub struct Options {
     /// First wait between retries; doubles each time.
     pub backoff_base: Duration,
     pub http_timeout: Duration,
+    /// The staff channel and role, when staff work on Discord.
+    pub staff: Option<StaffConfig>,
 }
 
 impl Options {
@@ -74,6 +78,7 @@ impl Options {
             defer_after: Duration::from_millis(2000),
             backoff_base: Duration::from_millis(500),
             http_timeout: Duration::from_secs(30),
+            staff: None,
         }
     }
 }
@@ -316,6 +321,13 @@ impl Discord {
     }
 
     async fn on_component(&self, component: &ComponentInteraction) {
+        if component.data.custom_id.starts_with(staff::PREFIX) {
+            match self.options.staff {
+                Some(staff) => self.on_staff(staff, component).await,
+                None => tracing::warn!("a staff button pressed, but no staff channel is configured"),
+            }
+            return;
+        }
         let data = match &component.data.kind {
             ComponentInteractionDataKind::Button => component.data.custom_id.clone(),
             ComponentInteractionDataKind::StringSelect { values } if component.data.custom_id == TOPIC_SELECT => {

@@ -144,7 +144,7 @@ impl Ingestor {
             drop(tx);
             let mut report = before.unwrap_or_else(|| report(&mail, mail.kind, None, MailAction::Ignored));
             report["action"] = serde_json::json!(MailAction::Ignored);
-            tracing::info!(key = %dedup_key, "inbound mail: seen before, ignored");
+            tracing::info!(key = %crate::redact::addresses(&dedup_key), "inbound mail: seen before, ignored");
             return Ok(Ingested {
                 action: MailAction::Ignored,
                 kind: serde_json::from_value(report["kind"].clone()).unwrap_or(mail.kind),
@@ -189,7 +189,7 @@ impl Ingestor {
         if decided.action == MailAction::Quarantined {
             tracing::error!(
                 target: "staff_alert",
-                key = %dedup_key,
+                key = %crate::redact::addresses(&dedup_key),
                 blob = %raw_blob.key,
                 "an inbound email could not be read and was quarantined"
             );
@@ -439,6 +439,7 @@ pub async fn resubmit(
     let message_id = outbox::new_message_id(settings, &format!("RDM-{id}"));
     let email = compose::resubmission_received(&claim, &message_id, what.in_reply_to);
     outbox::enqueue(tx, &email, &id.to_string(), Some(id), now).await?;
+    crate::staff::enqueue_post(tx, id, now).await?;
 
     if what.tell_linked_chats {
         let promotion = &facts.promotion.name;

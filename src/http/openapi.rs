@@ -1,0 +1,479 @@
+//! `/openapi.json`: the OpenAPI 3.1 description of every route in
+//! [`super::ROUTES`], written by hand. Its paths come from that list and its
+//! closed value sets (reason codes, statuses, email kinds, error codes) from the
+//! Rust enums, so the document cannot drift from what is served.
+
+use axum::Json;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::{BODY_LIMIT, IMPORT_BODY_LIMIT, Operation, ROUTES};
+use crate::domain::{EventKind, Locale, PurchaseChannel, RejectionReason, Status};
+use crate::jobs::JobStatus;
+use crate::mail::EmailKind;
+use crate::store::AttachmentSource;
+
+pub async fn openapi() -> Json<Value> {
+    Json(document())
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let item = paths.entry(route.path).or_insert_with(|| json!({}));
+        let mut op = operation(route.operation);
+        op["operationId"] = json!(route.operation.id());
+        op["security"] = if route.is_admin() {
+            json!([{"bearerAuth": []}])
+        } else {
+            json!([])
+        };
+        if route.is_admin() {
+            let responses = &mut op["responses"];
+            responses["401"] = json!({"$ref": "#/components/responses/Unauthorized"});
+            responses["404"] = match responses.get("404") {
+                Some(own) => own.clone(),
+                None => json!({"$ref": "#/components/responses/NotFound"}),
+            };
+            responses["500"] = json!({"$ref": "#/components/responses/Internal"});
+        }
+        item[route.verb.as_str()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "redeemdesk",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Support desk for MSI Indonesia's promotion redemptions: health, metrics, and the \
+                admin API (docs/admin-api.md). Admin routes need `Authorization: Bearer <http.admin_token>`; \
+                without a configured token every /api/v1 route answers 404 `disabled`.",
+        },
+        "tags": [
+            {"name": "operations", "description": "Probes, metrics and this document; no token."},
+            {"name": "admin", "description": "Staff operations; bearer token required."},
+        ],
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn ok(description: &str, body: Value) -> Value {
+    json!({"description": description, "content": json_content(body)})
+}
+
+fn error(description: &str) -> Value {
+    ok(description, schema("Error"))
+}
+
+fn id_parameter() -> Value {
+    json!({
+        "name": "id", "in": "path", "required": true,
+        "description": "The redemption id.",
+        "schema": {"type": "integer", "format": "int64"},
+    })
+}
+
+fn body(name: &str, limit: usize) -> Value {
+    json!({
+        "required": true,
+        "description": format!("At most {limit} bytes; unknown fields are refused."),
+        "content": json_content(schema(name)),
+    })
+}
+
+/// Everything about one operation except its id and security.
+fn operation(op: Operation) -> Value {
+    match op {
+        Operation::Healthz => json!({
+            "tags": ["operations"],
+            "summary": "Liveness: the process answers and reaches its database.",
+            "responses": {
+                "200": ok("Alive.", schema("Health")),
+                "503": ok("The database is unreachable.", schema("Health")),
+            },
+        }),
+        Operation::Readyz => json!({
+            "tags": ["operations"],
+            "summary": "Readiness: the database and every configured chat channel are up.",
+            "responses": {
+                "200": ok("Ready for traffic.", schema("Readiness")),
+                "503": ok("A check failed; `checks` says which.", schema("Readiness")),
+            },
+        }),
+        Operation::Metrics => json!({
+            "tags": ["operations"],
+            "summary": "Prometheus metrics, computed from the database at scrape time (docs/operations.md).",
+            "responses": {
+                "200": {
+                    "description": "Prometheus text exposition format 0.0.4.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                "503": {
+                    "description": "The database did not answer.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+            },
+        }),
+        Operation::OpenApi => json!({
+            "tags": ["operations"],
+            "summary": "This document.",
+            "responses": {"200": ok("The OpenAPI document.", json!({"type": "object"}))},
+        }),
+        Operation::FindRedemptions => json!({
+            "tags": ["admin"],
+            "summary": "The staff view of a serial: product, owner and redemptions (as `status SERIAL --json`).",
+            "parameters": [{
+                "name": "serial", "in": "query", "required": true,
+                "description": "The serial as printed or typed (spaces, dashes, case and 0/O 1/I/l look-alikes are forgiven).",
+                "schema": {"type": "string"},
+            }],
+            "responses": {
+                "200": ok("The product and its redemptions.", schema("StatusView")),
+                "400": error("`serial` is missing or not a serial (`invalid`), or matches several products (`ambiguous_serial`)."),
+                "404": error("No product has this serial (`not_found`), or the admin API is off (`disabled`)."),
+            },
+        }),
+        Operation::ShowRedemption => json!({
+            "tags": ["admin"],
+            "summary": "One redemption in full (as `review show ID --json`).",
+            "parameters": [id_parameter()],
+            "responses": {
+                "200": ok("The redemption.", schema("Redemption")),
+                "400": error("`id` is not a number."),
+                "404": error("No redemption with this id (`not_found`), or the admin API is off (`disabled`)."),
+            },
+        }),
+        Operation::ListQueue => json!({
+            "tags": ["admin"],
+            "summary": "Claims waiting for review, oldest first, with their age and lease.",
+            "parameters": [{
+                "name": "limit", "in": "query", "required": false,
+                "schema": {"type": "integer", "minimum": 1, "maximum": super::admin::MAX_QUEUE_LIMIT,
+                           "default": super::admin::DEFAULT_QUEUE_LIMIT},
+            }],
+            "responses": {
+                "200": ok("The queue.", json!({"type": "array", "items": schema("QueueEntry")})),
+                "400": error("`limit` is out of range."),
+            },
+        }),
+        Operation::ClaimQueueEntry => json!({
+            "tags": ["admin"],
+            "summary": "Claim a queued redemption for a while (a lease), so no other reviewer decides it.",
+            "description": "Claiming again as the same reviewer extends the lease.",
+            "parameters": [id_parameter()],
+            "requestBody": body("ReviewerRequest", BODY_LIMIT),
+            "responses": {
+                "200": ok("The lease.", schema("Lease")),
+                "400": error("Bad body; `field` names what to fix."),
+                "404": error("No redemption with this id, or the admin API is off."),
+                "409": error("Another reviewer holds it (`leased`, with `reviewer` and `until`), or it is not under review (`not_queued`)."),
+                "413": error("Body too large."),
+            },
+        }),
+        Operation::ReleaseQueueEntry => json!({
+            "tags": ["admin"],
+            "summary": "Give a claimed redemption back to the queue.",
+            "parameters": [id_parameter()],
+            "requestBody": body("ReviewerRequest", BODY_LIMIT),
+            "responses": {
+                "200": ok("Released.", schema("Released")),
+                "400": error("Bad body; `field` names what to fix."),
+                "404": error("No redemption with this id, or the admin API is off."),
+                "409": error("This reviewer holds no lease on it (`not_held`)."),
+                "413": error("Body too large."),
+            },
+        }),
+        Operation::DecideRedemption => json!({
+            "tags": ["admin"],
+            "summary": "Approve or reject a redemption under review; the member's email goes into the outbox in the same transaction.",
+            "parameters": [id_parameter()],
+            "requestBody": body("DecisionRequest", BODY_LIMIT),
+            "responses": {
+                "200": ok("The redemption after the decision.", schema("Redemption")),
+                "400": error("Bad body or unknown reason code; `field` names what to fix."),
+                "404": error("No redemption with this id, or the admin API is off."),
+                "409": error("Another reviewer holds it (`leased`), the decision does not apply to its status (`invalid_transition`, `not_queued`), or someone decided first (`conflict`)."),
+                "413": error("Body too large."),
+            },
+        }),
+        Operation::Import => json!({
+            "tags": ["admin"],
+            "summary": "Import promotions, members, products and redemptions (as `redeemdesk import FILE.json`): all or nothing, idempotent.",
+            "requestBody": {
+                "required": true,
+                "description": format!("The import document of docs/import.md; at most {IMPORT_BODY_LIMIT} bytes."),
+                "content": json_content(schema("ImportDocument")),
+            },
+            "responses": {
+                "200": ok("What was written and what was already there.", schema("ImportReport")),
+                "400": error("Not JSON (`invalid_json`), or a record is invalid (`invalid_import`, with `record` and `field`)."),
+                "413": error("Body too large."),
+            },
+        }),
+    }
+}
+
+fn codes<T: Copy, const N: usize>(all: [T; N], name: fn(T) -> &'static str) -> Value {
+    json!(all.map(name).to_vec())
+}
+
+fn nullable(type_name: &str) -> Value {
+    json!({"type": [type_name, "null"]})
+}
+
+fn components() -> Value {
+    let reasons = codes(RejectionReason::ALL, RejectionReason::code);
+    let mut reasons_or_null = reasons.as_array().cloned().unwrap_or_default();
+    reasons_or_null.push(Value::Null);
+    json!({
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The value of `http.admin_token` (env REDEEMDESK_HTTP__ADMIN_TOKEN).",
+            },
+        },
+        "responses": {
+            "Unauthorized": {
+                "description": "No bearer token, or the wrong one (`unauthorized`).",
+                "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer realm=\"redeemdesk\"`"}},
+                "content": json_content(schema("Error")),
+            },
+            "NotFound": {
+                "description": "Not found (`not_found`), or the admin API is off (`disabled`).",
+                "content": json_content(schema("Error")),
+            },
+            "Internal": {
+                "description": "Something failed on our side (`internal`); the server log has the details.",
+                "content": json_content(schema("Error")),
+            },
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {
+                    "error": {"type": "string", "enum": ApiError::CODES},
+                    "message": {"type": "string"},
+                    "field": {"type": "string", "description": "The field, parameter or body part to fix."},
+                    "record": {"type": "string", "description": "The import record at fault."},
+                    "reviewer": {"type": "string", "description": "Who holds the lease (`leased`)."},
+                    "until": {"type": "string", "format": "date-time", "description": "Until when (`leased`)."},
+                },
+            },
+            "Health": {
+                "type": "object",
+                "required": ["status", "database"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["ok", "unavailable"]},
+                    "database": {"type": "string", "enum": ["ok", "unreachable"]},
+                },
+            },
+            "Readiness": {
+                "type": "object",
+                "required": ["status", "checks"],
+                "properties": {
+                    "status": {"type": "string", "enum": ["ready", "not_ready"]},
+                    "checks": {
+                        "type": "object",
+                        "required": ["database", "telegram", "discord", "imap"],
+                        "properties": {
+                            "database": {"type": "string", "enum": ["ok", "unreachable"]},
+                            "telegram": {"type": "string", "enum": ["connected", "off"]},
+                            "discord": {"type": "string", "enum": ["connected", "disconnected", "off"]},
+                            "imap": {"type": "string", "enum": ["configured", "off"],
+                                     "description": "The poller reports no connection state; never fails readiness."},
+                        },
+                    },
+                },
+            },
+            "RejectionReason": {"type": "string", "enum": reasons},
+            "RedemptionStatus": {"type": "string", "enum": codes(Status::ALL, Status::as_str)},
+            "Reward": {
+                "type": "object",
+                "required": ["kind"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["digital_code", "physical_gift"]},
+                    "amount_idr": {"type": "integer"},
+                    "gift": {
+                        "type": "object",
+                        "properties": {"id": {"type": "string"}, "en": {"type": "string"}},
+                    },
+                },
+            },
+            "Recipient": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"}, "address": {"type": "string"},
+                    "zip_code": {"type": "string"}, "phone": {"type": "string"},
+                },
+            },
+            "Event": {
+                "type": "object",
+                "required": ["at", "kind", "actor"],
+                "properties": {
+                    "at": {"type": "string", "format": "date-time"},
+                    "kind": {"type": "string", "enum": codes(EventKind::ALL, EventKind::as_str)},
+                    "actor": {"type": "string", "description": "customer, system, import or staff:<name>"},
+                    "reason": {"enum": reasons_or_null},
+                    "note": nullable("string"),
+                    "attachment_ids": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
+            "Attachment": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"}, "filename": {"type": "string"},
+                    "content_type": {"type": "string"}, "bytes": {"type": "integer"},
+                    "sha256": {"type": "string"}, "width": nullable("integer"), "height": nullable("integer"),
+                    "source": {"type": "string", "enum": codes(AttachmentSource::ALL, AttachmentSource::as_str)},
+                    "stored": {"type": "boolean"},
+                },
+            },
+            "Email": {
+                "type": "object",
+                "required": ["kind", "message_id", "delivery"],
+                "properties": {
+                    "kind": {"type": "string", "enum": codes(EmailKind::ALL, EmailKind::as_str)},
+                    "to": {"type": "string"},
+                    "reply_address": nullable("string"),
+                    "message_id": {"type": "string"},
+                    "subject": {"type": "string"},
+                    "queued_at": {"type": "string", "format": "date-time"},
+                    "delivery": {"type": "string", "enum": codes(JobStatus::ALL, JobStatus::as_str),
+                                 "description": "The outbox job's status; done = accepted by the SMTP server."},
+                    "attempts": {"type": "integer"},
+                    "last_error": nullable("string"),
+                    "sent_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+            "Redemption": {
+                "type": "object",
+                "required": ["id", "serial", "promotion_id", "status", "submitted_at", "queued_at", "updated_at",
+                             "history", "attachments", "emails"],
+                "properties": {
+                    "id": {"type": "integer", "format": "int64"},
+                    "serial": {"type": "string"},
+                    "promotion_id": {"type": "string"},
+                    "promotion_name": nullable("string"),
+                    "status": schema("RedemptionStatus"),
+                    "reason": {"enum": reasons_or_null, "description": "The reason code while rejected."},
+                    "note": nullable("string"),
+                    "submitted_at": {"type": "string", "format": "date-time"},
+                    "queued_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                    "reward": {"oneOf": [schema("Reward"), {"type": "null"}]},
+                    "recipient": {"oneOf": [schema("Recipient"), {"type": "null"}]},
+                    "history": {"type": "array", "items": schema("Event")},
+                    "attachments": {"type": "array", "items": schema("Attachment")},
+                    "emails": {"type": "array", "items": schema("Email")},
+                },
+            },
+            "StatusView": {
+                "type": "object",
+                "required": ["query", "product", "redemptions"],
+                "properties": {
+                    "query": {"type": "string"},
+                    "product": {
+                        "type": "object",
+                        "properties": {
+                            "serial": {"type": "string"}, "chk": {"type": "string"},
+                            "category": {"type": "string"}, "model": {"type": "string"},
+                            "purchased_on": {"type": "string", "format": "date"},
+                            "region": {"type": "string"}, "store": {"type": "string"},
+                            "channel": {"type": "string", "enum": codes(PurchaseChannel::ALL, PurchaseChannel::as_str)},
+                        },
+                    },
+                    "member": {"oneOf": [{
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": "string"},
+                            "locale": {"type": "string", "enum": codes(Locale::ALL, Locale::as_str)},
+                            "region": {"type": "string"},
+                        },
+                    }, {"type": "null"}]},
+                    "redemptions": {"type": "array", "items": schema("Redemption")},
+                },
+            },
+            "Lease": {
+                "type": "object",
+                "required": ["reviewer", "until"],
+                "properties": {
+                    "reviewer": {"type": "string"},
+                    "until": {"type": "string", "format": "date-time"},
+                },
+            },
+            "QueueEntry": {
+                "allOf": [schema("Redemption"), {
+                    "type": "object",
+                    "required": ["age_working_days", "overdue", "resubmission", "lease"],
+                    "properties": {
+                        "age_working_days": {"type": "integer", "minimum": 0},
+                        "overdue": {"type": "boolean"},
+                        "resubmission": {"type": "boolean", "description": "Back in the queue after a rejection."},
+                        "lease": {"oneOf": [schema("Lease"), {"type": "null"}]},
+                    },
+                }],
+            },
+            "ReviewerRequest": {
+                "type": "object",
+                "required": ["reviewer"],
+                "additionalProperties": false,
+                "properties": {"reviewer": {"type": "string", "minLength": 1, "maxLength": 100}},
+            },
+            "Released": {
+                "type": "object",
+                "required": ["released"],
+                "properties": {"released": {"type": "boolean", "const": true}},
+            },
+            "DecisionRequest": {
+                "type": "object",
+                "required": ["decision", "reviewer"],
+                "additionalProperties": false,
+                "properties": {
+                    "decision": {"type": "string", "enum": ["approve", "reject"]},
+                    "reason": schema("RejectionReason"),
+                    "note": {"type": "string"},
+                    "reviewer": {"type": "string", "minLength": 1, "maxLength": 100},
+                },
+                "description": "`reason` is required with `reject` and refused with `approve`.",
+            },
+            "ImportDocument": {
+                "type": "object",
+                "description": "See docs/import.md.",
+                "properties": {
+                    "categories": {"type": "array", "items": {"type": "object"}},
+                    "promotions": {"type": "array", "items": {"type": "object"}},
+                    "members": {"type": "array", "items": {"type": "object"}},
+                    "products": {"type": "array", "items": {"type": "object"}},
+                    "redemptions": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "Counts": {
+                "type": "object",
+                "required": ["written", "unchanged"],
+                "properties": {"written": {"type": "integer"}, "unchanged": {"type": "integer"}},
+            },
+            "ImportReport": {
+                "type": "object",
+                "required": ["categories", "promotions", "members", "products", "redemptions"],
+                "properties": {
+                    "categories": schema("Counts"),
+                    "promotions": schema("Counts"),
+                    "members": schema("Counts"),
+                    "products": schema("Counts"),
+                    "redemptions": schema("Counts"),
+                },
+            },
+        },
+    })
+}
