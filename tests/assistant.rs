@@ -185,7 +185,7 @@ fn every_intent() -> Vec<(&'static str, Locale, MsgDef)> {
 
 /// The code in the newest link-code email in the outbox.
 async fn emailed_code(db: &Db) -> Option<String> {
-    let jobs = db.begin().await.unwrap().jobs(None, 10).await.unwrap();
+    let jobs = support::customer_jobs(db).await;
     let text = jobs.first()?.payload["text"].as_str()?.to_owned();
     text.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
@@ -202,13 +202,13 @@ both_backends! {
         let o = chat.say("Budi.Santoso@example.test").await;
         expect(&o, m::LINK_CODE_SENT, Locale::Id);
         let code = emailed_code(&db).await.expect("a code email is in the outbox");
-        let jobs = db.begin().await.unwrap().jobs(None, 10).await.unwrap();
+        let jobs = support::customer_jobs(&db).await;
         assert_eq!(jobs[0].payload["to"], "budi.santoso@example.test");
         assert_eq!(jobs[0].payload["kind"], "link_code");
 
         // Asking again within the hour sends nothing new; the first code still works.
         expect(&chat.say("/link budi.santoso@example.test").await, m::LINK_CODE_SENT, Locale::Id);
-        assert_eq!(db.begin().await.unwrap().jobs(None, 10).await.unwrap().len(), 1);
+        assert_eq!(support::customer_jobs(&db).await.len(), 1);
 
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let o = chat.say(&format!("/verify {wrong}")).await;
@@ -229,7 +229,7 @@ both_backends! {
         // Unknown address: the same answer, and no email.
         let stranger = Chat::new(&assistant, "stranger");
         expect(&stranger.say("/link nobody@example.test").await, m::LINK_CODE_SENT, Locale::Id);
-        assert!(db.begin().await.unwrap().jobs(None, 10).await.unwrap().is_empty());
+        assert!(support::customer_jobs(&db).await.is_empty());
         expect(&stranger.say("/verify 123456").await, m::VERIFY_NO_CODE, Locale::Id);
 
         // Five wrong tries and the code is gone, even the right one.

@@ -354,7 +354,10 @@ async fn rejections_are_emailed_by_serve_and_dead_emails_show_in_the_cli() {
             redeemdesk::mail::smtp::Mailer::from_config(&support::mail::smtp(redeemdesk::config::TlsMode::None))
                 .unwrap(),
         ),
-        redeemdesk::jobs::WorkerOptions::default(),
+        redeemdesk::jobs::WorkerOptions {
+            kinds: vec![redeemdesk::jobs::JobKind::Email],
+            ..Default::default()
+        },
     );
     worker.drain().await.unwrap();
     let o = run(&db, &["jobs", "list", "--status", "dead", "--json"]);

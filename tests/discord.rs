@@ -1156,7 +1156,12 @@ mod adapter {
                 channel: serenity::all::ChannelId::new(STAFF_CHANNEL),
             })];
             let desk = redeemdesk::staff::StaffDesk::new(db.clone(), bot.blobs.clone(), staff);
-            let dispatch = Dispatch::default().staff(Arc::new(desk));
+            // Emails go through the real Postfix + Dovecot (scripts/mailstack.sh).
+            let mailer = redeemdesk::mail::smtp::Mailer::from_config(&crate::support::mail::smtp(
+                redeemdesk::config::TlsMode::None,
+            ))
+            .unwrap();
+            let dispatch = Dispatch::default().staff(Arc::new(desk)).email(Arc::new(mailer));
             let options = WorkerOptions {
                 kinds: dispatch.kinds(),
                 poll: Duration::from_millis(20),
@@ -1216,10 +1221,18 @@ mod adapter {
             let post = bot.fake.message(post_1044["id"].as_str().unwrap().parse().unwrap()).unwrap();
             assert!(post["content"].as_str().unwrap().contains("Approved by"), "{post}");
             assert_eq!(post["components"], json!([]));
+            worker.drain().await.unwrap();
             let mut tx = db.begin().await.unwrap();
             let emails = tx.emails_of_redemption(1044).await.unwrap();
-            assert!(emails.iter().any(|e| e.kind.as_str() == "approved"), "{emails:?}");
             drop(tx);
+            let approved = emails.iter().find(|e| e.kind.as_str() == "approved").expect("an approval email");
+            let raw = crate::support::mail::fetch_by_message_id(
+                "rizky.pratama@example.test",
+                "pass",
+                &approved.message_id,
+            )
+            .await;
+            assert_eq!(raw.len(), 1, "delivered once through SMTP to the member's mailbox");
 
             // Reject the resubmission: a reason menu only the presser sees, then decided.
             let menu = bot

@@ -36,6 +36,15 @@ pub fn redeemdesk(database_url: &str, dir: &std::path::Path) -> std::process::Co
     cmd
 }
 
+/// The outbox's jobs for customers (emails, chat messages), newest first:
+/// everything but the staff-channel posts that each queued claim also gets.
+pub async fn customer_jobs(db: &Db) -> Vec<redeemdesk::jobs::JobRecord> {
+    let jobs = db.begin().await.unwrap().jobs(None, 10_000).await.unwrap();
+    jobs.into_iter()
+        .filter(|j| j.kind != redeemdesk::jobs::JobKind::StaffPost)
+        .collect()
+}
+
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://root@127.0.0.1:5432/test";
 
 /// A fresh, migrated database. Dropping it removes the database.
