@@ -53,7 +53,6 @@ fn options() -> WorkerOptions {
         backoff_max: Duration::from_millis(200),
         // Only what the mailer performs (each queued claim also has a staff post).
         kinds: vec![redeemdesk::jobs::JobKind::Email],
-        ..Default::default()
     }
 }
 
