@@ -1185,6 +1185,9 @@ mod adapter {
             let post_1044 = about(&posts, "RDM-1044");
             about(&posts, "RDM-1046");
             assert_eq!(post_1044["components"][0]["components"][0]["custom_id"], "staff:approve:1044");
+            let card = post_1044["content"].as_str().unwrap();
+            assert!(card.contains("S1B4A2500123") && card.contains("bought") && card.contains("region"), "{card}");
+            assert!(!card.contains("CHK") && !card.contains("@example.test"), "no CHK nor contact details: {card}");
 
             // Budi re-uploads his invoice in a DM: the resubmission is posted with the photo.
             let user = 7901u64;

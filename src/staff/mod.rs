@@ -33,7 +33,8 @@ pub async fn enqueue_post(tx: &mut Tx, id: RedemptionId, now: Timestamp) -> Resu
 #[derive(Debug, Clone)]
 pub struct ClaimCard {
     pub id: RedemptionId,
-    /// The staff view of the claim (as `review show` prints it).
+    /// The staff view: the product (model, category, purchase date, store,
+    /// region) and the claim (promotion, status, history, files).
     pub text: String,
     /// Its stored files, newest first.
     pub files: Vec<CardFile>,
@@ -107,9 +108,13 @@ impl StaffDesk {
                 Err(e) => tracing::warn!(redemption = id, attachment = a.id, error = %e, "staff post without a file"),
             }
         }
+        let product = crate::views::status_view(&self.db, rec.redemption.serial.as_str())
+            .await
+            .ok()
+            .map(|s| s.product);
         let card = ClaimCard {
             id,
-            text: crate::views::text::redemption(&view),
+            text: crate::views::text::staff_card(product.as_ref(), &view),
             files,
         };
         Ok(Some((card, rec.redemption.queued_at())))

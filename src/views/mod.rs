@@ -9,4 +9,4 @@ pub mod text;
 
 pub use queue::{QueueItemView, queue_view};
 pub use redemption::{RedemptionView, redemption_view};
-pub use status::{StatusError, StatusView, status_view};
+pub use status::{ProductView, StatusError, StatusView, status_view};

@@ -26,6 +26,22 @@ pub fn status(v: &StatusView) -> String {
     out
 }
 
+/// One claim for the staff channel: the product it is for (without the CHK,
+/// the customer's proof of ownership, nor contact details), then the claim.
+pub fn staff_card(product: Option<&super::ProductView>, r: &RedemptionView) -> String {
+    let mut out = String::new();
+    if let Some(p) = product {
+        let _ = writeln!(out, "{} — {} ({})", p.serial, p.model, p.category);
+        let _ = writeln!(
+            out,
+            "  bought {} at {} ({}), region {}",
+            p.purchased_on, p.store, p.channel, p.region
+        );
+    }
+    out.push_str(&redemption(r));
+    out
+}
+
 pub fn redemption(r: &RedemptionView) -> String {
     let mut out = String::new();
     let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
