@@ -10,7 +10,6 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -19,25 +18,13 @@ use crate::domain::{Actor, RedemptionId, RejectionReason};
 use crate::import::{ImportError, ImportReport, import_json};
 use crate::review::{self, Decision, Lease};
 use crate::store::{Db, StoreError};
-use crate::views::{RedemptionView, StatusError, StatusView, redemption_view, status_view};
+use crate::views::{QueueItemView, RedemptionView, StatusError, StatusView, redemption_view, status_view};
 
 /// The queue's length when the caller does not say, and the most one page holds.
 pub const DEFAULT_QUEUE_LIMIT: i64 = 100;
 pub const MAX_QUEUE_LIMIT: i64 = 1000;
 /// Reviewer names are short labels recorded in the history.
 const MAX_REVIEWER_CHARS: usize = 100;
-
-/// One queue entry: the redemption as `review list --json` shows it, and where
-/// it stands in the queue.
-#[derive(Debug, Serialize)]
-pub struct QueueItemView {
-    #[serde(flatten)]
-    pub redemption: RedemptionView,
-    pub age_working_days: u32,
-    pub overdue: bool,
-    pub resubmission: bool,
-    pub lease: Option<Lease>,
-}
 
 /// The redemption as `review show ID --json` prints it; `None` when there is
 /// no such redemption.
@@ -96,17 +83,7 @@ pub async fn list_queue(
             .ok_or_else(|| ApiError::invalid("limit", format!("must be a whole number from 1 to {MAX_QUEUE_LIMIT}")))?,
     };
     let entries = review::queue(&state.db, &state.review, Utc::now(), limit).await?;
-    let mut tx = state.db.begin().await?;
-    let mut items = Vec::with_capacity(entries.len());
-    for entry in entries {
-        items.push(QueueItemView {
-            redemption: redemption_view(&mut tx, &entry.record).await?,
-            age_working_days: entry.age_working_days,
-            overdue: entry.overdue,
-            resubmission: entry.resubmission,
-            lease: entry.lease,
-        });
-    }
+    let items = crate::views::queue_view(&state.db, &entries).await?;
     Ok(Json(items))
 }
 
