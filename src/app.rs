@@ -174,6 +174,7 @@ async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db)
     let mut options = telegram::Options::new(BlobStore::new(&config.storage.blob_dir));
     options.api_url = config.telegram.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     let tg = Telegram::connect(token.expose_secret(), db.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
@@ -209,6 +210,7 @@ async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) 
     let mut options = discord::Options::new(BlobStore::new(&config.storage.blob_dir));
     options.api_url = config.discord.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     options.staff = config
         .discord
         .staff_channel_id

@@ -258,7 +258,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Chat { user, lang, json } => {
             let db = open(&config).await?;
             let assistant = crate::assistant::Assistant::new(db)
-                .with_mail(crate::mail::outbox::MailSettings::from_config(&config.smtp));
+                .with_mail(crate::mail::outbox::MailSettings::from_config(&config.smtp))
+                .with_escalations(crate::staff::EscalationSettings::from_config(
+                    &config.support,
+                    &config.review,
+                ));
             let options = crate::channels::console::ConsoleOptions {
                 user,
                 lang_hint: lang,

@@ -23,7 +23,42 @@ pub struct Config {
     pub imap: ImapConfig,
     pub smtp: SmtpConfig,
     pub review: ReviewConfig,
+    pub support: SupportConfig,
     pub log: LogConfig,
+}
+
+/// When agents answer escalations (working days are the review calendar's:
+/// Monday to Friday minus `review.holidays`), and what wait to promise.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupportConfig {
+    /// Jakarta time, `HH:MM`.
+    #[serde(with = "hh_mm")]
+    pub opens: chrono::NaiveTime,
+    #[serde(with = "hh_mm")]
+    pub closes: chrono::NaiveTime,
+    pub expected_wait_minutes: u32,
+}
+
+impl Default for SupportConfig {
+    fn default() -> Self {
+        let hours = crate::domain::SupportHours::default();
+        Self {
+            opens: hours.opens,
+            closes: hours.closes,
+            expected_wait_minutes: 60,
+        }
+    }
+}
+
+mod hh_mm {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono::NaiveTime, D::Error> {
+        let s = String::deserialize(d)?;
+        chrono::NaiveTime::parse_from_str(&s, "%H:%M")
+            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a time of day as HH:MM")))
+    }
 }
 
 /// How log lines are written (the filter stays `REDEEMDESK_LOG`).
@@ -275,7 +310,15 @@ impl Config {
                 .map_err(|e| ConfigError(e.to_string()))?;
         }
         let built = builder.build().map_err(|e| ConfigError(e.to_string()))?;
-        built.try_deserialize().map_err(|e| ConfigError(e.to_string()))
+        let config: Config = built.try_deserialize().map_err(|e| ConfigError(e.to_string()))?;
+        if config.support.opens >= config.support.closes {
+            return Err(ConfigError(format!(
+                "support.opens ({}) must be before support.closes ({})",
+                config.support.opens.format("%H:%M"),
+                config.support.closes.format("%H:%M")
+            )));
+        }
+        Ok(config)
     }
 }
 
@@ -286,6 +329,29 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn support_hours_are_read_and_checked() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("REDEEMDESK_SUPPORT__OPENS", "09:30"),
+                ("REDEEMDESK_SUPPORT__CLOSES", "18:00"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.support.opens.format("%H:%M").to_string(), "09:30");
+        let inverted = Config::load_from(
+            None,
+            env(&[
+                ("REDEEMDESK_SUPPORT__OPENS", "18:00"),
+                ("REDEEMDESK_SUPPORT__CLOSES", "09:00"),
+            ]),
+        );
+        assert!(inverted.unwrap_err().to_string().contains("support.opens"));
+        let garbage = Config::load_from(None, env(&[("REDEEMDESK_SUPPORT__OPENS", "nine")]));
+        assert!(garbage.unwrap_err().to_string().contains("HH:MM"));
     }
 
     #[test]

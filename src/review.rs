@@ -204,6 +204,9 @@ pub async fn decide(
     tx.record_transition(&rec.redemption, before, &event, now).await?;
     tx.release_review(id, None).await?;
     notify_member(&mut tx, &rec, event.change.kind(), mail, now).await?;
+    // Its posts in the staff channels show who decided what (also when the
+    // decision came from the CLI or the API).
+    crate::staff::enqueue_decided(&mut tx, id, now).await?;
     tx.commit().await?;
     rec.updated_at = now;
     Ok(rec)

@@ -277,7 +277,14 @@ unsubscribe-already = You weren't subscribed to promotion news. Type /subscribe 
 
 ## Talk to a person
 
-agent-requested = Got it! Your request is logged as ticket #{ $ticket }. Someone from our support team will reply here. In the meantime, you can keep using the menu.
+agent-requested = Got it! Your request is logged as ticket #{ $ticket }. A person from our support team will answer you here, in this chat.
+agent-after-fallbacks = Sorry I couldn't help with that. 🙏 I've passed your question to our support team as ticket #{ $ticket }; a person will answer you here, in this chat.
+agent-wait-open = Our agents usually answer within { $minutes } minutes. Anything you write here in the meantime goes to them too.
+agent-wait-closed = Our agents work Monday to Friday, { $opens }–{ $closes } WIB, so they will answer from { $date }, { $time } WIB. Anything you write here in the meantime goes to them too.
+agent-already-open = Your ticket #{ $ticket } is still open: an agent will answer you here. Anything you write goes to them; /menu brings back the assistant's menu.
+agent-forwarded = ✉️ Sent to our agent (ticket #{ $ticket }).
+chat-agent-reply = 💬 { $agent } (MSI customer service): { $text }
+chat-escalation-closed = Ticket #{ $ticket } is now closed. Thank you! If you need a person again, just type /agent.
 
 ## Command menu descriptions (Telegram setMyCommands)
 cmd-start = Main menu

@@ -277,7 +277,14 @@ unsubscribe-already = Kakak memang sedang tidak berlangganan info promo. Kalau m
 
 ## Bicara dengan tim CS
 
-agent-requested = Siap, Kak! Permintaan Kakak sudah kami catat dengan nomor tiket #{ $ticket }. Tim CS kami akan membalas di chat ini ya. Sambil menunggu, Kakak tetap bisa pakai menu seperti biasa.
+agent-requested = Siap, Kak! Permintaan Kakak sudah kami catat dengan nomor tiket #{ $ticket }. Tim CS kami akan membalas langsung di chat ini ya.
+agent-after-fallbacks = Mohon maaf, Kak, saya belum bisa bantu untuk itu. 🙏 Pertanyaan Kakak sudah saya teruskan ke tim CS dengan nomor tiket #{ $ticket }; tim kami akan membalas langsung di chat ini ya.
+agent-wait-open = Biasanya tim CS kami membalas dalam { $minutes } menit. Pesan yang Kakak kirim di sini sambil menunggu juga akan kami teruskan ke mereka.
+agent-wait-closed = Tim CS kami bertugas Senin sampai Jumat, pukul { $opens }–{ $closes } WIB, jadi balasan akan datang mulai { $date }, pukul { $time } WIB. Pesan yang Kakak kirim di sini sambil menunggu juga akan kami teruskan ke mereka.
+agent-already-open = Tiket #{ $ticket } Kakak masih terbuka: tim CS akan membalas di sini ya. Pesan yang Kakak kirim akan kami teruskan ke mereka; ketik /menu untuk kembali ke menu asisten.
+agent-forwarded = ✉️ Sudah diteruskan ke tim CS (tiket #{ $ticket }).
+chat-agent-reply = 💬 { $agent } (CS MSI): { $text }
+chat-escalation-closed = Tiket #{ $ticket } sudah ditutup. Terima kasih, Kak! Kalau perlu bantuan tim CS lagi, ketik /agent ya.
 
 ## Command menu descriptions (Telegram setMyCommands)
 cmd-start = Menu utama

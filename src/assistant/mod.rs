@@ -11,6 +11,7 @@ mod input;
 mod output;
 pub mod serial;
 mod state;
+mod transcript;
 pub(crate) mod words;
 
 pub use input::{Action, Content, Inbound, MAX_TEXT_CHARS, is_button_data, parse_button};
@@ -24,7 +25,8 @@ use crate::domain::{ChkCode, Locale, Promotion, SerialNumber, Timestamp};
 use crate::faq::{Classifier, Intent};
 use crate::i18n::messages as m;
 use crate::mail::outbox::MailSettings;
-use crate::store::{ChatUserRecord, Db, ProductRecord, StoreError, Tx};
+use crate::staff::EscalationSettings;
+use crate::store::{ChatUserRecord, Db, EscalationCause, ProductRecord, StoreError, TranscriptRole, Tx};
 
 mod link;
 
@@ -33,6 +35,12 @@ pub const MAX_FAILED_CHECKS: i64 = 5;
 pub const FAILED_CHECK_WINDOW_MINUTES: i64 = 60;
 /// Largest file a customer can send in chat (Telegram bots can download up to 20 MB).
 pub const MAX_CHAT_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
+/// "Did not understand" answers in a row that open an escalation.
+pub const FALLBACKS_TO_ESCALATE: i32 = 2;
+/// How long after an escalation was opened the customer's messages still go
+/// to the agent rather than the assistant (one an agent forgot to close must
+/// not swallow the chat for ever).
+pub const FORWARD_DAYS: i64 = 7;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssistantError {
@@ -64,6 +72,7 @@ pub struct Assistant {
     mail: MailSettings,
     /// Where chat uploads are kept; without it, files cannot be re-uploaded to a claim.
     blobs: Option<crate::blobs::BlobStore>,
+    escalation: EscalationSettings,
 }
 
 /// Everything one event's handling needs, inside its transaction.
@@ -79,6 +88,11 @@ struct Turn<'a> {
     blobs: Option<&'a crate::blobs::BlobStore>,
     /// Others read along: claims are not looked up here.
     public: bool,
+    escalation: &'a EscalationSettings,
+    /// The user's "did not understand" answers in a row before this turn.
+    fallbacks_before: i32,
+    /// What this turn was about, for the metrics (an intent id or a command).
+    handled_as: String,
 }
 
 impl Assistant {
@@ -88,7 +102,14 @@ impl Assistant {
             classifier: Classifier::shared(),
             mail: MailSettings::default(),
             blobs: None,
+            escalation: EscalationSettings::default(),
         }
+    }
+
+    /// Working hours and the wait customers are promised when they ask for a person.
+    pub fn with_escalations(mut self, settings: EscalationSettings) -> Self {
+        self.escalation = settings;
+        self
     }
 
     /// The blob store the channel keeps uploads in: files sent during the
@@ -156,6 +177,9 @@ impl Assistant {
             );
         let locale = choose_locale(&user, inbound.lang_hint.as_deref(), &action);
         let mut user = user;
+        let fallbacks_before = user.fallbacks;
+        user.fallbacks = 0;
+        let customer_line = transcript::customer_line(&inbound.content, &action, &dialogue);
         if let Action::Text(text) = &action
             && let Some(detected) = crate::faq::lang::detect(text)
         {
@@ -172,6 +196,9 @@ impl Assistant {
             classifier: self.classifier,
             blobs: self.blobs.as_ref(),
             public: inbound.public,
+            escalation: &self.escalation,
+            fallbacks_before,
+            handled_as: action_label(&action),
         };
         let replies = match &inbound.content {
             Content::Attachment {
@@ -188,6 +215,7 @@ impl Assistant {
         turn.user.dialogue = turn.dialogue.to_json();
         turn.tx.save_chat_user(&turn.user, now).await?;
         let locale = turn.locale;
+        turn.record(&customer_line, &replies).await?;
         turn.tx.commit().await?;
         Ok(Outcome {
             locale,
@@ -212,6 +240,28 @@ fn choose_locale(user: &ChatUserRecord, hint: Option<&str>, action: &Action) -> 
         return l;
     }
     user.detected_locale.unwrap_or_default()
+}
+
+/// What an action is, for the metrics: text is labelled by its intent later.
+fn action_label(action: &Action) -> String {
+    match action {
+        Action::Menu => "command:menu",
+        Action::Help => "command:help",
+        Action::FaqMenu => "command:faq",
+        Action::Faq(_) => "command:faq_topic",
+        Action::Status { .. } => "command:status",
+        Action::Language(_) => "command:lang",
+        Action::Promos => "command:promos",
+        Action::Subscribe => "command:subscribe",
+        Action::Unsubscribe => "command:unsubscribe",
+        Action::Agent { .. } => "command:agent",
+        Action::Link { .. } => "command:link",
+        Action::Verify { .. } => "command:verify",
+        Action::UnknownCommand(_) => "command:unknown",
+        Action::Text(_) => "text",
+        Action::Attachment => "attachment",
+    }
+    .to_owned()
 }
 
 fn menu() -> Reply {
@@ -353,7 +403,7 @@ impl Turn<'_> {
             Action::Promos => vec![self.promos().await?],
             Action::Subscribe => vec![self.subscribe(true).await?],
             Action::Unsubscribe => vec![self.subscribe(false).await?],
-            Action::Agent { message } => vec![self.agent(&message).await?],
+            Action::Agent { message } => self.agent(&message, EscalationCause::Asked).await?,
             Action::Link { email } => vec![self.link(email.as_deref()).await?],
             Action::Verify { code } => vec![self.verify_link(code.as_deref()).await?],
             Action::UnknownCommand(command) => {
@@ -380,6 +430,11 @@ impl Turn<'_> {
         );
         if self.public && (found_serial.is_some() || awaiting_secret) {
             return Ok(vec![self.private_only()]);
+        }
+        if self.dialogue == Dialogue::Idle
+            && let Some(replies) = self.forward_to_agent(text).await?
+        {
+            return Ok(replies);
         }
         match self.dialogue.clone() {
             Dialogue::AwaitingChk { serial } if found_serial.is_none() => {
@@ -424,19 +479,33 @@ impl Turn<'_> {
     }
 
     async fn intent(&mut self, intent: Intent, text: &str) -> Result<Vec<Reply>, AssistantError> {
+        if self.handled_as == "text" {
+            self.handled_as = intent.id().to_owned();
+        }
         Ok(match intent {
             Intent::Greeting => vec![Reply::text(m::GREETING), menu()],
             Intent::Thanks => vec![Reply::text(m::THANKS_REPLY)],
             Intent::StatusLookup if self.public => vec![self.private_only()],
             Intent::StatusLookup => self.status_command(None, None).await?,
             Intent::PromoList => vec![self.promos().await?],
-            Intent::HumanAgent => vec![self.agent(text).await?],
+            Intent::HumanAgent => self.agent(text, EscalationCause::Asked).await?,
             Intent::Subscribe => vec![self.subscribe(true).await?],
             Intent::Unsubscribe => vec![self.subscribe(false).await?],
             Intent::Language => vec![self.language(language_named_in(text))],
-            Intent::OutOfScope => vec![fallback()],
+            Intent::OutOfScope => self.fallback(text).await?,
             topic => vec![self.answer(topic).await?],
         })
+    }
+
+    /// "Did not understand": the second time in a row (in a private chat),
+    /// a person is asked to help.
+    async fn fallback(&mut self, text: &str) -> Result<Vec<Reply>, AssistantError> {
+        self.user.fallbacks = self.fallbacks_before + 1;
+        if self.user.fallbacks < FALLBACKS_TO_ESCALATE || self.public {
+            return Ok(vec![fallback()]);
+        }
+        self.user.fallbacks = 0;
+        self.agent(text, EscalationCause::Fallbacks).await
     }
 
     /// A FAQ answer. "Why is no promotion listed?" also gets the concrete reasons
@@ -528,12 +597,84 @@ impl Turn<'_> {
         Ok(Reply::text(if on { m::SUBSCRIBE_DONE } else { m::UNSUBSCRIBE_DONE }))
     }
 
-    async fn agent(&mut self, message: &str) -> Result<Reply, AssistantError> {
-        let ticket = self
-            .tx
-            .insert_escalation(self.user.id, message, self.locale, self.now)
+    /// The customer needs a person: an escalation posted to the staff (one
+    /// at a time: while one is open, what they add goes to it).
+    async fn agent(&mut self, message: &str, cause: EscalationCause) -> Result<Vec<Reply>, AssistantError> {
+        use crate::i18n::Msg;
+        if let Some(open) = self.tx.open_escalation_of(self.user.id).await? {
+            if !message.trim().is_empty() {
+                crate::staff::escalation::follow_up(
+                    &mut self.tx,
+                    open.id,
+                    format!("customer: {}", transcript::scrub(message)),
+                    self.now,
+                )
+                .await?;
+            }
+            return Ok(vec![Reply::text(
+                Msg::new(m::AGENT_ALREADY_OPEN).arg("ticket", open.id),
+            )]);
+        }
+        let ticket = crate::staff::escalation::open_from_chat(
+            &mut self.tx,
+            &self.user,
+            cause,
+            &transcript::scrub(message),
+            self.locale,
+            self.now,
+        )
+        .await?;
+        let opened = match cause {
+            EscalationCause::Fallbacks => m::AGENT_AFTER_FALLBACKS,
+            _ => m::AGENT_REQUESTED,
+        };
+        Ok(vec![
+            Reply::text(Msg::new(opened).arg("ticket", ticket))
+                .then(self.escalation.wait(self.now))
+                .button(m::BTN_MENU, "menu"),
+        ])
+    }
+
+    /// Free text while an escalation is open (and recent): it goes to the
+    /// agent, not the assistant.
+    async fn forward_to_agent(&mut self, text: &str) -> Result<Option<Vec<Reply>>, AssistantError> {
+        if self.public {
+            return Ok(None);
+        }
+        let Some(open) = self.tx.open_escalation_of(self.user.id).await? else {
+            return Ok(None);
+        };
+        if self.now - open.created_at > Duration::days(FORWARD_DAYS) {
+            return Ok(None);
+        }
+        crate::staff::escalation::follow_up(
+            &mut self.tx,
+            open.id,
+            format!("customer: {}", transcript::scrub(text)),
+            self.now,
+        )
+        .await?;
+        self.handled_as = "escalation:forwarded".to_owned();
+        Ok(Some(vec![Reply::text(
+            crate::i18n::Msg::new(m::AGENT_FORWARDED).arg("ticket", open.id),
+        )]))
+    }
+
+    /// Writes the turn to the transcript and counts it.
+    async fn record(&mut self, customer: &str, replies: &[Reply]) -> Result<(), AssistantError> {
+        let localizer = crate::i18n::Localizer::builtin();
+        self.tx
+            .append_transcript(self.user.id, TranscriptRole::Customer, customer, self.now)
             .await?;
-        Ok(Reply::text(crate::i18n::Msg::new(m::AGENT_REQUESTED).arg("ticket", ticket)).button(m::BTN_MENU, "menu"))
+        let said: Vec<String> = replies.iter().map(|r| r.render(localizer, self.locale).text).collect();
+        if !said.is_empty() {
+            let text = transcript::cut(&crate::redact::addresses(&said.join("\n")));
+            self.tx
+                .append_transcript(self.user.id, TranscriptRole::Bot, &text, self.now)
+                .await?;
+        }
+        self.tx.count_message(self.channel, &self.handled_as).await?;
+        Ok(())
     }
 
     /// `/status`, the status button, or a status question without a serial.

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Weekday};
 
-use super::time::{Timestamp, jakarta_date};
+use super::time::{Timestamp, jakarta, jakarta_date};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
@@ -50,6 +50,49 @@ impl WorkCalendar {
             .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
             .count() as i64;
         (count - holidays).max(0) as u32
+    }
+}
+
+/// When agents answer chats: working days (the [`WorkCalendar`]) between two
+/// times of day in Jakarta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportHours {
+    pub calendar: WorkCalendar,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+}
+
+impl Default for SupportHours {
+    fn default() -> Self {
+        Self {
+            calendar: WorkCalendar::default(),
+            opens: NaiveTime::from_hms_opt(8, 0, 0).expect("a time"),
+            closes: NaiveTime::from_hms_opt(17, 0, 0).expect("a time"),
+        }
+    }
+}
+
+impl SupportHours {
+    /// `None` while agents are at work; else when they are next (in Jakarta time).
+    pub fn next_opening(&self, now: Timestamp) -> Option<DateTime<FixedOffset>> {
+        let local = now.with_timezone(&jakarta());
+        let (day, time) = (local.date_naive(), local.time());
+        if self.calendar.is_working_day(day) && self.opens <= time && time < self.closes {
+            return None;
+        }
+        let mut candidate = if self.calendar.is_working_day(day) && time < self.opens {
+            day
+        } else {
+            day.succ_opt()?
+        };
+        // Holidays and weekends never run for a year; stop looking after one.
+        for _ in 0..366 {
+            if self.calendar.is_working_day(candidate) {
+                return candidate.and_time(self.opens).and_local_timezone(jakarta()).single();
+            }
+            candidate = candidate.succ_opt()?;
+        }
+        None
     }
 }
 
@@ -109,5 +152,38 @@ mod tests {
             }
             assert_eq!(cal.working_days_between(from, to), slow, "{days} days");
         }
+    }
+
+    fn hours() -> SupportHours {
+        SupportHours {
+            calendar: WorkCalendar::new([NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()]),
+            ..SupportHours::default()
+        }
+    }
+
+    fn wib(s: &str) -> String {
+        s.to_owned()
+    }
+
+    #[test]
+    fn support_hours_say_when_agents_are_next_at_work() {
+        let h = hours();
+        // Monday 2026-11-30 10:00 WIB = 03:00 UTC: open.
+        assert_eq!(h.next_opening(at("2026-11-30T03:00:00Z")), None);
+        // Monday 06:00 WIB: opens at 08:00 the same day.
+        assert_eq!(
+            h.next_opening(at("2026-11-29T23:00:00Z")).map(|t| t.to_rfc3339()),
+            Some(wib("2026-11-30T08:00:00+07:00"))
+        );
+        // Friday 18:00 WIB: Monday 08:00.
+        assert_eq!(
+            h.next_opening(at("2026-12-04T11:00:00Z")).map(|t| t.to_rfc3339()),
+            Some(wib("2026-12-07T08:00:00+07:00"))
+        );
+        // Thursday 24 December 17:00 WIB, Christmas on Friday: Monday the 28th.
+        assert_eq!(
+            h.next_opening(at("2026-12-24T10:00:00Z")).map(|t| t.to_rfc3339()),
+            Some(wib("2026-12-28T08:00:00+07:00"))
+        );
     }
 }

@@ -17,7 +17,7 @@ pub mod region;
 pub mod serial;
 pub mod time;
 
-pub use calendar::WorkCalendar;
+pub use calendar::{SupportHours, WorkCalendar};
 pub use category::{Category, CategoryCatalog, CategoryInfo};
 pub use channel::Channel;
 pub use chk::ChkCode;

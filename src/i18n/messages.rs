@@ -222,6 +222,13 @@ messages! {
     UNSUBSCRIBE_ALREADY = "unsubscribe-already" [];
 
     AGENT_REQUESTED = "agent-requested" ["ticket"];
+    AGENT_AFTER_FALLBACKS = "agent-after-fallbacks" ["ticket"];
+    AGENT_WAIT_OPEN = "agent-wait-open" ["minutes"];
+    AGENT_WAIT_CLOSED = "agent-wait-closed" ["opens", "closes", "date", "time"];
+    AGENT_ALREADY_OPEN = "agent-already-open" ["ticket"];
+    AGENT_FORWARDED = "agent-forwarded" ["ticket"];
+    CHAT_AGENT_REPLY = "chat-agent-reply" ["agent", "text"];
+    CHAT_ESCALATION_CLOSED = "chat-escalation-closed" ["ticket"];
 
     CMD_START = "cmd-start" [];
     CMD_FAQ = "cmd-faq" [];

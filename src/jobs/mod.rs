@@ -21,7 +21,7 @@ pub enum JobKind {
     Email,
     /// Send one chat message (payload: [`ChatMessage`]).
     ChatMessage,
-    /// Post a claim or an escalation to the staff channels (payload: [`StaffPost`]).
+    /// Post a claim or an escalation to the staff channels (payload: [`StaffTask`]).
     StaffPost,
 }
 
@@ -51,13 +51,39 @@ pub struct ChatMessage {
     pub text: String,
 }
 
-/// Something staff must see in their channel: a claim that entered the review
-/// queue (new, or resubmitted with a corrected file). Posted to every
-/// configured staff channel; a channel already posted to for this entry is
-/// skipped, so a retry never posts twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffPost {
-    pub redemption_id: crate::domain::RedemptionId,
+/// Something staff must see or change in their channels. Performed for every
+/// configured staff channel; what was already posted is remembered
+/// (`staff_posts`), so a retry never posts twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum StaffTask {
+    /// A claim entered the review queue (new, or resubmitted with a corrected
+    /// file): post it with its files and buttons.
+    Claim { redemption_id: crate::domain::RedemptionId },
+    /// A claim was decided (from any place): its posts show who decided what
+    /// and lose their buttons.
+    Decided { redemption_id: crate::domain::RedemptionId },
+    /// A customer (or an email) needs a person: post the escalation.
+    Escalation { escalation_id: i64 },
+    /// More of an escalation's conversation for staff (the customer's
+    /// follow-up, or that it was closed), under its post.
+    FollowUp { escalation_id: i64, text: String },
+}
+
+impl StaffTask {
+    /// Reads a job's payload; a payload written before tasks were tagged is a claim.
+    pub fn from_payload(payload: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Untagged {
+            redemption_id: crate::domain::RedemptionId,
+        }
+        if payload.get("task").is_none()
+            && let Ok(Untagged { redemption_id }) = serde_json::from_value(payload.clone())
+        {
+            return Ok(StaffTask::Claim { redemption_id });
+        }
+        serde_json::from_value(payload.clone())
+    }
 }
 
 /// Where a job is in its life.

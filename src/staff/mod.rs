@@ -4,7 +4,10 @@
 //! to decide it there. The decision runs the same code as the CLI
 //! (`review::decide`). Platform adapters post and handle the presses; this
 //! module holds what is platform-neutral: what a post says and carries, and
-//! the job that posts it once per channel.
+//! the job that posts it once per channel. `escalation` holds customers who
+//! need a person.
+
+pub mod escalation;
 
 use std::sync::Arc;
 
@@ -12,18 +15,29 @@ use chrono::Utc;
 
 use crate::blobs::BlobStore;
 use crate::domain::{Channel, RedemptionId, Status, Timestamp};
-use crate::jobs::{ClaimedJob, JobError, JobKind, NewJob, Performer, StaffPost};
+use crate::jobs::{ClaimedJob, JobError, JobKind, NewJob, Performer, StaffTask};
+
 use crate::store::{Db, StoreError, Tx};
+pub use escalation::{EscalationCard, EscalationError, EscalationSettings};
 
 /// Files a post carries at most (Discord's limit per message).
 pub const MAX_FILES: usize = 10;
 /// Bytes of files a post carries at most.
 pub const MAX_FILE_BYTES: u64 = 24 * 1024 * 1024;
 
+/// Queues marking claim `id`'s posts as decided, in the decision's transaction
+/// (whatever decided it: the CLI, the admin API or a staff channel).
+pub async fn enqueue_decided(tx: &mut Tx, id: RedemptionId, now: Timestamp) -> Result<(), StoreError> {
+    let payload = serde_json::to_value(StaffTask::Decided { redemption_id: id }).expect("a staff task serialises");
+    tx.enqueue_job(&NewJob::new(JobKind::StaffPost, payload, now), now)
+        .await?;
+    Ok(())
+}
+
 /// Queues posting claim `id` to the staff channels, in the transaction that
 /// put it in the review queue.
 pub async fn enqueue_post(tx: &mut Tx, id: RedemptionId, now: Timestamp) -> Result<(), StoreError> {
-    let payload = serde_json::to_value(StaffPost { redemption_id: id }).expect("a staff post serialises");
+    let payload = serde_json::to_value(StaffTask::Claim { redemption_id: id }).expect("a staff task serialises");
     tx.enqueue_job(&NewJob::new(JobKind::StaffPost, payload, now), now)
         .await?;
     Ok(())
@@ -53,13 +67,26 @@ impl CardFile {
     }
 }
 
-/// A staff channel's way of posting a card; returns the post's message id.
+/// A staff channel: where claims and escalations are posted, and how.
 pub trait StaffChannel: Send + Sync + 'static {
     fn channel(&self) -> Channel;
     /// The chat the posts go to.
     fn chat_id(&self) -> String;
-    fn post<'a>(&'a self, card: &'a ClaimCard) -> futures::future::BoxFuture<'a, Result<String, JobError>>;
+    /// Posts a claim with its files and *Approve* / *Reject* buttons; the post's message id.
+    fn post<'a>(&'a self, card: &'a ClaimCard) -> BoxFuture<'a, Result<String, JobError>>;
+    /// Marks an earlier claim post as decided: `label` (e.g. "✅ Approved by
+    /// NAME") added to it, its buttons removed.
+    fn settle<'a>(&'a self, message_id: &'a str, label: &'a str) -> BoxFuture<'a, Result<(), JobError>>;
+    /// Posts an escalation; the post's message id. Agents answer under it (a
+    /// reply to it on Telegram, a thread started from it on Discord, whose
+    /// id is the post's).
+    fn post_escalation<'a>(&'a self, card: &'a EscalationCard) -> BoxFuture<'a, Result<String, JobError>>;
+    /// Adds a line under an escalation's post (in its thread on Discord, as a
+    /// reply to it on Telegram).
+    fn follow_up<'a>(&'a self, message_id: &'a str, text: &'a str) -> BoxFuture<'a, Result<(), JobError>>;
 }
+
+type BoxFuture<'a, T> = futures::future::BoxFuture<'a, T>;
 
 /// The outbox's performer for staff posts: each configured staff channel gets
 /// the post once per stay in the queue (a channel already posted to is skipped
@@ -121,33 +148,141 @@ impl StaffDesk {
     }
 }
 
+impl StaffDesk {
+    async fn post_claim(&self, id: RedemptionId) -> Result<(), JobError> {
+        let Some((card, queued_at)) = self.card(id).await? else {
+            return Ok(());
+        };
+        for channel in &self.channels {
+            let mut tx = self.db.begin().await.map_err(transient)?;
+            let posted = tx
+                .staff_post_since(channel.channel(), card.id, queued_at)
+                .await
+                .map_err(transient)?;
+            drop(tx);
+            if posted.is_some() {
+                continue;
+            }
+            let message_id = channel.post(&card).await?;
+            let mut tx = self.db.begin_write().await.map_err(transient)?;
+            tx.insert_staff_post(channel.channel(), &channel.chat_id(), &message_id, card.id, Utc::now())
+                .await
+                .map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+        }
+        Ok(())
+    }
+
+    /// Marks every post of a decided claim not marked yet with the decision
+    /// that ended its stay in the queue (its last event).
+    async fn settle_claim(&self, id: RedemptionId) -> Result<(), JobError> {
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        let Some(rec) = tx.redemption(id).await.map_err(transient)? else {
+            return Err(JobError::Permanent(format!("no redemption {id}")));
+        };
+        let posts = tx.undecided_claim_posts(id).await.map_err(transient)?;
+        let history = tx.history(id).await.map_err(transient)?;
+        drop(tx);
+        let Some((label, by)) = decided_label(rec.redemption.status(), &history) else {
+            return Ok(());
+        };
+        for (platform, chat_id, message_id) in posts {
+            let Some(channel) = self
+                .channels
+                .iter()
+                .find(|c| c.channel() == platform && c.chat_id() == chat_id)
+            else {
+                continue;
+            };
+            channel.settle(&message_id, &label).await?;
+            let mut tx = self.db.begin_write().await.map_err(transient)?;
+            tx.mark_staff_post_decided(platform, &chat_id, &message_id, &by, Utc::now())
+                .await
+                .map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+        }
+        Ok(())
+    }
+
+    async fn post_escalation(&self, id: i64) -> Result<(), JobError> {
+        let mut tx = self.db.begin().await.map_err(transient)?;
+        let Some(e) = tx.escalation(id).await.map_err(transient)? else {
+            return Err(JobError::Permanent(format!("no escalation {id}")));
+        };
+        let card = escalation::card(&mut tx, &e).await.map_err(transient)?;
+        drop(tx);
+        for channel in &self.channels {
+            let mut tx = self.db.begin().await.map_err(transient)?;
+            let posted = tx.escalation_post(channel.channel(), id).await.map_err(transient)?;
+            drop(tx);
+            if posted.is_some() {
+                continue;
+            }
+            let message_id = channel.post_escalation(&card).await?;
+            let mut tx = self.db.begin_write().await.map_err(transient)?;
+            tx.insert_escalation_post(channel.channel(), &channel.chat_id(), &message_id, id, Utc::now())
+                .await
+                .map_err(transient)?;
+            tx.commit().await.map_err(transient)?;
+        }
+        Ok(())
+    }
+
+    /// A line under the escalation's post in each channel that has one. A
+    /// channel without the post yet is a transient failure: the post job runs
+    /// first, so this one waits for it.
+    async fn follow_up(&self, id: i64, text: &str) -> Result<(), JobError> {
+        for channel in &self.channels {
+            let mut tx = self.db.begin().await.map_err(transient)?;
+            let post = tx.escalation_post(channel.channel(), id).await.map_err(transient)?;
+            drop(tx);
+            let Some((_, message_id)) = post else {
+                return Err(JobError::Transient(format!(
+                    "escalation {id} is not posted to {} yet",
+                    channel.channel()
+                )));
+            };
+            channel.follow_up(&message_id, text).await?;
+        }
+        Ok(())
+    }
+}
+
+fn transient(e: StoreError) -> JobError {
+    JobError::Transient(e.to_string())
+}
+
+/// "✅ Approved by NAME" / "❌ Rejected by NAME: CODE" for a claim no longer
+/// in the queue, from its history, with who decided; `None` while it still is.
+pub fn decided_label(status: Status, history: &[crate::domain::Event]) -> Option<(String, String)> {
+    use crate::domain::Change;
+    if status == Status::UnderReview {
+        return None;
+    }
+    let decision = history
+        .iter()
+        .rev()
+        .find(|e| matches!(e.change, Change::Approved { .. } | Change::Rejected { .. }))?;
+    let by = decision.actor.to_string();
+    let by = by.strip_prefix("staff:").unwrap_or(&by);
+    let label = match &decision.change {
+        Change::Rejected { reason, .. } => format!("❌ Rejected by {by}: {}", reason.code()),
+        _ => format!("✅ Approved by {by}"),
+    };
+    Some((label, by.to_owned()))
+}
+
 impl Performer for StaffDesk {
     fn perform<'a>(&'a self, job: &'a ClaimedJob) -> futures::future::BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            let post: StaffPost = serde_json::from_value(job.payload.clone())
-                .map_err(|e| JobError::Permanent(format!("not a staff post: {e}")))?;
-            let Some((card, queued_at)) = self.card(post.redemption_id).await? else {
-                return Ok(());
-            };
-            let store = |e: StoreError| JobError::Transient(e.to_string());
-            for channel in &self.channels {
-                let mut tx = self.db.begin().await.map_err(store)?;
-                let posted = tx
-                    .staff_post_since(channel.channel(), card.id, queued_at)
-                    .await
-                    .map_err(store)?;
-                drop(tx);
-                if posted.is_some() {
-                    continue;
-                }
-                let message_id = channel.post(&card).await?;
-                let mut tx = self.db.begin_write().await.map_err(store)?;
-                tx.insert_staff_post(channel.channel(), &channel.chat_id(), &message_id, card.id, Utc::now())
-                    .await
-                    .map_err(store)?;
-                tx.commit().await.map_err(store)?;
+            let task = StaffTask::from_payload(&job.payload)
+                .map_err(|e| JobError::Permanent(format!("not a staff task: {e}")))?;
+            match task {
+                StaffTask::Claim { redemption_id } => self.post_claim(redemption_id).await,
+                StaffTask::Decided { redemption_id } => self.settle_claim(redemption_id).await,
+                StaffTask::Escalation { escalation_id } => self.post_escalation(escalation_id).await,
+                StaffTask::FollowUp { escalation_id, text } => self.follow_up(escalation_id, &text).await,
             }
-            Ok(())
         })
     }
 }

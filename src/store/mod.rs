@@ -8,8 +8,8 @@
 mod records;
 
 pub use records::{
-    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, NewInboundMail,
-    ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, EscalationCause, EscalationRecord,
+    EscalationStatus, NewAttachment, NewInboundMail, ProductRecord, RedemptionRecord, TranscriptLine, TranscriptRole,
 };
 
 use std::str::FromStr;
@@ -226,6 +226,12 @@ macro_rules! dispatch {
         match $tx {
             Tx::Sqlite(t, _) => sqlite::repo::$f(&mut **t, $($arg),*).await,
             Tx::Postgres(t) => postgres::repo::$f(&mut **t, $($arg),*).await,
+        }
+    };
+    ($tx:expr, $m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $tx {
+            Tx::Sqlite(t, _) => sqlite::$m::$f(&mut **t, $($arg),*).await,
+            Tx::Postgres(t) => postgres::$m::$f(&mut **t, $($arg),*).await,
         }
     };
 }
@@ -459,17 +465,6 @@ impl Tx {
     /// Marks a chat identity inactive and unsubscribed (it blocked the bot or left).
     pub async fn deactivate_chat_user(&mut self, channel: Channel, external_id: &str, at: Timestamp) -> Result<()> {
         dispatch!(self, deactivate_chat_user(channel, external_id, at))
-    }
-
-    /// Records a request to talk to a person; its ticket number.
-    pub async fn insert_escalation(
-        &mut self,
-        chat_user_id: i64,
-        message: &str,
-        locale: Locale,
-        at: Timestamp,
-    ) -> Result<i64> {
-        dispatch!(self, insert_escalation(chat_user_id, message, locale, at))
     }
 
     /// Records that a platform event is being handled; false when it already was.
@@ -730,5 +725,112 @@ impl Tx {
     /// sequences past them so generated ids never collide. No-op on SQLite.
     pub async fn sync_id_sequences(&mut self) -> Result<()> {
         dispatch!(self, sync_id_sequences())
+    }
+
+    // ---- escalations, transcripts, message counts (escalation_repo.rs) ----
+
+    /// Records a chat user's request for a person; its ticket number.
+    pub async fn insert_chat_escalation(
+        &mut self,
+        chat_user_id: i64,
+        cause: EscalationCause,
+        message: &str,
+        locale: Locale,
+        at: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(
+            self,
+            escalation_repo::insert_chat_escalation(chat_user_id, cause, message, locale, at)
+        )
+    }
+
+    pub async fn escalation(&mut self, id: i64) -> Result<Option<EscalationRecord>> {
+        dispatch!(self, escalation_repo::escalation(id))
+    }
+
+    /// The chat user's escalation that is not closed yet, if any.
+    pub async fn open_escalation_of(&mut self, chat_user_id: i64) -> Result<Option<EscalationRecord>> {
+        dispatch!(self, escalation_repo::open_escalation_of(chat_user_id))
+    }
+
+    /// Escalations not closed yet, oldest first.
+    pub async fn open_escalations(&mut self) -> Result<Vec<EscalationRecord>> {
+        dispatch!(self, escalation_repo::open_escalations())
+    }
+
+    /// Moves an escalation on (closing records when and by whom); false when
+    /// it was already closed.
+    pub async fn set_escalation_status(
+        &mut self,
+        id: i64,
+        status: EscalationStatus,
+        by: Option<&str>,
+        at: Timestamp,
+    ) -> Result<bool> {
+        dispatch!(self, escalation_repo::set_escalation_status(id, status, by, at))
+    }
+
+    /// Remembers a post made in a staff channel about an escalation.
+    pub async fn insert_escalation_post(
+        &mut self,
+        channel: Channel,
+        chat_id: &str,
+        message_id: &str,
+        escalation_id: i64,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            escalation_repo::insert_escalation_post(channel, chat_id, message_id, escalation_id, now)
+        )
+    }
+
+    /// The post of an escalation in a staff channel: (chat id, message id).
+    pub async fn escalation_post(&mut self, channel: Channel, escalation_id: i64) -> Result<Option<(String, String)>> {
+        dispatch!(self, escalation_repo::escalation_post(channel, escalation_id))
+    }
+
+    /// Which escalation a staff post (or the Discord thread started from it) is about.
+    pub async fn escalation_by_post(
+        &mut self,
+        channel: Channel,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<Option<i64>> {
+        dispatch!(self, escalation_repo::escalation_by_post(channel, chat_id, message_id))
+    }
+
+    /// A claim's posts not yet marked decided: (channel, chat id, message id).
+    pub async fn undecided_claim_posts(
+        &mut self,
+        redemption_id: RedemptionId,
+    ) -> Result<Vec<(Channel, String, String)>> {
+        dispatch!(self, escalation_repo::undecided_claim_posts(redemption_id))
+    }
+
+    /// Adds a line to a chat's recent transcript.
+    pub async fn append_transcript(
+        &mut self,
+        chat_user_id: i64,
+        role: TranscriptRole,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        dispatch!(self, escalation_repo::append_transcript(chat_user_id, role, text, at))
+    }
+
+    /// The newest `limit` lines of a chat's transcript, oldest first.
+    pub async fn transcript(&mut self, chat_user_id: i64, limit: i64) -> Result<Vec<TranscriptLine>> {
+        dispatch!(self, escalation_repo::transcript(chat_user_id, limit))
+    }
+
+    /// Counts a message handled, by channel and what it was about.
+    pub async fn count_message(&mut self, channel: Channel, intent: &str) -> Result<()> {
+        dispatch!(self, escalation_repo::count_message(channel, intent))
+    }
+
+    /// Messages handled: (channel, intent, count).
+    pub async fn message_counts(&mut self) -> Result<Vec<(Channel, String, i64)>> {
+        dispatch!(self, escalation_repo::message_counts())
     }
 }

@@ -79,6 +79,8 @@ pub struct ChatUserRecord {
     pub consent_at: Option<Timestamp>,
     pub unsubscribed_at: Option<Timestamp>,
     pub active: bool,
+    /// The assistant's "did not understand" answers in a row (two open an escalation).
+    pub fallbacks: i32,
 }
 
 /// A file a customer sent in chat, kept in the blob store.
@@ -121,4 +123,110 @@ pub struct NewInboundMail<'a> {
     pub from_address: Option<&'a str>,
     pub subject: &'a str,
     pub kind: &'a str,
+}
+
+/// Where an escalation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationStatus {
+    /// Waiting for an agent.
+    Open,
+    /// An agent has answered; the conversation goes on until it is closed.
+    Answered,
+    Closed,
+}
+
+impl EscalationStatus {
+    pub const ALL: [EscalationStatus; 3] = [Self::Open, Self::Answered, Self::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Answered => "answered",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Why an escalation was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationCause {
+    /// The customer asked for a person (`/agent`, the button, or in words).
+    Asked,
+    /// The assistant did not understand twice in a row.
+    Fallbacks,
+    /// An email the service could not act on.
+    Email,
+}
+
+impl EscalationCause {
+    pub const ALL: [EscalationCause; 3] = [Self::Asked, Self::Fallbacks, Self::Email];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Asked => "asked",
+            Self::Fallbacks => "fallbacks",
+            Self::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// An escalation as staff handle it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalationRecord {
+    pub id: i64,
+    pub cause: EscalationCause,
+    pub status: EscalationStatus,
+    /// The chat it came from (chat escalations): the chat user's row, platform and id there.
+    pub chat: Option<(i64, crate::domain::Channel, String)>,
+    pub member_id: Option<crate::domain::MemberId>,
+    pub redemption_id: Option<crate::domain::RedemptionId>,
+    /// What the customer wrote, or why the email needs a person.
+    pub message: String,
+    pub locale: crate::domain::Locale,
+    pub created_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub closed_by: Option<String>,
+}
+
+/// Who said a line of a chat's transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriptRole {
+    Customer,
+    Bot,
+    Agent,
+}
+
+impl TranscriptRole {
+    pub const ALL: [TranscriptRole; 3] = [Self::Customer, Self::Bot, Self::Agent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Bot => "bot",
+            Self::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A line of a chat's recent transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    pub role: TranscriptRole,
+    pub text: String,
+    pub at: Timestamp,
 }

@@ -784,8 +784,7 @@ pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
 
 // ---- chat users (the assistant) -----------------------------------------------
 
-const CHAT_USER_COLUMNS: &str =
-    "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active";
+const CHAT_USER_COLUMNS: &str = "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active, fallbacks";
 
 fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
     let channel: String = row.try_get("channel")?;
@@ -807,6 +806,7 @@ fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
         consent_at: row.try_get("consent_at")?,
         unsubscribed_at: row.try_get("unsubscribed_at")?,
         active: row.try_get("active")?,
+        fallbacks: row.try_get("fallbacks")?,
     })
 }
 
@@ -833,7 +833,7 @@ pub async fn chat_user(c: &mut Conn, channel: Channel, external_id: &str, now: T
 pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) -> Result<()> {
     sqlx::query(
         "UPDATE chat_users SET locale = $1, dialogue = $2, subscribed = $3, consent_at = $4,
-             unsubscribed_at = $5, active = $6, updated_at = $7, detected_locale = $9
+             unsubscribed_at = $5, active = $6, updated_at = $7, detected_locale = $9, fallbacks = $10
          WHERE id = $8",
     )
     .bind(u.locale.map(Locale::as_str))
@@ -845,6 +845,7 @@ pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) ->
     .bind(now)
     .bind(u.id)
     .bind(u.detected_locale.map(Locale::as_str))
+    .bind(u.fallbacks)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -926,25 +927,6 @@ pub async fn ownership_failures_since(
         .await?;
     let oldest = rows.first().map(|r| r.try_get("at")).transpose()?;
     Ok((rows.len() as i64, oldest))
-}
-
-pub async fn insert_escalation(
-    c: &mut Conn,
-    chat_user_id: i64,
-    message: &str,
-    locale: Locale,
-    at: Timestamp,
-) -> Result<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO escalations (chat_user_id, message, locale, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(chat_user_id)
-    .bind(message)
-    .bind(locale.as_str())
-    .bind(at)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok(id)
 }
 
 /// The platform told us the user blocked the bot or left: stop writing to them.
@@ -1571,8 +1553,8 @@ pub async fn insert_mail_escalation(
     at: Timestamp,
 ) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO escalations (source, inbound_mail_id, member_id, redemption_id, message, locale, created_at)
-         VALUES ('email', $1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO escalations (source, cause, inbound_mail_id, member_id, redemption_id, message, locale, created_at)
+         VALUES ('email', 'email', $1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(inbound_mail_id)
     .bind(member_id)

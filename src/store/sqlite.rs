@@ -7,3 +7,7 @@ pub const BACKEND: super::Backend = super::Backend::Sqlite;
 #[allow(clippy::duplicate_mod)]
 #[path = "repo.rs"]
 pub mod repo;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "escalation_repo.rs"]
+pub mod escalation_repo;

@@ -67,6 +67,8 @@ pub struct Options {
     pub http_timeout: Duration,
     /// The staff channel and role, when staff work on Discord.
     pub staff: Option<StaffConfig>,
+    /// Working hours and the promised wait, for customers who ask for a person.
+    pub escalations: crate::staff::EscalationSettings,
 }
 
 impl Options {
@@ -79,6 +81,7 @@ impl Options {
             backoff_base: Duration::from_millis(500),
             http_timeout: Duration::from_secs(30),
             staff: None,
+            escalations: Default::default(),
         }
     }
 }
@@ -156,7 +159,8 @@ impl Discord {
             http,
             assistant: Assistant::new(db.clone())
                 .with_mail(options.mail.clone())
-                .with_blobs(options.blobs.clone()),
+                .with_blobs(options.blobs.clone())
+                .with_escalations(options.escalations.clone()),
             options,
             db,
             files,

@@ -7,9 +7,9 @@
 //! decided what.
 
 use serenity::all::{
-    ButtonStyle, ChannelId, ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateAttachment,
-    CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateSelectMenu,
-    CreateSelectMenuKind, CreateSelectMenuOption, EditMessage, MessageId, RoleId,
+    AutoArchiveDuration, ButtonStyle, ChannelId, ComponentInteraction, ComponentInteractionDataKind, CreateActionRow,
+    CreateAttachment, CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
+    CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, CreateThread, EditMessage, MessageId, RoleId,
 };
 use serenity::builder::Builder;
 
@@ -18,7 +18,7 @@ use crate::domain::{Actor, Channel, Locale, RejectionReason};
 use crate::i18n::Msg;
 use crate::jobs::JobError;
 use crate::review::{Decision, ReviewError};
-use crate::staff::ClaimCard;
+use crate::staff::{ClaimCard, EscalationCard};
 
 /// Prefix of every staff component's id.
 pub const PREFIX: &str = "staff:";
@@ -83,6 +83,32 @@ fn buttons(id: i64) -> Vec<CreateActionRow> {
 }
 
 impl Discord {
+    /// Posts an escalation to the staff channel and starts its thread (where
+    /// agents answer with `/reply`); the post's message id, which is also the
+    /// thread's.
+    pub(super) async fn post_escalation(&self, channel: ChannelId, card: &EscalationCard) -> Result<String, JobError> {
+        let text = format!("```\n{}\n```", cut(&card.text).replace("```", "'''"));
+        let message = CreateMessage::new().content(text).allowed_mentions(no_mentions());
+        let post = match self.send(channel, message).await {
+            Ok(m) => m,
+            Err(Failure::Blocked) => {
+                return Err(JobError::Permanent("the bot may not post in the staff channel".into()));
+            }
+            Err(Failure::Lost) => return Err(JobError::Transient("Discord did not take the escalation".into())),
+        };
+        let thread =
+            CreateThread::new(format!("Escalation #{}", card.id)).auto_archive_duration(AutoArchiveDuration::OneWeek);
+        if let Err(f) = self
+            .retrying(|| channel.create_thread_from_message(&self.http, post.id, thread.clone()))
+            .await
+        {
+            // The post is there: a retry would post it twice. Agents can still
+            // start the thread by hand; the follow-ups will fail until then.
+            tracing::error!(escalation = card.id, failure = ?f, "could not start the escalation's thread");
+        }
+        Ok(post.id.to_string())
+    }
+
     /// Posts a claim to the staff channel; the post's message id.
     pub(super) async fn post_claim(&self, channel: ChannelId, card: &ClaimCard) -> Result<String, JobError> {
         let files: Vec<CreateAttachment> = card
@@ -283,6 +309,68 @@ impl crate::staff::StaffChannel for DiscordStaffChannel {
     fn post<'a>(&'a self, card: &'a ClaimCard) -> futures::future::BoxFuture<'a, Result<String, JobError>> {
         Box::pin(self.discord.post_claim(self.channel, card))
     }
+
+    fn settle<'a>(
+        &'a self,
+        message_id: &'a str,
+        label: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let post = parse_id(message_id)?;
+            if self.discord.mark_post(self.channel, MessageId::new(post), label).await {
+                Ok(())
+            } else {
+                Err(JobError::Transient(
+                    "Discord did not take the edit of the staff post".into(),
+                ))
+            }
+        })
+    }
+
+    fn post_escalation<'a>(
+        &'a self,
+        card: &'a EscalationCard,
+    ) -> futures::future::BoxFuture<'a, Result<String, JobError>> {
+        Box::pin(self.discord.post_escalation(self.channel, card))
+    }
+
+    fn follow_up<'a>(
+        &'a self,
+        message_id: &'a str,
+        text: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            // A thread started from a message has the message's id.
+            let thread = ChannelId::new(parse_id(message_id)?);
+            let message = CreateMessage::new()
+                .content(super::escape(&cut(text)))
+                .allowed_mentions(no_mentions());
+            match self.discord.send(thread, message).await {
+                Ok(_) => Ok(()),
+                Err(Failure::Blocked) => Err(JobError::Permanent(
+                    "the bot may not post in the escalation's thread".into(),
+                )),
+                Err(Failure::Lost) => Err(JobError::Transient("Discord did not take the follow-up".into())),
+            }
+        })
+    }
+}
+
+fn parse_id(id: &str) -> Result<u64, JobError> {
+    id.parse::<u64>()
+        .ok()
+        .filter(|v| *v != 0)
+        .ok_or_else(|| JobError::Permanent(format!("bad Discord message id {id:?}")))
+}
+
+/// Text cut to fit one Discord message.
+fn cut(text: &str) -> String {
+    if text.chars().count() <= MAX_TEXT {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(MAX_TEXT - 1).collect();
+    out.push('…');
+    out
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct Options {
     pub blobs: BlobStore,
     /// For the emails the assistant sends (account-link codes).
     pub mail: crate::mail::outbox::MailSettings,
+    /// Working hours and the promised wait, for customers who ask for a person.
+    pub escalations: crate::staff::EscalationSettings,
 }
 
 impl Options {
@@ -65,6 +67,7 @@ impl Options {
             http_timeout: Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 10),
             blobs,
             mail: Default::default(),
+            escalations: Default::default(),
         }
     }
 }
@@ -144,7 +147,8 @@ impl Telegram {
             assistant: Arc::new(
                 Assistant::new(db.clone())
                     .with_mail(options.mail)
-                    .with_blobs(options.blobs.clone()),
+                    .with_blobs(options.blobs.clone())
+                    .with_escalations(options.escalations),
             ),
             db,
             blobs: options.blobs,

@@ -240,8 +240,10 @@ impl Ingestor {
                 mail.subject
             );
             let locale = member.as_ref().map_or(Locale::Id, |m| m.locale);
-            tx.insert_mail_escalation(row, member.map(|m| m.id), None, &why, locale, now)
+            let escalation = tx
+                .insert_mail_escalation(row, member.map(|m| m.id), None, &why, locale, now)
                 .await?;
+            crate::staff::escalation::announce(tx, escalation, now).await?;
             return Ok(plain(MailKind::Unmatched, MailAction::Escalated));
         };
         let rec = tx
@@ -257,15 +259,17 @@ impl Ingestor {
                 rec.redemption.id,
                 mail.from.as_deref().unwrap_or("an unknown sender")
             );
-            tx.insert_mail_escalation(
-                row,
-                Some(rec.member_id),
-                Some(rec.redemption.id),
-                &why,
-                facts.member.locale,
-                now,
-            )
-            .await?;
+            let escalation = tx
+                .insert_mail_escalation(
+                    row,
+                    Some(rec.member_id),
+                    Some(rec.redemption.id),
+                    &why,
+                    facts.member.locale,
+                    now,
+                )
+                .await?;
+            crate::staff::escalation::announce(tx, escalation, now).await?;
             return Ok(Decided::matched(found, MailAction::Escalated));
         }
         if found.sender_mismatch {
