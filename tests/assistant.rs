@@ -10,7 +10,9 @@ use redeemdesk::domain::{Channel, Locale};
 use redeemdesk::i18n::messages as m;
 use redeemdesk::i18n::{Arg, Localizer, Msg, MsgDef};
 use redeemdesk::import::{DEMO_JSON, import_json};
-use redeemdesk::store::Db;
+use redeemdesk::jobs::{ChatMessage, JobKind, StaffTask};
+use redeemdesk::staff::{EscalationError, escalation};
+use redeemdesk::store::{Db, EscalationCause, EscalationStatus, TranscriptRole};
 use support::both_backends;
 
 /// Mid-May 2026: Smart Office Rewards is running.
@@ -526,14 +528,141 @@ both_backends! {
         expect(&chat.say("/start").await, m::GREETING, Locale::Id);
     }
 
-    async fn escalations_are_recorded(db: Db) {
+    async fn asking_for_a_person_opens_one_escalation_at_a_time(db: Db) {
         let assistant = demo(&db).await;
         let chat = Chat::new(&assistant, "angry");
+        // Friday 10:00 in Jakarta: agents are at work.
         let first = chat.say("/agent klaim saya kok lama banget").await;
-        let second = chat.press("agent").await;
         expect(&first, m::AGENT_REQUESTED, Locale::Id);
-        assert!(text(&first).contains("#1") && text(&second).contains("#2"), "{} / {}", text(&first), text(&second));
+        assert!(has(&first, m::AGENT_WAIT_OPEN), "{:?}", ids(&first));
+        assert!(text(&first).contains("#1") && text(&first).contains("60 menit"), "{}", text(&first));
+        let again = chat.press("agent").await;
+        expect(&again, m::AGENT_ALREADY_OPEN, Locale::Id);
+        assert!(text(&again).contains("#1"), "{}", text(&again));
+        assert_eq!(staff_tasks(&db).await.iter().filter(|t| matches!(t, StaffTask::Escalation { .. })).count(), 1);
+
+        // While it is open, what they write goes to the agent.
+        let o = chat.say("halo, masih lama ya kak?").await;
+        expect(&o, m::AGENT_FORWARDED, Locale::Id);
+        assert!(staff_tasks(&db).await.contains(&StaffTask::FollowUp {
+            escalation_id: 1,
+            text: "customer: halo, masih lama ya kak?".into()
+        }));
+        // Commands still reach the assistant.
+        expect(&chat.say("/menu").await, m::GREETING, Locale::Id);
+
+        // The agent answers and closes; the customer hears both in their chat.
+        let channel = escalation::reply(&db, 1, "Sari", "Halo Kak, kami cek dulu ya.", may()).await.unwrap();
+        assert_eq!(channel, Channel::Telegram);
+        assert!(escalation::reply(&db, 1, "Sari", "   ", may()).await.is_err(), "nothing to send");
+        assert!(escalation::close(&db, 1, "Sari", may()).await.unwrap());
+        assert!(!escalation::close(&db, 1, "Sari", may()).await.unwrap(), "closing twice changes nothing");
+        assert!(matches!(
+            escalation::reply(&db, 1, "Sari", "one more", may()).await,
+            Err(EscalationError::Closed(1))
+        ));
+        let said: Vec<String> = chat_messages(&db).await.into_iter().map(|m| m.text).collect();
+        assert!(said.iter().any(|t| t.contains("Sari") && t.contains("kami cek dulu")), "{said:?}");
+        assert!(said.iter().any(|t| t.contains("#1") && t.contains("ditutup")), "{said:?}");
+        let mut tx = db.begin().await.unwrap();
+        let e = tx.escalation(1).await.unwrap().unwrap();
+        assert_eq!(e.status, EscalationStatus::Closed);
+        assert_eq!(e.closed_by.as_deref(), Some("Sari"));
+        let lines = tx.transcript(e.chat.as_ref().unwrap().0, 50).await.unwrap();
+        assert!(lines.iter().any(|l| l.role == TranscriptRole::Agent && l.text.contains("kami cek dulu")));
+        drop(tx);
+
+        // Closed: the assistant answers again, and a new request opens a new ticket.
+        assert!(!has(&chat.say("halo").await, m::AGENT_FORWARDED));
+        assert!(text(&chat.say("/agent").await).contains("#2"));
     }
+
+    async fn two_fallbacks_in_a_row_bring_a_person(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "lost");
+        expect(&chat.say("asdkjh qwe zzz").await, m::FALLBACK, Locale::Id);
+        // Something understood in between breaks the row.
+        expect(&chat.say("/menu").await, m::GREETING, Locale::Id);
+        expect(&chat.say("blorp qwx zzkj").await, m::FALLBACK, Locale::Id);
+        let o = chat.say("vvqx plugh xyzzy").await;
+        expect(&o, m::AGENT_AFTER_FALLBACKS, Locale::Id);
+        let mut tx = db.begin().await.unwrap();
+        let e = tx.escalation(1).await.unwrap().unwrap();
+        assert_eq!(e.cause, EscalationCause::Fallbacks);
+        let card = escalation::card(&mut tx, &e).await.unwrap();
+        assert!(card.text.contains("did not understand"), "{}", card.text);
+        assert!(card.text.contains("blorp qwx zzkj") && card.text.contains("vvqx plugh xyzzy"), "{}", card.text);
+        drop(tx);
+
+        // Never in a group: others read along, and nobody asked.
+        let mut group = Chat::new(&assistant, "groupie");
+        group.public = true;
+        for text in ["asdkjh qwe zzz", "blorp qwx zzkj", "vvqx plugh xyzzy"] {
+            expect(&group.say(text).await, m::FALLBACK, Locale::Id);
+        }
+    }
+
+    async fn outside_working_hours_the_customer_is_told_when(db: Db) {
+        let assistant = demo(&db).await;
+        let mut chat = Chat::new(&assistant, "night owl");
+        chat.hint = Some("en".into());
+        // Friday 15 May 2026, 20:00 in Jakarta: next are Monday 18 May, 08:00.
+        chat.now = "2026-05-15T13:00:00Z".parse().unwrap();
+        let o = chat.say("/agent").await;
+        expect(&o, m::AGENT_REQUESTED, Locale::En);
+        assert!(has(&o, m::AGENT_WAIT_CLOSED), "{:?}", ids(&o));
+        let said = text(&o);
+        assert!(said.contains("18 May 2026") && said.contains("08:00"), "{said}");
+    }
+
+    async fn staff_see_the_transcript_without_secrets(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "budi");
+        let _ = chat.say("cek status SN K2305N0012345 chk 482").await;
+        let _ = chat.say("email saya budi.santoso@example.com").await;
+        let _ = chat.say("saya mau bicara dengan CS").await;
+        let mut tx = db.begin().await.unwrap();
+        let e = tx.open_escalations().await.unwrap().pop().expect("an escalation");
+        let card = escalation::card(&mut tx, &e).await.unwrap();
+        assert!(card.text.contains("K2305N0012345"), "{}", card.text);
+        assert!(card.text.contains("Verified serials: K2305N0012345"), "{}", card.text);
+        assert!(!card.text.contains("482"), "the CHK never reaches staff: {}", card.text);
+        assert!(!card.text.contains("budi.santoso@"), "{}", card.text);
+        assert!(card.text.contains("Language: Indonesian") && card.text.contains("customer: "), "{}", card.text);
+        assert!(card.text.contains("bot: "), "{}", card.text);
+    }
+
+    async fn messages_are_counted_by_channel_and_intent(db: Db) {
+        let assistant = demo(&db).await;
+        let chat = Chat::new(&assistant, "counter");
+        let _ = chat.say("/start").await;
+        let _ = chat.say("/start").await;
+        let _ = chat.say("promo apa saja yang sedang berlangsung?").await;
+        let counts = db.begin().await.unwrap().message_counts().await.unwrap();
+        assert!(counts.contains(&(Channel::Telegram, "command:menu".into(), 2)), "{counts:?}");
+        assert!(counts.contains(&(Channel::Telegram, "promo.list".into(), 1)), "{counts:?}");
+    }
+}
+
+/// The staff tasks in the outbox, oldest first.
+async fn staff_tasks(db: &Db) -> Vec<StaffTask> {
+    let jobs = db.begin().await.unwrap().jobs(None, 10_000).await.unwrap();
+    let mut tasks: Vec<StaffTask> = jobs
+        .into_iter()
+        .filter(|j| j.kind == JobKind::StaffPost)
+        .map(|j| StaffTask::from_payload(&j.payload).unwrap())
+        .collect();
+    tasks.reverse();
+    tasks
+}
+
+/// The chat messages in the outbox.
+async fn chat_messages(db: &Db) -> Vec<ChatMessage> {
+    let jobs = db.begin().await.unwrap().jobs(None, 10_000).await.unwrap();
+    jobs.into_iter()
+        .filter(|j| j.kind == JobKind::ChatMessage)
+        .map(|j| serde_json::from_value(j.payload).unwrap())
+        .collect()
 }
 
 /// A file a customer sends in chat, as the channel keeps it.

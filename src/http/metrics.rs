@@ -72,6 +72,10 @@ pub struct Snapshot {
     pub chat_events: Vec<(String, i64)>,
     /// (channel, active, subscribed, count).
     pub chat_users: Vec<(String, bool, bool, i64)>,
+    /// (channel, intent or command, count) of chat messages the assistant handled.
+    pub chat_messages: Vec<(String, String, i64)>,
+    /// (status, count) of escalations.
+    pub escalations: Vec<(String, i64)>,
 }
 
 impl Snapshot {
@@ -138,7 +142,19 @@ impl Snapshot {
         )
         .fetch_all(p)
         .await)?;
+        let chat_messages = on_pool!(db, p => sqlx::query_as(
+            "SELECT channel, intent, count FROM chat_message_counts"
+        )
+        .fetch_all(p)
+        .await)?;
+        let escalations = on_pool!(db, p => sqlx::query_as(
+            "SELECT status, COUNT(*) FROM escalations GROUP BY status"
+        )
+        .fetch_all(p)
+        .await)?;
         Ok(Snapshot {
+            chat_messages,
+            escalations,
             queued_at: queued.into_iter().map(|(t,)| t).collect(),
             leased,
             redemptions,
@@ -281,6 +297,26 @@ impl Snapshot {
             self.chat_users
                 .iter()
                 .map(|(c, a, s, n)| (vec![c.clone(), a.to_string(), s.to_string()], *n as f64)),
+        );
+        out.family(
+            "redeemdesk_chat_messages_total",
+            "counter",
+            "Chat messages, commands and button presses the assistant handled, by channel and intent \
+             (FAQ intent ids; `command:NAME` for commands and buttons; `escalation:forwarded` for text sent on to an agent).",
+            &["channel", "intent"],
+            &[],
+            self.chat_messages
+                .iter()
+                .map(|(c, i, n)| (vec![c.clone(), i.clone()], *n as f64)),
+        );
+        let escalation_labels = crate::store::EscalationStatus::ALL.map(|s| vec![s.as_str().to_owned()]);
+        out.family(
+            "redeemdesk_escalations",
+            "gauge",
+            "Escalations to a person, by status (open: waiting for an agent; answered; closed).",
+            &["status"],
+            &escalation_labels,
+            self.escalations.iter().map(|(s, n)| (vec![s.clone()], *n as f64)),
         );
         out.text
     }
