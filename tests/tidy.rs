@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use redeemdesk::domain::{RejectionReason, Status};
 use redeemdesk::jobs::{JobKind, JobStatus};
 use redeemdesk::mail::EmailKind;
+use redeemdesk::store::{EscalationCause, EscalationStatus, TranscriptRole};
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -116,7 +117,10 @@ fn check_constraints_list_every_code_of_the_enums() {
             .iter()
             .map(|k| k.as_str())
             .chain(JobStatus::ALL.iter().map(|s| s.as_str()))
-            .chain(EmailKind::ALL.iter().map(|k| k.as_str()));
+            .chain(EmailKind::ALL.iter().map(|k| k.as_str()))
+            .chain(EscalationStatus::ALL.iter().map(|k| k.as_str()))
+            .chain(EscalationCause::ALL.iter().map(|k| k.as_str()))
+            .chain(TranscriptRole::ALL.iter().map(|k| k.as_str()));
         for code in codes {
             assert!(sql.contains(&format!("'{code}'")), "{backend}: CHECK misses {code}");
         }

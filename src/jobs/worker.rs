@@ -220,7 +220,7 @@ impl Performer for Dispatch {
 
 /// A dead job needs a person. A log line for now; the staff channel later.
 fn staff_alert(id: i64, why: &str) {
-    let why = crate::redact::addresses(why);
+    let why = crate::redact::personal(why);
     tracing::error!(target: "staff_alert", job = id, "outbox job {id} is dead-lettered: {why}");
 }
 
@@ -255,7 +255,7 @@ async fn perform_and_record(db: Db, performer: Arc<dyn Performer>, options: Work
         }
         (Ok(true), Ok(())) => tracing::debug!(job = job.id, kind = job.kind.as_str(), "outbox: job done"),
         (Ok(true), Err(JobError::Transient(e))) if job.attempt < job.max_attempts => {
-            let error = crate::redact::addresses(e);
+            let error = crate::redact::personal(e);
             tracing::warn!(
                 job = job.id,
                 attempt = job.attempt,
