@@ -241,6 +241,21 @@ both_backends! {
         let open = db.begin().await.unwrap().open_mail_escalations().await.unwrap();
         assert_eq!(open.len(), 4);
         assert_eq!(open[2].1, Some(1044));
+        // Each goes to the staff channels, as an email escalation.
+        let jobs = db.begin().await.unwrap().jobs(None, 1000).await.unwrap();
+        let posted: Vec<i64> = jobs
+            .iter()
+            .filter_map(|j| match redeemdesk::jobs::StaffTask::from_payload(&j.payload) {
+                Ok(redeemdesk::jobs::StaffTask::Escalation { escalation_id }) => Some(escalation_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(posted.len(), 4, "{posted:?}");
+        let mut tx = db.begin().await.unwrap();
+        let e = tx.escalation(posted[0]).await.unwrap().unwrap();
+        assert_eq!(e.cause, redeemdesk::store::EscalationCause::Email);
+        let card = redeemdesk::staff::escalation::card(&mut tx, &e).await.unwrap();
+        assert!(card.text.contains("From: email") && card.text.contains("support mailbox"), "{}", card.text);
     }
 
     async fn unreadable_mail_is_quarantined_and_mail_without_an_id_is_deduplicated_by_hash(db: Db) {
