@@ -613,6 +613,8 @@ mod adapter {
     async fn bot_with(db: &Db, tune: impl FnOnce(&mut discord::Options)) -> Bot {
         import_json(db, DEMO_JSON, Utc::now()).await.unwrap();
         let fake = FakeDiscord::start().await;
+        // The staff channel is a text channel of the community's server.
+        fake.add_guild_channel(GUILD, STAFF_CHANNEL, "redeem-review");
         let dir = tempfile::tempdir().unwrap();
         let blobs = BlobStore::new(dir.path());
         let mut options = discord::Options::new(blobs.clone());
@@ -1244,7 +1246,8 @@ mod adapter {
             .await;
             assert_eq!(raw.len(), 1, "delivered once through SMTP to the member's mailbox");
 
-            // Reject the resubmission: a reason menu only the presser sees, then decided.
+            // Reject the resubmission: a reason menu only the presser sees, a
+            // note modal left empty, then decided.
             let menu = bot
                 .interact(press(bot.fake.new_id(), 8002, true, "staff:reject:1042", None, resubmitted.clone()))
                 .await;
@@ -1253,15 +1256,444 @@ mod adapter {
             let custom = select["custom_id"].as_str().unwrap().to_owned();
             assert_eq!(select["options"].as_array().unwrap().len(), 11);
             let menu_message = bot.fake.original_response(last_interaction(&bot)).unwrap();
-            let decided = bot
-                .interact(press(bot.fake.new_id(), 8002, true, &custom, Some(vec!["invoice_unreadable"]), menu_message))
+            let chosen = bot.fake.new_id();
+            let modal = bot
+                .interact(press(chosen, 8002, true, &custom, Some(vec!["invoice_unreadable"]), menu_message))
                 .await;
+            assert_eq!(modal["type"], 9, "{modal}");
+            let decided = bot.interact(bot.fake.modal_submit(bot.fake.new_id(), chosen, &[])).await;
             assert!(content(&decided).contains("Rejected"), "{decided}");
             assert_eq!(status(1042).await, Status::Rejected);
             let post = bot.fake.message(resubmitted["id"].as_str().unwrap().parse().unwrap()).unwrap();
             assert!(post["content"].as_str().unwrap().contains("invoice_unreadable"), "{post}");
             bot.stop().await;
         }
+    }
+
+    /// A bot with the staff channel and role, and an outbox worker as `serve`
+    /// runs it: staff posts to Discord, emails through the real Postfix +
+    /// Dovecot (scripts/mailstack.sh), chat messages to Discord users.
+    async fn staff_bot(db: &Db) -> (Bot, redeemdesk::jobs::Worker) {
+        staff_bot_with(db, |_| {}).await
+    }
+
+    async fn staff_bot_with(db: &Db, tune: impl FnOnce(&mut discord::Options)) -> (Bot, redeemdesk::jobs::Worker) {
+        use redeemdesk::jobs::{Dispatch, Worker, WorkerOptions};
+        let bot = bot_with(db, |o| {
+            o.staff = Some(discord::StaffConfig {
+                channel: serenity::all::ChannelId::new(STAFF_CHANNEL),
+                role: Some(serenity::all::RoleId::new(STAFF_ROLE)),
+            });
+            tune(o);
+        })
+        .await;
+        let staff: Vec<Arc<dyn redeemdesk::staff::StaffChannel>> = vec![Arc::new(discord::DiscordStaffChannel {
+            discord: bot.discord.clone(),
+            channel: serenity::all::ChannelId::new(STAFF_CHANNEL),
+        })];
+        let desk = redeemdesk::staff::StaffDesk::new(db.clone(), bot.blobs.clone(), staff);
+        let mailer =
+            redeemdesk::mail::smtp::Mailer::from_config(&crate::support::mail::smtp(redeemdesk::config::TlsMode::None))
+                .unwrap();
+        let dispatch = Dispatch::default()
+            .staff(Arc::new(desk))
+            .email(Arc::new(mailer))
+            .chat(Channel::Discord, bot.discord.clone());
+        let options = WorkerOptions {
+            kinds: dispatch.kinds(),
+            poll: Duration::from_millis(20),
+            ..Default::default()
+        };
+        let worker = Worker::new(db.clone(), Arc::new(dispatch), options);
+        (bot, worker)
+    }
+
+    /// `customer` asks for a person with `/agent` in a DM; once the worker
+    /// ran, the escalation's post is in the staff channel with its thread.
+    /// The ticket and the post's (and thread's) id.
+    async fn escalate(bot: &Bot, worker: &redeemdesk::jobs::Worker, customer: u64, message: &str) -> (i64, u64) {
+        let asked = bot
+            .slash(customer, "id", false, "agent", vec![("message", json!(message))])
+            .await;
+        let said = if asked["type"] == 5 {
+            // Deferred: the answer is the "thinking…" message, completed.
+            let id = last_interaction(bot);
+            eventually(|| bot.fake.original_response(id).filter(|m| m["content"] != "")).await["content"].clone()
+        } else {
+            asked["data"]["content"].clone()
+        };
+        assert!(says(said.as_str().unwrap(), Locale::Id, m::AGENT_REQUESTED), "{said}");
+        worker.drain().await.unwrap();
+        let post = bot
+            .fake
+            .messages(STAFF_CHANNEL)
+            .into_iter()
+            .find(|p| p["content"].as_str().unwrap_or("").contains("Escalation #"))
+            .expect("the escalation is posted to the staff channel");
+        let text = post["content"].as_str().unwrap();
+        assert!(text.contains(message), "{text}");
+        let ticket: i64 = text
+            .split("Escalation #")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap();
+        let post_id: u64 = post["id"].as_str().unwrap().parse().unwrap();
+        (ticket, post_id)
+    }
+
+    /// A staff command typed in `channel` of the server by `user`, with the
+    /// staff role or not (server nickname "Rina").
+    fn staff_command(bot: &Bot, user: u64, staff: bool, channel: u64, name: &str, text: Option<&str>) -> Value {
+        let options = text.map(|t| vec![("text", json!(t))]).unwrap_or_default();
+        let mut command =
+            bot.fake
+                .slash_command(bot.fake.new_id(), user, "en-US", Some((GUILD, channel)), name, options);
+        command["member"]["nick"] = json!("Rina");
+        if staff {
+            command = FakeDiscord::with_roles(command, &[STAFF_ROLE]);
+        }
+        command
+    }
+
+    fn ephemeral(response: &Value) -> bool {
+        response["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0
+    }
+
+    fn rendered(locale: Locale, msg: &Msg) -> String {
+        escape(&Localizer::builtin().render(locale, msg))
+    }
+
+    async fn escalation(db: &Db, id: i64) -> redeemdesk::store::EscalationRecord {
+        db.begin().await.unwrap().escalation(id).await.unwrap().unwrap()
+    }
+
+    both_backends! {
+        /// A customer's `/agent` becomes a post with a thread; an agent's
+        /// `/reply` there reaches the customer's DM, the customer's answer
+        /// comes back into the thread, `/close` tells the customer and closes
+        /// it, and a reply after that is refused.
+        async fn escalations_are_answered_and_closed_from_their_thread(db: Db) {
+            use redeemdesk::store::EscalationStatus;
+            let (bot, worker) = staff_bot(&db).await;
+            // /reply and /close are the staff channel's server's own commands.
+            let names: Vec<Value> = bot.fake.guild_commands(GUILD).iter().map(|c| c["name"].clone()).collect();
+            assert_eq!(names, [json!("reply"), json!("close")]);
+            let reply_command = &bot.fake.guild_commands(GUILD)[0];
+            assert_eq!(reply_command["options"][0]["name"], "text");
+            assert_eq!(reply_command["options"][0]["required"], true);
+            assert!(bot.fake.commands().iter().all(|c| c["name"] != "reply" && c["name"] != "close"));
+            assert!(bot.fake.calls().iter().any(|c| c.method == "GET"
+                && c.path == format!("/api/v10/channels/{STAFF_CHANNEL}")));
+
+            let customer = 7961u64;
+            let (ticket, thread) = escalate(&bot, &worker, customer, "Klaim saya belum ada kabar").await;
+            let channel = bot.fake.channel(thread).expect("a thread was started from the post");
+            assert_eq!(channel["type"], 11);
+            assert_eq!(channel["parent_id"], STAFF_CHANNEL.to_string());
+            assert_eq!(channel["name"], format!("Escalation #{ticket}"));
+            assert_eq!(bot.fake.message(thread).unwrap()["thread"]["id"], thread.to_string());
+
+            // The agent answers in the thread: the thread shows what went to whom.
+            let agent = 8101u64;
+            let answer = "Halo Kak, klaim Kakak sedang kami cek (1-2 hari kerja).";
+            let answered = bot.interact(staff_command(&bot, agent, true, thread, "reply", Some(answer))).await;
+            assert_eq!(answered["type"], 4, "{answered}");
+            assert!(!ephemeral(&answered), "{answered}");
+            assert_eq!(content(&answered), escape(&format!("Rina → customer: {answer}")));
+            no_pings(&answered["data"]);
+            let dm = FakeDiscord::dm_channel_id(customer);
+            let before = bot.bot_messages(dm).len();
+            worker.drain().await.unwrap();
+            let sent = bot.bot_messages(dm);
+            assert_eq!(sent.len(), before + 1, "{sent:?}");
+            let expected = Msg::new(m::CHAT_AGENT_REPLY).arg("agent", "Rina").arg("text", answer);
+            let expected = rendered(Locale::Id, &expected);
+            assert_eq!(sent[before]["content"], expected);
+            assert_eq!(escalation(&db, ticket).await.status, EscalationStatus::Answered);
+
+            // The customer writes back in the DM: it goes to the thread.
+            let replies = bot.dm(customer, "Baik, saya tunggu ya", vec![], 1).await;
+            assert!(says(replies[0]["content"].as_str().unwrap(), Locale::Id, m::AGENT_FORWARDED), "{replies:?}");
+            worker.drain().await.unwrap();
+            let in_thread: Vec<String> = bot
+                .fake
+                .messages(thread)
+                .iter()
+                .map(|m| m["content"].as_str().unwrap_or("").to_owned())
+                .collect();
+            assert_eq!(in_thread.len(), 2, "{in_thread:?}");
+            assert!(in_thread[0].starts_with("Rina → customer:"), "{in_thread:?}");
+            assert_eq!(in_thread[1], "customer: Baik, saya tunggu ya");
+            assert!(bot.fake.calls().iter().any(|c| c.method == "POST"
+                && c.path == format!("/api/v10/channels/{thread}/messages")));
+
+            // /close: only the agent sees the confirmation; the customer is told.
+            let closed = bot.interact(staff_command(&bot, agent, true, thread, "close", None)).await;
+            assert!(ephemeral(&closed), "{closed}");
+            assert_eq!(content(&closed), format!("Escalation #{ticket} is closed."));
+            let before = bot.bot_messages(dm).len();
+            worker.drain().await.unwrap();
+            let sent = bot.bot_messages(dm);
+            assert_eq!(sent.len(), before + 1, "{sent:?}");
+            assert_eq!(
+                sent[before]["content"],
+                rendered(Locale::Id, &Msg::new(m::CHAT_ESCALATION_CLOSED).arg("ticket", ticket))
+            );
+            let closed = escalation(&db, ticket).await;
+            assert_eq!(closed.status, EscalationStatus::Closed);
+            assert_eq!(closed.closed_by.as_deref(), Some(format!("user{agent}").as_str()));
+            let last = bot.fake.messages(thread).last().cloned().unwrap();
+            assert_eq!(last["content"], format!("Closed by user{agent}."));
+
+            // A reply after closing is refused, and nothing reaches the customer.
+            let again = bot.interact(staff_command(&bot, agent, true, thread, "reply", Some("Masih ada?"))).await;
+            assert!(ephemeral(&again), "{again}");
+            assert!(content(&again).contains("is closed"), "{again}");
+            worker.drain().await.unwrap();
+            assert_eq!(bot.bot_messages(dm).len(), before + 1);
+            // A second /close changes nothing either.
+            let twice = bot.interact(staff_command(&bot, agent, true, thread, "close", None)).await;
+            assert!(ephemeral(&twice) && content(&twice).contains("already closed"), "{twice}");
+            bot.stop().await;
+        }
+
+        /// `/reply` from someone without the staff role, or outside an
+        /// escalation's thread, is refused privately and sends nothing; the
+        /// commands never reach the assistant.
+        async fn only_staff_answer_escalations_and_only_in_their_thread(db: Db) {
+            use redeemdesk::store::EscalationStatus;
+            let (bot, worker) = staff_bot(&db).await;
+            let customer = 7962u64;
+            let (ticket, thread) = escalate(&bot, &worker, customer, "Tolong dibantu").await;
+            let dm = FakeDiscord::dm_channel_id(customer);
+            let before = bot.bot_messages(dm).len();
+
+            let outsider = 8201u64;
+            let refused = bot.interact(staff_command(&bot, outsider, false, thread, "reply", Some("Hai"))).await;
+            assert!(ephemeral(&refused), "{refused}");
+            assert!(content(&refused).contains("Only staff"), "{refused}");
+            let refused = bot.interact(staff_command(&bot, outsider, false, thread, "close", None)).await;
+            assert!(ephemeral(&refused) && content(&refused).contains("Only staff"), "{refused}");
+            // Staff, but in the staff channel itself rather than the thread.
+            let elsewhere = bot.interact(staff_command(&bot, 8102, true, STAFF_CHANNEL, "reply", Some("Hai"))).await;
+            assert!(ephemeral(&elsewhere), "{elsewhere}");
+            assert!(content(&elsewhere).contains("thread"), "{elsewhere}");
+            // From a DM (the commands are not even offered there): refused too.
+            let id = bot.fake.new_id();
+            let dm_command = bot.fake.slash_command(id, outsider, "en-US", None, "reply", vec![("text", json!("Hai"))]);
+            let from_dm = bot.interact(dm_command).await;
+            assert!(content(&from_dm).contains("Only staff"), "{from_dm}");
+
+            // An email escalation is answered from the support mailbox, not its thread.
+            let by_email = {
+                let now = Utc::now();
+                let mut tx = db.begin_write().await.unwrap();
+                let mail = redeemdesk::store::NewInboundMail {
+                    dedup_key: "mid:<question-1@example.test>",
+                    message_id: Some("<question-1@example.test>"),
+                    raw_sha256: "0000",
+                    raw_blob_key: None,
+                    from_address: None,
+                    subject: "Pertanyaan promo",
+                    kind: "unmatched",
+                };
+                let mail = tx.claim_inbound_mail(&mail, now).await.unwrap().unwrap();
+                let id = tx
+                    .insert_mail_escalation(mail, Some(503), None, "Pertanyaan promo", Locale::Id, now)
+                    .await
+                    .unwrap();
+                redeemdesk::staff::escalation::announce(&mut tx, id, now).await.unwrap();
+                tx.commit().await.unwrap();
+                id
+            };
+            worker.drain().await.unwrap();
+            let email_post = bot
+                .fake
+                .messages(STAFF_CHANNEL)
+                .into_iter()
+                .find(|p| p["content"].as_str().unwrap_or("").contains(&format!("Escalation #{by_email} ")))
+                .expect("the email escalation is posted");
+            let email_thread: u64 = email_post["id"].as_str().unwrap().parse().unwrap();
+            let refused = bot.interact(staff_command(&bot, 8102, true, email_thread, "reply", Some("Hai"))).await;
+            assert!(ephemeral(&refused), "{refused}");
+            assert!(content(&refused).contains("came by email"), "{refused}");
+
+            worker.drain().await.unwrap();
+            assert_eq!(bot.bot_messages(dm).len(), before, "nothing reached the customer");
+            assert!(bot.fake.messages(thread).is_empty(), "nothing in the thread");
+            assert_eq!(escalation(&db, ticket).await.status, EscalationStatus::Open);
+            // The assistant never saw them: it records every turn it handles.
+            for user in [outsider, 8102] {
+                let mut tx = db.begin_write().await.unwrap();
+                let record = tx.chat_user(Channel::Discord, &user.to_string(), Utc::now()).await.unwrap();
+                assert!(tx.transcript(record.id, 10).await.unwrap().is_empty(), "user {user}");
+            }
+            bot.stop().await;
+        }
+
+        /// *Reject* → reason → a modal for an optional note; its submit
+        /// rejects with the note, which is in the history and the email.
+        async fn a_rejection_from_discord_carries_the_note_typed_in_its_modal(db: Db) {
+            use redeemdesk::domain::Change;
+            let (bot, worker) = staff_bot(&db).await;
+            worker.drain().await.unwrap();
+            let post = bot
+                .fake
+                .messages(STAFF_CHANNEL)
+                .into_iter()
+                .find(|p| p["content"].as_str().unwrap_or("").contains("RDM-1044"))
+                .unwrap();
+            let post_id: u64 = post["id"].as_str().unwrap().parse().unwrap();
+            let press = |user: u64, staff: bool, custom: &str, values: Option<Vec<&str>>, message: Value| {
+                let id = bot.fake.new_id();
+                let place = Some((GUILD, STAFF_CHANNEL));
+                let p = bot.fake.component_press(id, user, "en-US", place, custom, values, message);
+                if staff { FakeDiscord::with_roles(p, &[STAFF_ROLE]) } else { p }
+            };
+            let status = || {
+                let db = db.clone();
+                async move { db.begin().await.unwrap().redemption(1044).await.unwrap().unwrap().redemption.status() }
+            };
+            let menu = bot.interact(press(8002, true, "staff:reject:1044", None, post.clone())).await;
+            let custom = menu["data"]["components"][0]["components"][0]["custom_id"].as_str().unwrap().to_owned();
+            let menu_message = bot.fake.original_response(last_interaction(&bot)).unwrap();
+
+            // The reason chosen: a modal asks for the note; nothing is decided yet.
+            let select = press(8002, true, &custom, Some(vec!["invoice_unreadable"]), menu_message);
+            let select_id: u64 = select["id"].as_str().unwrap().parse().unwrap();
+            let asked = bot.interact(select).await;
+            assert_eq!(asked["type"], 9, "{asked}");
+            let modal = bot.fake.modal(select_id).unwrap();
+            assert_eq!(modal["title"], "Reject RDM-1044");
+            let input = &modal["components"][0]["components"][0];
+            assert_eq!(input["label"], "Note for the customer (optional)");
+            assert_eq!(input["style"], 2);
+            assert_eq!(input["required"], false);
+            assert_eq!(status().await, Status::UnderReview);
+
+            // The same form submitted by someone without the role: refused.
+            let mut forged = bot.fake.modal_submit(bot.fake.new_id(), select_id, &[("note", "approved, honest")]);
+            forged["member"]["roles"] = json!([]);
+            let refused = bot.interact(forged).await;
+            assert!(ephemeral(&refused) && content(&refused).contains("Only staff"), "{refused}");
+            assert_eq!(status().await, Status::UnderReview);
+
+            let note = "Mohon kirim ulang foto nota dengan cap toko terlihat jelas.";
+            let submitted = bot.interact(bot.fake.modal_submit(bot.fake.new_id(), select_id, &[("note", note)])).await;
+            // The outcome replaces the reason menu.
+            assert_eq!(submitted["type"], 7, "{submitted}");
+            assert!(content(&submitted).contains("Rejected by user8002: invoice\\_unreadable"), "{submitted}");
+            assert_eq!(submitted["data"]["components"], json!([]));
+            assert_eq!(status().await, Status::Rejected);
+            let mut tx = db.begin().await.unwrap();
+            let history = tx.history(1044).await.unwrap();
+            drop(tx);
+            let last = history.last().unwrap();
+            assert_eq!(
+                last.change,
+                Change::Rejected {
+                    reason: redeemdesk::domain::RejectionReason::InvoiceUnreadable,
+                    note: Some(note.into()),
+                }
+            );
+            assert_eq!(last.actor.to_string(), "staff:discord:user8002");
+            let edited = bot.fake.message(post_id).unwrap();
+            let text = edited["content"].as_str().unwrap();
+            assert!(text.contains("❌ Rejected by user8002: invoice_unreadable"), "{text}");
+            assert_eq!(edited["components"], json!([]));
+
+            // The rejection email carries the note.
+            worker.drain().await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            let emails = tx.emails_of_redemption(1044).await.unwrap();
+            drop(tx);
+            let rejected = emails.iter().find(|e| e.kind.as_str() == "rejection").expect("a rejection email");
+            let raw =
+                crate::support::mail::fetch_by_message_id("rizky.pratama@example.test", "pass", &rejected.message_id)
+                    .await;
+            assert_eq!(raw.len(), 1);
+            let parsed = mail_parser::MessageParser::default().parse(&raw[0]).unwrap();
+            let body = parsed.body_text(0).unwrap();
+            assert!(body.contains(note), "{body}");
+            bot.stop().await;
+        }
+
+        /// A claim decided elsewhere (the CLI's code, as `review approve`
+        /// runs it): the worker marks its Discord post, once.
+        async fn a_decision_made_outside_discord_marks_the_post(db: Db) {
+            let (bot, worker) = staff_bot(&db).await;
+            worker.drain().await.unwrap();
+            let post = bot
+                .fake
+                .messages(STAFF_CHANNEL)
+                .into_iter()
+                .find(|p| p["content"].as_str().unwrap_or("").contains("RDM-1046"))
+                .unwrap();
+            let post_id: u64 = post["id"].as_str().unwrap().parse().unwrap();
+            assert_eq!(post["components"][0]["components"][0]["custom_id"], "staff:approve:1046");
+            redeemdesk::review::decide(
+                &db,
+                1046,
+                redeemdesk::review::Decision::Approve { note: None },
+                redeemdesk::domain::Actor::Staff("rina".into()),
+                &Default::default(),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+            worker.drain().await.unwrap();
+            worker.drain().await.unwrap();
+            let edited = bot.fake.message(post_id).unwrap();
+            let text = edited["content"].as_str().unwrap();
+            assert!(text.ends_with("\n✅ Approved by rina"), "{text}");
+            assert!(text.contains("RDM-1046"), "the card is kept: {text}");
+            assert_eq!(edited["components"], json!([]));
+            let edits = bot
+                .fake
+                .calls()
+                .iter()
+                .filter(|c| {
+                    c.method == "PATCH" && c.path == format!("/api/v10/channels/{STAFF_CHANNEL}/messages/{post_id}")
+                })
+                .count();
+            assert_eq!(edits, 1);
+            bot.stop().await;
+        }
+    }
+
+    /// An answer not ready within `defer_after`: "thinking…" in the thread
+    /// first, then the answer in its place.
+    #[tokio::test]
+    async fn a_slow_reply_is_deferred_then_shown_in_the_thread() {
+        let db = TestDb::sqlite().await;
+        let (bot, worker) = staff_bot_with(&db.db, |o| o.defer_after = Duration::ZERO).await;
+        let (_, thread) = escalate(&bot, &worker, 7963, "Halo").await;
+        let command = staff_command(&bot, 8103, true, thread, "reply", Some("Sebentar ya, Kak."));
+        let id: u64 = command["id"].as_str().unwrap().parse().unwrap();
+        let deferred = bot.interact(command).await;
+        assert_eq!(deferred["type"], 5, "{deferred}");
+        assert!(!ephemeral(&deferred), "{deferred}");
+        let answer = eventually(|| bot.fake.original_response(id).filter(|m| m["content"] != "")).await;
+        assert_eq!(answer["content"], escape("Rina → customer: Sebentar ya, Kak."));
+        assert_eq!(
+            answer["flags"].as_u64().unwrap() & (64 | 128),
+            0,
+            "public and no longer thinking"
+        );
+        worker.drain().await.unwrap();
+        let dm = bot.bot_messages(FakeDiscord::dm_channel_id(7963));
+        assert!(
+            dm.last().unwrap()["content"]
+                .as_str()
+                .unwrap()
+                .contains("Sebentar ya, Kak."),
+            "{dm:?}"
+        );
+        bot.stop().await;
     }
 
     async fn eventually_async<T, F, Fut>(probe: F) -> T

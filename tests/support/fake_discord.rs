@@ -19,8 +19,15 @@
 //! - messages as stored state (edits applied, replies, uploads served back);
 //! - interactions: one callback per interaction (a second gets 40060), the
 //!   `@original` response and follow-ups through the interaction webhook, a
-//!   deferred response being resolved by the first follow-up, and (opt-in) the
-//!   3-second deadline for the first response;
+//!   deferred response being resolved by the first follow-up, modals (callback
+//!   type 9, checked as Discord does) and their submits (type 5 interactions
+//!   built from the modal that was opened), and (opt-in) the 3-second deadline
+//!   for the first response;
+//! - guild channels a test declares, and threads started from a message in
+//!   them (the thread's id is the message's; messages are posted into it like
+//!   any channel; an id that is a message's but no thread's is no channel);
+//!   interactions in a known channel carry that channel (a thread: type 11,
+//!   `parent_id`, `thread_metadata`);
 //! - Discord's error bodies (`{"message", "code"}`, Invalid Form Body with
 //!   `errors`), and faults injected per (method, path prefix).
 //!
@@ -72,6 +79,13 @@ const FLAG_SUPPRESS_EMBEDS: u64 = 1 << 2;
 const FLAG_EPHEMERAL: u64 = 1 << 6;
 const FLAG_LOADING: u64 = 1 << 7;
 const FLAG_SUPPRESS_NOTIFICATIONS: u64 = 1 << 12;
+/// A message a thread was started from.
+const FLAG_HAS_THREAD: u64 = 1 << 5;
+
+// Channel types.
+const GUILD_TEXT: u64 = 0;
+const GUILD_ANNOUNCEMENT: u64 = 5;
+const PUBLIC_THREAD: u64 = 11;
 
 /// Application flags in READY and application info: GATEWAY_MESSAGE_CONTENT_LIMITED
 /// (an unverified bot may switch on the message content intent) and
@@ -170,6 +184,9 @@ struct InteractionState {
     /// The message a component is on.
     message_id: Option<u64>,
     owners: Value,
+    /// The INTERACTION_CREATE's `d` as dispatched (a modal's submit copies
+    /// where and by whom its modal was opened).
+    raw: Value,
     dispatched: Instant,
     /// Accepted callback bodies; Discord accepts one.
     responses: Vec<Value>,
@@ -208,6 +225,8 @@ struct Inner {
     messages: Vec<Stored>,
     message_index: HashMap<u64, usize>,
     commands: Vec<Value>,
+    /// Channels by id: guild channels a test declared and threads started in them.
+    channels: HashMap<u64, Value>,
     guild_commands: HashMap<u64, Vec<Value>>,
     /// Command ids by (guild, name): stable across overwrites, as on Discord.
     command_ids: HashMap<(Option<u64>, String), u64>,
@@ -487,6 +506,117 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// Declares a text channel of `guild` (what `GET /channels/{id}` returns,
+    /// where threads can be started, and what interactions in it carry).
+    pub fn add_guild_channel(&self, guild: u64, channel: u64, name: &str) -> Value {
+        let value = json!({
+            "id": channel.to_string(), "type": GUILD_TEXT, "guild_id": guild.to_string(), "name": name,
+            "position": 0, "parent_id": null, "topic": null, "nsfw": false, "last_message_id": null,
+            "rate_limit_per_user": 0, "permission_overwrites": [], "flags": 0,
+            "default_auto_archive_duration": 1440, "default_thread_rate_limit_per_user": 0,
+        });
+        self.lock().channels.insert(channel, value.clone());
+        value
+    }
+
+    /// A channel as `GET /channels/{id}` returns it: a declared guild channel
+    /// or a thread started in one.
+    pub fn channel(&self, id: u64) -> Option<Value> {
+        self.lock().channels.get(&id).cloned()
+    }
+
+    /// The interaction's invoking member with these roles (as a member of the
+    /// guild has them; only interactions in a guild have a member).
+    pub fn with_roles(mut interaction: Value, roles: &[u64]) -> Value {
+        assert!(
+            interaction["member"].is_object(),
+            "only interactions in a guild have a member"
+        );
+        interaction["member"]["roles"] = json!(roles.iter().map(u64::to_string).collect::<Vec<_>>());
+        interaction
+    }
+
+    /// The modal the interaction was answered with (callback type 9): its `data`.
+    pub fn modal(&self, interaction_id: u64) -> Option<Value> {
+        let inner = self.lock();
+        let state = inner.interactions.get(&interaction_id)?;
+        state
+            .responses
+            .iter()
+            .find(|r| r["type"] == 9)
+            .map(|r| r["data"].clone())
+    }
+
+    /// The `d` of an INTERACTION_CREATE of type 5: the user who was shown the
+    /// modal that interaction `opened_by` was answered with submits it, with
+    /// `values` typed into its text inputs (by custom id; others empty). As on
+    /// Discord it comes from the same place and user as the interaction that
+    /// opened it, and, when a component opened it, carries that component's
+    /// message as it is now.
+    pub fn modal_submit(&self, interaction_id: u64, opened_by: u64, values: &[(&str, &str)]) -> Value {
+        let inner = self.lock();
+        let opener = inner
+            .interactions
+            .get(&opened_by)
+            .expect("the interaction that opened the modal was dispatched");
+        let modal = opener
+            .responses
+            .iter()
+            .find(|r| r["type"] == 9)
+            .map(|r| r["data"].clone())
+            .expect("the interaction was answered with a modal");
+        let rows: Vec<Value> = modal["components"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|row| {
+                let inputs: Vec<Value> = row["components"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|input| {
+                        let custom_id = input["custom_id"].as_str().unwrap_or_default();
+                        let value = values.iter().find(|(k, _)| *k == custom_id).map_or("", |(_, v)| *v);
+                        json!({"type": 4, "custom_id": custom_id, "value": value})
+                    })
+                    .collect();
+                json!({"type": 1, "components": inputs})
+            })
+            .collect();
+        let mut i = opener.raw.clone();
+        i["id"] = json!(interaction_id.to_string());
+        i["token"] = json!(format!("fake-interaction-token-{interaction_id}"));
+        i["type"] = json!(5);
+        i["data"] = json!({"custom_id": modal["custom_id"], "components": rows});
+        match opener.message_id.and_then(|m| inner.find(m)) {
+            Some(index) if opener.kind == 3 => i["message"] = inner.messages[index].message.clone(),
+            _ => {
+                if let Some(map) = i.as_object_mut() {
+                    map.remove("message");
+                }
+            }
+        }
+        i
+    }
+
+    /// An interaction in a declared channel or thread carries it as Discord
+    /// sends it (with the app's permissions there).
+    fn place(&self, interaction: &mut Value) {
+        let Some(channel) = id_of(&interaction["channel_id"]) else {
+            return;
+        };
+        if let Some(known) = self.lock().channels.get(&channel) {
+            let mut partial = known.clone();
+            partial["permissions"] = json!(PERMISSIONS.to_string());
+            if let Some(map) = partial.as_object_mut() {
+                map.remove("member");
+            }
+            interaction["channel"] = partial;
+        }
+    }
+
     /// The global commands as last overwritten (as Discord echoed them).
     pub fn commands(&self) -> Vec<Value> {
         self.lock().commands.clone()
@@ -619,6 +749,7 @@ impl FakeDiscord {
         }
         let mut interaction = interaction_base(interaction_id, 2, user, locale, guild);
         interaction["data"] = data;
+        self.place(&mut interaction);
         interaction
     }
 
@@ -647,6 +778,7 @@ impl FakeDiscord {
             Some(values) => json!({"custom_id": custom_id, "component_type": 3, "values": values}),
         };
         interaction["message"] = message;
+        self.place(&mut interaction);
         interaction
     }
 
@@ -850,6 +982,7 @@ impl Inner {
                 name: d["data"]["name"].as_str().unwrap_or_default().to_owned(),
                 message_id,
                 owners: d["authorizing_integration_owners"].clone(),
+                raw: d.clone(),
                 dispatched: Instant::now(),
                 responses: Vec::new(),
                 original: None,
@@ -979,14 +1112,39 @@ impl Inner {
             }
             ("POST", ["interactions", id, token, "callback"]) => self.interaction_callback(id, token, p),
             (_, ["webhooks", app, token, rest @ ..]) => self.webhook(method, app, token, rest, p),
+            ("GET", ["channels", channel]) => {
+                let channel_id = parse_id(channel)?;
+                self.channels
+                    .get(&channel_id)
+                    .map(|c| ok(c.clone()))
+                    .ok_or_else(unknown_channel)
+            }
+            ("POST", ["channels", channel, "messages", message, "threads"]) => {
+                self.start_thread(parse_id(channel)?, parse_id(message)?, &p.json)
+            }
             ("POST", ["channels", channel, "messages"]) => {
                 let channel_id = parse_id(channel)?;
+                // Snowflakes are unique: a message's id is no channel's,
+                // unless a thread was started from that message.
+                if !self.channels.contains_key(&channel_id) && self.find(channel_id).is_some() {
+                    return Err(unknown_channel());
+                }
                 let id = self.next_id();
                 let mut msg = self.compose(id, channel_id, &p.json, &p.uploads)?;
                 msg["flags"] =
                     json!(p.json["flags"].as_u64().unwrap_or(0) & (FLAG_SUPPRESS_EMBEDS | FLAG_SUPPRESS_NOTIFICATIONS));
                 check_message(&msg)?;
                 self.store(channel_id, msg.clone(), true, false);
+                if let Some(thread) = self
+                    .channels
+                    .get_mut(&channel_id)
+                    .filter(|c| c["type"] == PUBLIC_THREAD)
+                {
+                    thread["last_message_id"] = json!(id.to_string());
+                    for counter in ["message_count", "total_message_sent"] {
+                        thread[counter] = json!(thread[counter].as_u64().unwrap_or(0) + 1);
+                    }
+                }
                 Ok(ok(msg))
             }
             (_, ["channels", channel, "messages", id]) => {
@@ -1016,6 +1174,63 @@ impl Inner {
             }
             _ => Err(not_found()),
         }
+    }
+
+    /// `POST /channels/{channel}/messages/{message}/threads`: a public thread
+    /// whose id is the message's, in a guild text or announcement channel;
+    /// one per message. The message then shows its thread.
+    fn start_thread(&mut self, channel_id: u64, message_id: u64, body: &Value) -> ApiResult {
+        let parent = self.channels.get(&channel_id).cloned().ok_or_else(unknown_channel)?;
+        if !matches!(parent["type"].as_u64(), Some(GUILD_TEXT | GUILD_ANNOUNCEMENT)) {
+            return Err(error(400, "Cannot execute action on this channel type", 50024));
+        }
+        let index = self
+            .find(message_id)
+            .filter(|&i| self.messages[i].channel_id == channel_id)
+            .ok_or_else(unknown_message)?;
+        if self.channels.contains_key(&message_id) {
+            return Err(error(400, "A thread has already been created for this message", 160004));
+        }
+        let name = body["name"].as_str().unwrap_or_default();
+        if !(1..=100).contains(&name.chars().count()) {
+            return Err(invalid_form(
+                &["name"],
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            ));
+        }
+        let archive = match body.get("auto_archive_duration").filter(|v| !v.is_null()) {
+            None => parent["default_auto_archive_duration"].as_u64().unwrap_or(1440),
+            Some(v) => v.as_u64().unwrap_or(0),
+        };
+        if !matches!(archive, 60 | 1440 | 4320 | 10080) {
+            return Err(invalid_form(
+                &["auto_archive_duration"],
+                "BASE_TYPE_CHOICES",
+                "Value must be one of {60, 1440, 4320, 10080}.",
+            ));
+        }
+        let at = timestamp();
+        let thread = json!({
+            "id": message_id.to_string(), "type": PUBLIC_THREAD, "guild_id": parent["guild_id"],
+            "parent_id": channel_id.to_string(), "owner_id": BOT_ID.to_string(), "name": name,
+            "last_message_id": null, "rate_limit_per_user": body["rate_limit_per_user"].as_u64().unwrap_or(0),
+            "flags": 0, "message_count": 0, "member_count": 1, "total_message_sent": 0,
+            "thread_metadata": {
+                "archived": false, "archive_timestamp": at, "auto_archive_duration": archive, "locked": false,
+                "create_timestamp": at,
+            },
+        });
+        self.channels.insert(message_id, thread.clone());
+        let message = &mut self.messages[index].message;
+        message["thread"] = thread.clone();
+        message["flags"] = json!(message["flags"].as_u64().unwrap_or(0) | FLAG_HAS_THREAD);
+        // The creator has joined it: the answer carries its thread member.
+        let mut answer = thread;
+        answer["member"] = json!({
+            "id": message_id.to_string(), "user_id": BOT_ID.to_string(), "join_timestamp": at, "flags": 1,
+        });
+        Ok(json_response(201, &answer))
     }
 
     fn create_dm(&mut self, p: &Payload) -> ApiResult {
@@ -1141,7 +1356,10 @@ impl Inner {
                 component_message
             }
             Some(8) if kind == 4 => None,
-            Some(9) if matches!(kind, 2 | 3) => None,
+            Some(9) if matches!(kind, 2 | 3) => {
+                check_modal(data)?;
+                None
+            }
             _ => {
                 return Err(invalid_form(
                     &["type"],
@@ -1803,6 +2021,90 @@ fn method_not_allowed() -> Refusal {
 
 fn unknown_message() -> Refusal {
     error(404, "Unknown Message", 10008)
+}
+
+fn unknown_channel() -> Refusal {
+    error(404, "Unknown Channel", 10003)
+}
+
+/// Discord's checks of a modal (callback type 9): a custom id and title, one
+/// to five action rows of one text input each, within Discord's lengths.
+fn check_modal(data: &Value) -> Result<(), Refusal> {
+    let length = |v: &Value, range: std::ops::RangeInclusive<usize>| {
+        v.as_str().is_some_and(|s| range.contains(&s.chars().count()))
+    };
+    let bad = |path: &[&str]| invalid_form(path, "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.");
+    if !length(&data["custom_id"], 1..=100) {
+        return Err(invalid_form(
+            &["data", "custom_id"],
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 100 in length.",
+        ));
+    }
+    if !length(&data["title"], 1..=45) {
+        return Err(bad(&["data", "title"]));
+    }
+    let rows = data["components"].as_array().cloned().unwrap_or_default();
+    if !(1..=5).contains(&rows.len()) {
+        return Err(invalid_form(
+            &["data", "components"],
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 5 in length.",
+        ));
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r.to_string();
+        let inputs = row["components"].as_array().cloned().unwrap_or_default();
+        if row["type"] != 1 || inputs.len() != 1 {
+            return Err(invalid_form(
+                &["data", "components", &r],
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            ));
+        }
+        let input = &inputs[0];
+        let at = |field: &'static str| ["data", "components", r.as_str(), "components", "0", field];
+        if input["type"] != 4 {
+            return Err(invalid_form(
+                &at("type"),
+                "UNION_TYPE_CHOICES",
+                "Value of field \"type\" must be one of (4,).",
+            ));
+        }
+        if !length(&input["custom_id"], 1..=100) {
+            return Err(invalid_form(
+                &at("custom_id"),
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            ));
+        }
+        if !matches!(input["style"].as_u64(), Some(1 | 2)) {
+            return Err(invalid_form(
+                &at("style"),
+                "BASE_TYPE_CHOICES",
+                "Value must be one of {1, 2}.",
+            ));
+        }
+        if !length(&input["label"], 1..=45) {
+            return Err(bad(&at("label")));
+        }
+        if input.get("placeholder").is_some_and(|p| !p.is_null()) && !length(&input["placeholder"], 0..=100) {
+            return Err(invalid_form(
+                &at("placeholder"),
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 100 or fewer in length.",
+            ));
+        }
+        let max = input["max_length"].as_u64();
+        if max.is_some_and(|m| !(1..=4000).contains(&m)) {
+            return Err(invalid_form(
+                &at("max_length"),
+                "NUMBER_TYPE_MAX",
+                "Int value should be less than or equal to 4000.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn unknown_webhook() -> Refusal {

@@ -3,9 +3,11 @@
 //! servers, and attachments, translated to and from the assistant. The gateway
 //! needs no privileged intent: DMs and messages that mention the bot carry
 //! their content anyway. The adapter decides nothing; it escapes, splits,
-//! retries and reports.
+//! retries and reports. The staff channel (claims, escalations and the staff
+//! commands there) is the staff's side and never reaches the assistant.
 
 mod commands;
+mod escalation;
 mod files;
 mod render;
 mod staff;
@@ -40,8 +42,10 @@ pub const MAX_SEND_ATTEMPTS: u32 = 6;
 /// presences. DMs and messages that mention the bot carry their text anyway.
 pub const INTENTS: GatewayIntents = GatewayIntents::GUILD_MESSAGES.union(GatewayIntents::DIRECT_MESSAGES);
 /// What the bot needs in a server channel: view it, send messages and read the
-/// history (to reply to a mention), embed links and attach files.
-pub const PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16);
+/// history (to reply to a mention), embed links and attach files; in the staff
+/// channel also create public threads (one per escalation) and send messages
+/// in threads (the customer's follow-ups).
+pub const PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 35) | (1 << 38);
 /// One user's events are handled in order; different users' at once. Users
 /// are spread over this many queues.
 const QUEUES: usize = 64;
@@ -92,6 +96,8 @@ pub enum DiscordError {
     BadUrl(String),
     #[error("Discord: {0}")]
     Api(#[from] serenity::Error),
+    #[error("discord.staff_channel_id {0} is not a channel in a server")]
+    NotInAServer(u64),
 }
 
 pub struct Discord {
@@ -189,10 +195,16 @@ impl Discord {
         *self.connected.borrow()
     }
 
-    /// Registers the slash commands globally, replacing what was there.
+    /// Registers the slash commands globally, replacing what was there, and
+    /// the staff commands in the staff channel's server. Customers must not
+    /// lose the bot over the staff's setup, so a failure there is logged, not
+    /// returned.
     pub async fn register_commands(&self) -> Result<(), DiscordError> {
         let commands = Slash::ALL.iter().map(|s| s.create(self.localizer)).collect();
         Command::set_global_commands(&self.http, commands).await?;
+        if let Err(e) = self.register_staff_commands().await {
+            tracing::error!(error = %e, "discord staff commands (/reply, /close) not registered");
+        }
         Ok(())
     }
 
@@ -292,11 +304,20 @@ impl Discord {
         match interaction {
             Interaction::Command(command) => self.on_command(command).await,
             Interaction::Component(component) => self.on_component(component).await,
+            Interaction::Modal(modal) if modal.data.custom_id.starts_with(staff::PREFIX) => match self.options.staff {
+                Some(staff) => self.on_staff_modal(staff, modal).await,
+                None => tracing::warn!("a staff form submitted, but no staff channel is configured"),
+            },
             _ => {}
         }
     }
 
     async fn on_command(&self, command: &CommandInteraction) {
+        // Staff commands are matched before anything else: an agent's words
+        // are for the customer, never for the assistant.
+        if escalation::is_staff_command(&command.data.name) {
+            return self.on_staff_command(command).await;
+        }
         let slash = Slash::parse(&command.data.name, self.localizer);
         let action = match slash {
             Some(slash) => slash.action(&command.data.options, self.localizer),

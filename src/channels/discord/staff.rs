@@ -1,15 +1,19 @@
 //! The staff channel on Discord: claims posted with their files (images show
 //! inline, PDFs attached) and *Approve* / *Reject* buttons; *Reject* asks for a
-//! reason with a select menu only the presser sees. Only members with the
-//! configured staff role may decide; anyone else is refused and nothing
-//! changes. A decision runs `review::decide` (the CLI's code: lease check,
-//! the customer's email through the outbox) and edits the post to say who
-//! decided what.
+//! reason with a select menu only the presser sees, then for an optional note
+//! to the customer in a modal. Only members with the configured staff role may
+//! decide; anyone else is refused and nothing changes. A decision runs
+//! `review::decide` (the CLI's code: lease check, the customer's email through
+//! the outbox) and edits the post to say who decided what. Escalations are
+//! posted here too, each with a thread for the agents' `/reply` and `/close`
+//! (`escalation.rs`).
 
 use serenity::all::{
-    AutoArchiveDuration, ButtonStyle, ChannelId, ComponentInteraction, ComponentInteractionDataKind, CreateActionRow,
-    CreateAttachment, CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, CreateThread, EditMessage, MessageId, RoleId,
+    ActionRowComponent, AutoArchiveDuration, ButtonStyle, ChannelId, ComponentInteraction,
+    ComponentInteractionDataKind, CreateActionRow, CreateAttachment, CreateButton, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateSelectMenu,
+    CreateSelectMenuKind, CreateSelectMenuOption, CreateThread, EditMessage, InputTextStyle, InteractionId, Member,
+    MessageId, ModalInteraction, RoleId, User,
 };
 use serenity::builder::Builder;
 
@@ -24,6 +28,10 @@ use crate::staff::{ClaimCard, EscalationCard};
 pub const PREFIX: &str = "staff:";
 /// Discord's limit on a message's text.
 const MAX_TEXT: usize = 1900;
+/// The note modal's one text input.
+const NOTE_INPUT: &str = "note";
+/// Characters of a note (it goes into the rejection email).
+const MAX_NOTE: u16 = 1000;
 
 /// Where staff work on Discord.
 #[derive(Debug, Clone, Copy)]
@@ -43,22 +51,114 @@ enum Press {
         id: i64,
         post: u64,
     },
+    /// The note modal submitted: reject claim `id` (post `post`) for `reason`.
+    Note {
+        id: i64,
+        reason: RejectionReason,
+        post: u64,
+    },
 }
 
-fn parse(custom_id: &str, kind: &ComponentInteractionDataKind) -> Option<Press> {
+fn parse(custom_id: &str) -> Option<Press> {
     let rest = custom_id.strip_prefix(PREFIX)?;
     let mut parts = rest.split(':');
     let (what, id) = (parts.next()?, parts.next()?.parse().ok()?);
-    match what {
-        "approve" => Some(Press::Approve(id)),
-        "reject" => Some(Press::Reject(id)),
-        "reason" => {
-            let post = parts.next()?.parse().ok()?;
-            Some(Press::Reason { id, post })
+    let press = match what {
+        "approve" => Press::Approve(id),
+        "reject" => Press::Reject(id),
+        "reason" => Press::Reason {
+            id,
+            post: parts.next()?.parse().ok()?,
+        },
+        "note" => Press::Note {
+            id,
+            reason: RejectionReason::parse(parts.next()?).ok()?,
+            post: parts.next()?.parse().ok()?,
+        },
+        _ => return None,
+    };
+    parts.next().is_none().then_some(press)
+}
+
+/// The parts of a staff interaction (a press, or the note modal's submit) that
+/// deciding and answering need.
+struct Asker<'a> {
+    id: InteractionId,
+    token: &'a str,
+    channel: ChannelId,
+    user: &'a User,
+    member: Option<&'a Member>,
+    /// The note modal's submit, opened from the reason menu: the answer
+    /// replaces the menu, which has served its purpose.
+    replaces_menu: bool,
+}
+
+impl<'a> Asker<'a> {
+    fn component(c: &'a ComponentInteraction) -> Self {
+        Self {
+            id: c.id,
+            token: &c.token,
+            channel: c.channel_id,
+            user: &c.user,
+            member: c.member.as_ref(),
+            replaces_menu: false,
         }
-        _ => None,
     }
-    .filter(|_| !matches!(kind, ComponentInteractionDataKind::Unknown(_)))
+
+    fn modal(m: &'a ModalInteraction) -> Self {
+        Self {
+            id: m.id,
+            token: &m.token,
+            channel: m.channel_id,
+            user: &m.user,
+            member: m.member.as_ref(),
+            replaces_menu: m.message.is_some(),
+        }
+    }
+}
+
+/// Whether `member` has the staff role (nobody has, when none is configured).
+pub(super) fn has_role(staff: StaffConfig, member: Option<&Member>) -> bool {
+    match (staff.role, member) {
+        (Some(role), Some(member)) => member.roles.contains(&role),
+        _ => false,
+    }
+}
+
+/// The note modal for rejecting claim `id` for `reason`, asked from post `post`.
+fn note_modal(id: i64, reason: RejectionReason, post: u64) -> CreateModal {
+    let placeholder = format!(
+        "Reason: {}. What you write here goes into the rejection email.",
+        reason.code()
+    );
+    let input = CreateInputText::new(
+        InputTextStyle::Paragraph,
+        "Note for the customer (optional)",
+        NOTE_INPUT,
+    )
+    .required(false)
+    .max_length(MAX_NOTE)
+    .placeholder(placeholder.chars().take(100).collect::<String>());
+    CreateModal::new(
+        format!("{PREFIX}note:{id}:{}:{post}", reason.code()),
+        format!("Reject RDM-{id}"),
+    )
+    .components(vec![CreateActionRow::InputText(input)])
+}
+
+/// The note typed in the modal, if any.
+fn note_of(modal: &ModalInteraction) -> Option<String> {
+    modal
+        .data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .find_map(|c| match c {
+            ActionRowComponent::InputText(input) if input.custom_id == NOTE_INPUT => input.value.clone(),
+            _ => None,
+        })
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// The post's text: the staff view, shown literally, cut to fit.
@@ -130,17 +230,15 @@ impl Discord {
 
     /// A press on a staff post or on the reason menu.
     pub(super) async fn on_staff(&self, staff: StaffConfig, component: &ComponentInteraction) {
-        let Some(press) = parse(&component.data.custom_id, &component.data.kind) else {
-            return self.staff_reply(component, "This button is not known.").await;
+        let asker = Asker::component(component);
+        let press = parse(&component.data.custom_id)
+            .filter(|_| !matches!(component.data.kind, ComponentInteractionDataKind::Unknown(_)));
+        let Some(press) = press else {
+            return self.staff_reply(&asker, "This button is not known.").await;
         };
-        let allowed = match (staff.role, &component.member) {
-            (Some(role), Some(member)) => member.roles.contains(&role),
-            _ => false,
-        };
-        if !allowed || component.channel_id != staff.channel {
-            tracing::warn!(user = %component.user.id, "a staff button pressed by someone without the staff role");
+        if !self.may_decide(staff, &asker) {
             return self
-                .staff_reply(component, "Only staff can decide claims. Nothing was changed.")
+                .staff_reply(&asker, "Only staff can decide claims. Nothing was changed.")
                 .await;
         }
         let reviewer = component.user.name.clone();
@@ -148,7 +246,8 @@ impl Discord {
             Press::Approve(id) => {
                 let outcome = self.decide(id, Decision::Approve { note: None }, &reviewer).await;
                 self.after_decision(
-                    component,
+                    &asker,
+                    staff.channel,
                     id,
                     component.message.id,
                     outcome,
@@ -177,9 +276,7 @@ impl Discord {
                     .components(vec![CreateActionRow::SelectMenu(menu)])
                     .ephemeral(true)
                     .allowed_mentions(no_mentions());
-                let _ = self
-                    .respond_to(component, CreateInteractionResponse::Message(body))
-                    .await;
+                let _ = self.respond_to(&asker, CreateInteractionResponse::Message(body)).await;
             }
             Press::Reason { id, post } => {
                 let reason = match &component.data.kind {
@@ -189,16 +286,49 @@ impl Discord {
                     _ => None,
                 };
                 let Some(reason) = reason else {
-                    return self.staff_reply(component, "Choose one of the listed reasons.").await;
+                    return self.staff_reply(&asker, "Choose one of the listed reasons.").await;
                 };
-                let outcome = self
-                    .decide(id, Decision::Reject { reason, note: None }, &reviewer)
-                    .await;
-                let label = format!("❌ Rejected by {reviewer}: {}", reason.code());
-                self.after_decision(component, id, MessageId::new(post), outcome, &label)
-                    .await;
+                // Decided on the modal's submit, with the note if one is typed.
+                let modal = note_modal(id, reason, post);
+                let _ = self.respond_to(&asker, CreateInteractionResponse::Modal(modal)).await;
             }
+            Press::Note { .. } => self.staff_reply(&asker, "This button is not known.").await,
         }
+    }
+
+    /// The note modal submitted: the claim is rejected for the reason chosen
+    /// before, with the note. The same checks as a press.
+    pub(super) async fn on_staff_modal(&self, staff: StaffConfig, modal: &ModalInteraction) {
+        let mut asker = Asker::modal(modal);
+        // Refusals are answers of their own; only an outcome replaces the menu.
+        let replaces_menu = std::mem::replace(&mut asker.replaces_menu, false);
+        let Some(Press::Note { id, reason, post }) = parse(&modal.data.custom_id) else {
+            return self.staff_reply(&asker, "This form is not known.").await;
+        };
+        if !self.may_decide(staff, &asker) {
+            return self
+                .staff_reply(&asker, "Only staff can decide claims. Nothing was changed.")
+                .await;
+        }
+        asker.replaces_menu = replaces_menu;
+        let reviewer = modal.user.name.clone();
+        let decision = Decision::Reject {
+            reason,
+            note: note_of(modal),
+        };
+        let outcome = self.decide(id, decision, &reviewer).await;
+        let label = format!("❌ Rejected by {reviewer}: {}", reason.code());
+        self.after_decision(&asker, staff.channel, id, MessageId::new(post), outcome, &label)
+            .await;
+    }
+
+    /// Staff role, in the staff channel.
+    fn may_decide(&self, staff: StaffConfig, asker: &Asker<'_>) -> bool {
+        let allowed = has_role(staff, asker.member) && asker.channel == staff.channel;
+        if !allowed {
+            tracing::warn!(user = %asker.user.id, "a staff button pressed by someone without the staff role");
+        }
+        allowed
     }
 
     async fn decide(&self, id: i64, decision: Decision, reviewer: &str) -> Result<(), ReviewError> {
@@ -217,7 +347,8 @@ impl Discord {
     /// Tells the presser how it went and, when decided, marks the post.
     async fn after_decision(
         &self,
-        component: &ComponentInteraction,
+        asker: &Asker<'_>,
+        channel: ChannelId,
         id: i64,
         post: MessageId,
         outcome: Result<(), ReviewError>,
@@ -225,14 +356,14 @@ impl Discord {
     ) {
         match outcome {
             Ok(()) => {
-                let edited = self.mark_post(component.channel_id, post, label).await;
+                let edited = self.mark_post(channel, post, label).await;
                 if let Err(e) = async {
                     let mut tx = self.db.begin_write().await?;
                     tx.mark_staff_post_decided(
                         Channel::Discord,
-                        &component.channel_id.to_string(),
+                        &channel.to_string(),
                         &post.to_string(),
-                        &component.user.name,
+                        &asker.user.name,
                         chrono::Utc::now(),
                     )
                     .await?;
@@ -243,10 +374,10 @@ impl Discord {
                     tracing::error!(error = %e, redemption = id, "could not record the staff decision on its post");
                 }
                 let note = if edited { "" } else { " (the post could not be updated)" };
-                self.staff_reply(component, &format!("RDM-{id}: {label}{note}")).await;
+                self.staff_reply(asker, &format!("RDM-{id}: {label}{note}")).await;
             }
             Err(e) => {
-                self.staff_reply(component, &format!("Nothing changed: {e}")).await;
+                self.staff_reply(asker, &format!("Nothing changed: {e}")).await;
             }
         }
     }
@@ -266,28 +397,23 @@ impl Discord {
             .is_ok()
     }
 
-    /// An answer only the presser sees.
-    async fn staff_reply(&self, component: &ComponentInteraction, text: &str) {
+    /// An answer only the presser sees (after the note modal: in place of
+    /// the reason menu, which goes).
+    async fn staff_reply(&self, asker: &Asker<'_>, text: &str) {
         let body = CreateInteractionResponseMessage::new()
             .content(super::escape(text))
-            .ephemeral(true)
             .allowed_mentions(no_mentions());
-        let _ = self
-            .respond_to(component, CreateInteractionResponse::Message(body))
-            .await;
+        let response = if asker.replaces_menu {
+            CreateInteractionResponse::UpdateMessage(body.components(Vec::new()))
+        } else {
+            CreateInteractionResponse::Message(body.ephemeral(true))
+        };
+        let _ = self.respond_to(asker, response).await;
     }
 
-    async fn respond_to(
-        &self,
-        component: &ComponentInteraction,
-        response: CreateInteractionResponse,
-    ) -> Result<(), Failure> {
-        self.retrying(|| {
-            response
-                .clone()
-                .execute(&self.http, (component.id, component.token.as_str()))
-        })
-        .await
+    async fn respond_to(&self, asker: &Asker<'_>, response: CreateInteractionResponse) -> Result<(), Failure> {
+        self.retrying(|| response.clone().execute(&self.http, (asker.id, asker.token)))
+            .await
     }
 }
 
@@ -379,15 +505,45 @@ mod tests {
 
     #[test]
     fn staff_ids_parse() {
-        let button = ComponentInteractionDataKind::Button;
-        assert_eq!(parse("staff:approve:1044", &button), Some(Press::Approve(1044)));
-        assert_eq!(parse("staff:reject:7", &button), Some(Press::Reject(7)));
+        assert_eq!(parse("staff:approve:1044"), Some(Press::Approve(1044)));
+        assert_eq!(parse("staff:reject:7"), Some(Press::Reject(7)));
+        assert_eq!(parse("staff:reason:7:99"), Some(Press::Reason { id: 7, post: 99 }));
         assert_eq!(
-            parse("staff:reason:7:99", &button),
-            Some(Press::Reason { id: 7, post: 99 })
+            parse("staff:note:7:invoice_unreadable:99"),
+            Some(Press::Note {
+                id: 7,
+                reason: RejectionReason::InvoiceUnreadable,
+                post: 99
+            })
         );
-        assert_eq!(parse("staff:reason:7", &button), None);
-        assert_eq!(parse("staff:approve:x", &button), None);
-        assert_eq!(parse("approve:1", &button), None);
+        assert_eq!(parse("staff:note:7:no_such_reason:99"), None);
+        assert_eq!(parse("staff:reason:7"), None);
+        assert_eq!(parse("staff:reason:7:99:1"), None);
+        assert_eq!(parse("staff:approve:x"), None);
+        assert_eq!(parse("approve:1"), None);
+    }
+
+    #[test]
+    fn the_note_modal_fits_discord_for_every_reason() {
+        for reason in RejectionReason::ALL {
+            let modal = serde_json::to_value(note_modal(1_000_000, reason, u64::MAX)).unwrap();
+            let custom_id = modal["custom_id"].as_str().unwrap();
+            assert!(custom_id.len() <= 100, "{custom_id}");
+            assert_eq!(
+                parse(custom_id),
+                Some(Press::Note {
+                    id: 1_000_000,
+                    reason,
+                    post: u64::MAX
+                })
+            );
+            assert!(modal["title"].as_str().unwrap().chars().count() <= 45);
+            let input = &modal["components"][0]["components"][0];
+            assert_eq!(input["type"], 4);
+            assert_eq!(input["style"], 2, "a paragraph");
+            assert_eq!(input["required"], false);
+            assert!(input["label"].as_str().unwrap().chars().count() <= 45);
+            assert!(input["placeholder"].as_str().unwrap().chars().count() <= 100);
+        }
     }
 }
