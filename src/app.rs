@@ -71,6 +71,15 @@ impl Application {
                 channel: serenity::all::ChannelId::new(channel),
             }));
         }
+        let telegram_staff = config.telegram.staff_chat_id.filter(|id| *id != 0);
+        if let (Some(TelegramMode::Polling(tg) | TelegramMode::Webhook(tg, _)), Some(chat)) =
+            (&telegram, telegram_staff)
+        {
+            staff_channels.push(Arc::new(telegram::TelegramStaffChannel {
+                telegram: tg.clone(),
+                chat,
+            }));
+        }
         if !staff_channels.is_empty() {
             let desk =
                 crate::staff::StaffDesk::new(db.clone(), BlobStore::new(&config.storage.blob_dir), staff_channels);
@@ -175,6 +184,7 @@ async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db)
     options.api_url = config.telegram.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
+    options.staff_chat = config.telegram.staff_chat_id.filter(|id| *id != 0);
     let tg = Telegram::connect(token.expose_secret(), db.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;

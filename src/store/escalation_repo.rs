@@ -189,6 +189,25 @@ pub async fn escalation_by_post(
     Ok(id.flatten())
 }
 
+/// Which claim a staff post is about (Telegram: a reply to it decides that
+/// claim, and a decision made elsewhere rebuilds its text).
+pub async fn claim_by_post(
+    c: &mut Conn,
+    channel: Channel,
+    chat_id: &str,
+    message_id: &str,
+) -> Result<Option<crate::domain::RedemptionId>> {
+    let id: Option<Option<crate::domain::RedemptionId>> = sqlx::query_scalar(
+        "SELECT redemption_id FROM staff_posts WHERE channel = $1 AND chat_id = $2 AND message_id = $3",
+    )
+    .bind(channel.as_str())
+    .bind(chat_id)
+    .bind(message_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(id.flatten())
+}
+
 /// Claim posts not yet marked decided: (channel, chat id, message id).
 pub async fn undecided_claim_posts(
     c: &mut Conn,

@@ -800,6 +800,16 @@ impl Tx {
         dispatch!(self, escalation_repo::escalation_by_post(channel, chat_id, message_id))
     }
 
+    /// Which claim a staff post is about.
+    pub async fn claim_by_post(
+        &mut self,
+        channel: Channel,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<Option<RedemptionId>> {
+        dispatch!(self, escalation_repo::claim_by_post(channel, chat_id, message_id))
+    }
+
     /// A claim's posts not yet marked decided: (channel, chat id, message id).
     pub async fn undecided_claim_posts(
         &mut self,

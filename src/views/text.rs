@@ -27,7 +27,8 @@ pub fn status(v: &StatusView) -> String {
 }
 
 /// One claim for the staff channel: the product it is for (without the CHK,
-/// the customer's proof of ownership, nor contact details), then the claim.
+/// the customer's proof of ownership, nor contact details), then the claim
+/// without its email log (which names the member's address).
 pub fn staff_card(product: Option<&super::ProductView>, r: &RedemptionView) -> String {
     let mut out = String::new();
     if let Some(p) = product {
@@ -38,11 +39,15 @@ pub fn staff_card(product: Option<&super::ProductView>, r: &RedemptionView) -> S
             p.purchased_on, p.store, p.channel, p.region
         );
     }
-    out.push_str(&redemption(r));
+    out.push_str(&claim(r, false));
     out
 }
 
 pub fn redemption(r: &RedemptionView) -> String {
+    claim(r, true)
+}
+
+fn claim(r: &RedemptionView, with_emails: bool) -> String {
     let mut out = String::new();
     let name = r.promotion_name.as_deref().unwrap_or(&r.promotion_id);
     let _ = writeln!(out, "  [RDM-{}] {} — {}", r.id, name, r.status);
@@ -73,7 +78,7 @@ pub fn redemption(r: &RedemptionView) -> String {
             a.id, a.filename, a.content_type, a.bytes
         );
     }
-    for e in &r.emails {
+    for e in r.emails.iter().filter(|_| with_emails) {
         let _ = writeln!(
             out,
             "    email {} to {} {}: {}{}",

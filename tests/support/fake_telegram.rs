@@ -5,6 +5,13 @@
 //! by `getUpdates` or, once `setWebhook` was called, posted to the webhook with
 //! the secret header and retried on failure as Telegram does; everything the bot
 //! sends recorded, and faults that can be injected per method.
+//!
+//! Groups too: chats registered with `add_group`, members with statuses for
+//! `getChatMember`, messages that reply to others (`reply_to_message`, one
+//! level deep as Telegram sends it), button presses on any message, HTML
+//! parsed into text and entities as Telegram does (and refused when it would
+//! be), edits of text and keyboards, and files sent with `sendPhoto`,
+//! `sendDocument` and `sendMediaGroup` as multipart uploads.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -34,6 +41,29 @@ pub enum Fault {
     Slow(Duration),
     /// Close the connection without an answer; the call has no effect.
     Dropped,
+    /// Any other error answer: HTTP status and description (e.g. 403,
+    /// "Forbidden: bot was kicked from the group chat").
+    Refused(u16, &'static str),
+}
+
+/// The bot's own user id.
+pub const BOT_ID: i64 = 1;
+
+/// A file the bot sent.
+#[derive(Debug, Clone)]
+pub struct SentFile {
+    pub chat: i64,
+    /// The message that carries it.
+    pub message_id: i64,
+    /// `sendPhoto`, `sendDocument` or `sendMediaGroup` (lowercase).
+    pub method: String,
+    /// `photo` or `document`.
+    pub kind: String,
+    pub filename: String,
+    pub data: Vec<u8>,
+    pub caption: Option<String>,
+    /// The message it replies to.
+    pub reply_to: Option<i64>,
 }
 
 #[derive(Default)]
@@ -45,10 +75,23 @@ struct Inner {
     calls: Vec<(String, Value)>,
     /// Messages the bot sent successfully: (chat id, text).
     delivered: Vec<(i64, String)>,
-    /// Every message in every chat by id: (chat id, current text).
+    /// Every message in every chat by id: (chat id, current text as sent).
     messages: HashMap<i64, (i64, String)>,
+    /// Every message by id as the Bot API shows it (text parsed, keyboard).
+    message_json: HashMap<i64, Value>,
     /// Successful edits: (chat id, message id, new text).
     edits: Vec<(i64, i64, String)>,
+    /// Successful keyboard edits (editMessageReplyMarkup): (chat id, message id, new markup).
+    markup_edits: Vec<(i64, i64, Value)>,
+    /// Group chats by id: their Chat object.
+    groups: HashMap<i64, Value>,
+    /// Statuses in groups: (chat, user) → "creator", "administrator", "member",
+    /// "restricted", "left" or "kicked". Not listed: "left".
+    members: HashMap<(i64, i64), String>,
+    /// Names of users: id → (first name, username).
+    names: HashMap<i64, (String, Option<String>)>,
+    /// Files the bot sent, in order.
+    files_sent: Vec<SentFile>,
     /// Files the bot may fetch: file_id → (path, announced size, content).
     files: HashMap<String, (String, u64, Vec<u8>)>,
     /// Set by setWebhook: (url, secret token).
@@ -170,16 +213,49 @@ impl FakeTelegram {
         self.inner.lock().unwrap().webhook.clone()
     }
 
-    fn user(user: i64, lang: &str) -> Value {
-        json!({"id": user, "is_bot": false, "first_name": format!("User{user}"), "language_code": lang})
+    fn user(&self, user: i64, lang: &str) -> Value {
+        let inner = self.inner.lock().unwrap();
+        user_json(&inner, user, Some(lang))
     }
 
-    fn chat(chat: i64, private: bool) -> Value {
+    fn chat(&self, chat: i64, private: bool) -> Value {
+        let inner = self.inner.lock().unwrap();
         if private {
             json!({"id": chat, "type": "private", "first_name": format!("User{chat}")})
         } else {
-            json!({"id": chat, "type": "group", "title": "MSI fans"})
+            chat_json(&inner, chat)
         }
+    }
+
+    /// Registers a group chat (a supergroup when `supergroup`, as staff groups
+    /// usually are: their ids start with -100).
+    pub fn add_group(&self, chat: i64, title: &str, supergroup: bool) {
+        let kind = if supergroup { "supergroup" } else { "group" };
+        self.inner
+            .lock()
+            .unwrap()
+            .groups
+            .insert(chat, json!({"id": chat, "type": kind, "title": title}));
+    }
+
+    /// Sets `user`'s status in group `chat`, as getChatMember reports it:
+    /// "creator", "administrator", "member", "restricted" (still a member),
+    /// "left" or "kicked".
+    pub fn set_member(&self, chat: i64, user: i64, status: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .members
+            .insert((chat, user), status.to_owned());
+    }
+
+    /// Gives `user` a first name and a username (otherwise "User<id>" and none).
+    pub fn set_name(&self, user: i64, first_name: &str, username: Option<&str>) {
+        self.inner
+            .lock()
+            .unwrap()
+            .names
+            .insert(user, (first_name.to_owned(), username.map(str::to_owned)));
     }
 
     /// A text message from `user` in their private chat.
@@ -190,6 +266,56 @@ impl FakeTelegram {
     /// A text message in a group chat.
     pub fn group_text(&self, group: i64, user: i64, text: &str) -> i64 {
         self.message(group, user, "id", json!({"text": text}))
+    }
+
+    /// A text message in a group chat replying to message `reply_to`.
+    pub fn group_reply(&self, group: i64, user: i64, reply_to: i64, text: &str) -> i64 {
+        let replied = self.replied(reply_to);
+        self.message(group, user, "en", json!({"text": text, "reply_to_message": replied}))
+    }
+
+    /// An administrator's anonymous reply in a group: Telegram sends it from
+    /// its `GroupAnonymousBot` user, with the group as `sender_chat`.
+    pub fn group_anonymous_reply(&self, group: i64, reply_to: i64, text: &str) -> i64 {
+        let replied = self.replied(reply_to);
+        let message = {
+            let mut inner = self.inner.lock().unwrap();
+            inner.next_message_id += 1;
+            let message = json!({
+                "message_id": inner.next_message_id, "date": 1_780_000_000, "chat": chat_json(&inner, group),
+                "from": {"id": 1_087_968_824i64, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"},
+                "sender_chat": chat_json(&inner, group), "text": text, "reply_to_message": replied,
+            });
+            let id = inner.next_message_id;
+            inner.message_json.insert(id, message.clone());
+            message
+        };
+        self.push_update(json!({"message": message}))
+    }
+
+    /// A photo in a group chat replying to message `reply_to`.
+    pub fn group_photo_reply(&self, group: i64, user: i64, reply_to: i64) -> i64 {
+        let replied = self.replied(reply_to);
+        let photo = json!([{"file_id": "agent-photo", "file_unique_id": "ap", "width": 90, "height": 90,
+                            "file_size": 1000}]);
+        self.message(group, user, "en", json!({"photo": photo, "reply_to_message": replied}))
+    }
+
+    /// A message as it appears in `reply_to_message`: without its own reply
+    /// (Telegram does not nest them).
+    fn replied(&self, id: i64) -> Value {
+        let mut message = self
+            .inner
+            .lock()
+            .unwrap()
+            .message_json
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no message {id} to reply to"));
+        if let Some(m) = message.as_object_mut() {
+            m.remove("reply_to_message");
+        }
+        message
     }
 
     /// Makes `content` downloadable as `file_id`, announcing `size` bytes.
@@ -223,21 +349,31 @@ impl FakeTelegram {
         self.message(user, user, lang, json!({"document": doc}))
     }
 
+    /// Queues a message from `user` in `chat` (their private chat when the
+    /// ids are equal); a user who writes in a group is in it.
     fn message(&self, chat: i64, user: i64, lang: &str, content: Value) -> i64 {
-        let message_id = {
+        let private = chat == user;
+        let chat_value = self.chat(chat, private);
+        let from = self.user(user, lang);
+        let message = {
             let mut inner = self.inner.lock().unwrap();
             inner.next_message_id += 1;
-            inner.next_message_id
+            let message_id = inner.next_message_id;
+            let mut message = json!({
+                "message_id": message_id,
+                "date": 1_780_000_000,
+                "chat": chat_value,
+                "from": from,
+            });
+            for (k, v) in content.as_object().unwrap() {
+                message[k] = v.clone();
+            }
+            if !private {
+                inner.members.entry((chat, user)).or_insert_with(|| "member".to_owned());
+            }
+            inner.message_json.insert(message_id, message.clone());
+            message
         };
-        let mut message = json!({
-            "message_id": message_id,
-            "date": 1_780_000_000,
-            "chat": Self::chat(chat, chat == user),
-            "from": Self::user(user, lang),
-        });
-        for (k, v) in content.as_object().unwrap() {
-            message[k] = v.clone();
-        }
         self.push_update(json!({"message": message}))
     }
 
@@ -254,14 +390,88 @@ impl FakeTelegram {
                 .map_or((1, "menu".to_owned()), |(id, (_, t))| (*id, t.clone()))
         };
         let message = json!({
-            "message_id": message_id, "date": 1_780_000_000, "chat": Self::chat(user, true),
-            "from": {"id": 1, "is_bot": true, "first_name": "Redeemdesk", "username": "redeemdesk_bot"},
-            "text": text
+            "message_id": message_id, "date": 1_780_000_000, "chat": self.chat(user, true),
+            "from": bot_user(), "text": text
         });
         let id = format!("cq-{user}-{}", self.inner.lock().unwrap().next_update_id);
+        let from = self.user(user, lang);
         self.push_update(json!({"callback_query": {
-            "id": id, "from": Self::user(user, lang), "chat_instance": "ci", "data": data, "message": message
+            "id": id, "from": from, "chat_instance": "ci", "data": data, "message": message
         }}))
+    }
+
+    /// A press by `user` of the button with `data` on message `message_id`
+    /// (as Telegram shows it now: text, entities, keyboard). A message
+    /// Telegram does not know comes as an inaccessible one (date 0).
+    pub fn press_on(&self, message_id: i64, user: i64, data: &str) -> i64 {
+        let (message, id) = {
+            let inner = self.inner.lock().unwrap();
+            let message = inner
+                .message_json
+                .get(&message_id)
+                .cloned()
+                .unwrap_or_else(|| json!({"message_id": message_id, "date": 0, "chat": chat_json(&inner, -1)}));
+            (message, format!("cq-{user}-{}", inner.next_update_id))
+        };
+        let from = self.user(user, "en");
+        self.push_update(json!({"callback_query": {
+            "id": id, "from": from, "chat_instance": "ci-group", "data": data, "message": message
+        }}))
+    }
+
+    /// Message `id` as the Bot API shows it now (text parsed, keyboard), if it exists.
+    pub fn message_now(&self, id: i64) -> Option<Value> {
+        self.inner.lock().unwrap().message_json.get(&id).cloned()
+    }
+
+    /// The messages the bot sent to `chat` as the Bot API shows them now, in order.
+    pub fn bot_messages(&self, chat: i64) -> Vec<Value> {
+        let inner = self.inner.lock().unwrap();
+        let mut messages: Vec<Value> = inner
+            .message_json
+            .values()
+            .filter(|m| m["chat"]["id"] == chat && m["from"]["id"] == BOT_ID)
+            .cloned()
+            .collect();
+        messages.sort_by_key(|m| m["message_id"].as_i64());
+        messages
+    }
+
+    /// The files the bot sent to `chat`, in order.
+    pub fn files_in(&self, chat: i64) -> Vec<SentFile> {
+        let inner = self.inner.lock().unwrap();
+        inner.files_sent.iter().filter(|f| f.chat == chat).cloned().collect()
+    }
+
+    /// The keyboard edits the bot made in `chat`: (message id, new markup), in order.
+    pub fn markup_edits_in(&self, chat: i64) -> Vec<(i64, Value)> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .markup_edits
+            .iter()
+            .filter(|(c, _, _)| *c == chat)
+            .map(|(_, id, m)| (*id, m.clone()))
+            .collect()
+    }
+
+    /// Waits (up to 40 s) until `probe` finds something, and returns it.
+    pub async fn wait_until<T>(&self, what: &str, probe: impl Fn(&Self) -> Option<T>) -> T {
+        for _ in 0..800 {
+            if let Some(v) = probe(self) {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "timed out waiting for {what}; calls: {:?}",
+            self.inner
+                .lock()
+                .unwrap()
+                .calls
+                .iter()
+                .map(|(m, _)| m.clone())
+                .collect::<Vec<_>>()
+        );
     }
 
     /// Every call of `method` the bot made, with its JSON body.
@@ -352,7 +562,7 @@ async fn handle(
     State(fake): State<FakeTelegram>,
     Path((bot, method)): Path<(String, String)>,
     headers: axum::http::HeaderMap,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Response {
     if bot != format!("bot{TOKEN}") {
         return envelope_error(401, "Unauthorized");
@@ -362,10 +572,11 @@ async fn handle(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    // Methods that may carry files (setWebhook's certificate) come as multipart.
-    let body: Value = match content_type.split_once("boundary=") {
-        Some((_, boundary)) if content_type.starts_with("multipart/form-data") => multipart_fields(&body, boundary),
-        _ => serde_json::from_str(&body).unwrap_or(json!({})),
+    // Methods that carry files (sendPhoto, sendDocument, sendMediaGroup,
+    // setWebhook's certificate) come as multipart.
+    let (body, uploads): (Value, HashMap<String, Upload>) = match content_type.split_once("boundary=") {
+        Some((_, boundary)) if content_type.starts_with("multipart/form-data") => multipart(&body, boundary),
+        _ => (serde_json::from_slice(&body).unwrap_or(json!({})), HashMap::new()),
     };
     let fault = {
         let mut inner = fake.inner.lock().unwrap();
@@ -386,13 +597,21 @@ async fn handle(
         Some(Fault::ServerError) => return envelope_error(500, "Internal Server Error"),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Dropped) => return dropped(),
+        Some(Fault::Refused(code, description)) => return envelope_error(code, description),
         None => {}
     }
     let result = match method.as_str() {
-        "getme" => json!({"id": 1, "is_bot": true, "first_name": "Redeemdesk", "username": "redeemdesk_bot",
+        "getme" => json!({"id": BOT_ID, "is_bot": true, "first_name": "Redeemdesk", "username": "redeemdesk_bot",
                           "can_join_groups": true, "can_read_all_group_messages": false,
                           "supports_inline_queries": false, "has_main_web_app": false}),
-        "setmycommands" | "answercallbackquery" => json!(true),
+        "setmycommands" => json!(true),
+        "answercallbackquery" => {
+            let text = body["text"].as_str().unwrap_or_default();
+            if text.encode_utf16().count() > 200 {
+                return envelope_error(400, "Bad Request: MESSAGE_TOO_LONG");
+            }
+            json!(true)
+        }
         "deletewebhook" => {
             fake.inner.lock().unwrap().webhook = None;
             json!(true)
@@ -422,48 +641,485 @@ async fn handle(
                 }
             }
         }
+        "getchatmember" => {
+            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let user = body["user_id"].as_i64().unwrap_or_default();
+            let inner = fake.inner.lock().unwrap();
+            if !inner.groups.contains_key(&chat) {
+                return envelope_error(400, "Bad Request: chat not found");
+            }
+            let status = inner
+                .members
+                .get(&(chat, user))
+                .cloned()
+                .unwrap_or_else(|| "left".to_owned());
+            member_json(user_json(&inner, user, None), &status)
+        }
         "sendmessage" => {
             let chat = body["chat_id"].as_i64().unwrap_or_default();
-            let text = body["text"].as_str().unwrap_or_default().to_owned();
-            let id = {
-                let mut inner = fake.inner.lock().unwrap();
-                inner.next_message_id += 1;
-                let id = inner.next_message_id;
-                inner.delivered.push((chat, text.clone()));
-                inner.messages.insert(id, (chat, text));
-                id
+            let raw = body["text"].as_str().unwrap_or_default().to_owned();
+            let (text, entities) = match parsed_text(&body, "text", 4096) {
+                Ok(t) => t,
+                Err(e) => return envelope_error(400, &e),
             };
-            json!({"message_id": id, "date": 1_780_000_000,
-                   "chat": {"id": chat, "type": "private", "first_name": "User"},
-                   "from": {"id": 1, "is_bot": true, "first_name": "Redeemdesk", "username": "redeemdesk_bot"},
-                   "text": body["text"]})
+            if text.is_empty() {
+                return envelope_error(400, "Bad Request: message text is empty");
+            }
+            if let Err(e) = check_keyboard(&body) {
+                return envelope_error(400, &e);
+            }
+            let mut inner = fake.inner.lock().unwrap();
+            let reply_to = match reply_target(&inner, &body, chat) {
+                Ok(r) => r,
+                Err(e) => return envelope_error(400, &e),
+            };
+            let mut message = new_message(&mut inner, chat, reply_to);
+            message["text"] = json!(text);
+            if !entities.is_empty() {
+                message["entities"] = json!(entities);
+            }
+            if body["reply_markup"]["inline_keyboard"].is_array() {
+                message["reply_markup"] = body["reply_markup"].clone();
+            }
+            let id = message["message_id"].as_i64().unwrap();
+            inner.delivered.push((chat, raw.clone()));
+            inner.messages.insert(id, (chat, raw));
+            inner.message_json.insert(id, message.clone());
+            message
         }
         "editmessagetext" => {
             let chat = body["chat_id"].as_i64().unwrap_or_default();
             let id = body["message_id"].as_i64().unwrap_or_default();
-            let text = body["text"].as_str().unwrap_or_default().to_owned();
-            let mut inner = fake.inner.lock().unwrap();
-            match inner.messages.get(&id) {
-                Some((c, _)) if *c != chat => return envelope_error(400, "Bad Request: message to edit not found"),
-                None => return envelope_error(400, "Bad Request: message to edit not found"),
-                Some((_, old)) if *old == text => {
-                    return envelope_error(
-                        400,
-                        "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
-                    );
-                }
-                Some(_) => {}
+            let raw = body["text"].as_str().unwrap_or_default().to_owned();
+            let (text, entities) = match parsed_text(&body, "text", 4096) {
+                Ok(t) => t,
+                Err(e) => return envelope_error(400, &e),
+            };
+            if let Err(e) = check_keyboard(&body) {
+                return envelope_error(400, &e);
             }
-            inner.messages.insert(id, (chat, text.clone()));
-            inner.edits.push((chat, id, text));
-            json!({"message_id": id, "date": 1_780_000_000,
-                   "chat": {"id": chat, "type": "private", "first_name": "User"},
-                   "from": {"id": 1, "is_bot": true, "first_name": "Redeemdesk", "username": "redeemdesk_bot"},
-                   "text": body["text"]})
+            // Without a reply_markup, an edit removes the keyboard.
+            let markup = keyboard_of(&body);
+            let mut inner = fake.inner.lock().unwrap();
+            let Some(mut message) = inner.message_json.get(&id).cloned().filter(|m| m["chat"]["id"] == chat) else {
+                return envelope_error(400, "Bad Request: message to edit not found");
+            };
+            if message["from"]["id"] != BOT_ID {
+                return envelope_error(400, "Bad Request: message can't be edited");
+            }
+            let old = inner.messages.get(&id).map(|(_, t)| t.clone()).unwrap_or_default();
+            if old == raw && keyboard_of(&message) == markup {
+                return not_modified();
+            }
+            message["text"] = json!(text);
+            set_or_remove(
+                &mut message,
+                "entities",
+                (!entities.is_empty()).then(|| json!(entities)),
+            );
+            set_or_remove(&mut message, "reply_markup", markup);
+            message["edit_date"] = json!(1_780_000_100);
+            inner.messages.insert(id, (chat, raw.clone()));
+            inner.message_json.insert(id, message.clone());
+            inner.edits.push((chat, id, raw));
+            message
+        }
+        "editmessagereplymarkup" => {
+            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let id = body["message_id"].as_i64().unwrap_or_default();
+            if let Err(e) = check_keyboard(&body) {
+                return envelope_error(400, &e);
+            }
+            let markup = keyboard_of(&body);
+            let mut inner = fake.inner.lock().unwrap();
+            let Some(mut message) = inner.message_json.get(&id).cloned().filter(|m| m["chat"]["id"] == chat) else {
+                return envelope_error(400, "Bad Request: message to edit not found");
+            };
+            if keyboard_of(&message) == markup {
+                return not_modified();
+            }
+            set_or_remove(&mut message, "reply_markup", markup.clone());
+            inner.message_json.insert(id, message.clone());
+            inner
+                .markup_edits
+                .push((chat, id, markup.unwrap_or(json!({"inline_keyboard": []}))));
+            message
+        }
+        "sendphoto" | "senddocument" => {
+            let kind = if method == "sendphoto" { "photo" } else { "document" };
+            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let Some(upload) = body[kind]
+                .as_str()
+                .and_then(|a| a.strip_prefix("attach://"))
+                .and_then(|a| uploads.get(a))
+            else {
+                return envelope_error(400, "Bad Request: wrong file identifier/HTTP URL specified");
+            };
+            let (caption, entities) = match parsed_text(&body, "caption", 1024) {
+                Ok(t) => t,
+                Err(e) => return envelope_error(400, &e),
+            };
+            let mut inner = fake.inner.lock().unwrap();
+            let reply_to = match reply_target(&inner, &body, chat) {
+                Ok(r) => r,
+                Err(e) => return envelope_error(400, &e),
+            };
+            file_message(
+                &mut inner, chat, reply_to, &method, kind, upload, &caption, &entities, None,
+            )
+        }
+        "sendmediagroup" => {
+            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let media = body["media"].as_array().cloned().unwrap_or_default();
+            if !(2..=10).contains(&media.len()) {
+                return envelope_error(400, "Bad Request: wrong number of media in the album");
+            }
+            let mut inner = fake.inner.lock().unwrap();
+            let reply_to = match reply_target(&inner, &body, chat) {
+                Ok(r) => r,
+                Err(e) => return envelope_error(400, &e),
+            };
+            let group = format!("album-{}", inner.next_message_id + 1);
+            let mut messages = Vec::new();
+            for item in &media {
+                let kind = item["type"].as_str().unwrap_or_default();
+                if !matches!(kind, "photo" | "video" | "document" | "audio") {
+                    return envelope_error(400, "Bad Request: wrong media type");
+                }
+                let Some(upload) = item["media"]
+                    .as_str()
+                    .and_then(|a| a.strip_prefix("attach://"))
+                    .and_then(|a| uploads.get(a))
+                else {
+                    return envelope_error(400, "Bad Request: wrong file identifier/HTTP URL specified");
+                };
+                let (caption, entities) = match parsed_text(item, "caption", 1024) {
+                    Ok(t) => t,
+                    Err(e) => return envelope_error(400, &e),
+                };
+                messages.push(file_message(
+                    &mut inner,
+                    chat,
+                    reply_to.clone(),
+                    &method,
+                    kind,
+                    upload,
+                    &caption,
+                    &entities,
+                    Some(&group),
+                ));
+            }
+            json!(messages)
         }
         _ => return envelope_error(404, "Not Found: method not found"),
     };
     axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "Redeemdesk", "username": "redeemdesk_bot"})
+}
+
+fn user_json(inner: &Inner, user: i64, lang: Option<&str>) -> Value {
+    let (first_name, username) = inner
+        .names
+        .get(&user)
+        .cloned()
+        .unwrap_or_else(|| (format!("User{user}"), None));
+    let mut u = json!({"id": user, "is_bot": false, "first_name": first_name});
+    if let Some(username) = username {
+        u["username"] = json!(username);
+    }
+    if let Some(lang) = lang {
+        u["language_code"] = json!(lang);
+    }
+    u
+}
+
+/// A chat as messages show it: a registered group, an unregistered one
+/// (negative id), or a private chat.
+fn chat_json(inner: &Inner, chat: i64) -> Value {
+    if let Some(group) = inner.groups.get(&chat) {
+        return group.clone();
+    }
+    if chat < 0 {
+        json!({"id": chat, "type": "group", "title": "MSI fans"})
+    } else {
+        json!({"id": chat, "type": "private", "first_name": "User"})
+    }
+}
+
+/// A ChatMember object of each status, with the fields the Bot API sends.
+fn member_json(user: Value, status: &str) -> Value {
+    match status {
+        "creator" => json!({"status": "creator", "user": user, "is_anonymous": false}),
+        "administrator" => json!({"status": "administrator", "user": user, "can_be_edited": false,
+            "is_anonymous": false, "can_manage_chat": true, "can_delete_messages": true,
+            "can_manage_video_chats": true, "can_restrict_members": true, "can_promote_members": false,
+            "can_change_info": true, "can_invite_users": true, "can_post_stories": false,
+            "can_edit_stories": false, "can_delete_stories": false, "can_pin_messages": true}),
+        "member" => json!({"status": "member", "user": user}),
+        "restricted" | "restricted-left" => json!({"status": "restricted", "user": user,
+            "is_member": status == "restricted", "can_send_messages": true, "can_send_audios": true,
+            "can_send_documents": true, "can_send_photos": true, "can_send_videos": true,
+            "can_send_video_notes": true, "can_send_voice_notes": true, "can_send_polls": true,
+            "can_send_other_messages": true, "can_add_web_page_previews": true, "can_change_info": false,
+            "can_invite_users": false, "can_pin_messages": false, "can_manage_topics": false, "until_date": 0}),
+        "kicked" => json!({"status": "kicked", "user": user, "until_date": 0}),
+        _ => json!({"status": "left", "user": user}),
+    }
+}
+
+/// A new message from the bot in `chat` (id, date, chat, sender, reply).
+fn new_message(inner: &mut Inner, chat: i64, reply_to: Option<Value>) -> Value {
+    inner.next_message_id += 1;
+    let mut message = json!({"message_id": inner.next_message_id, "date": 1_780_000_000,
+                             "chat": chat_json(inner, chat), "from": bot_user()});
+    if let Some(replied) = reply_to {
+        message["reply_to_message"] = replied;
+    }
+    message
+}
+
+/// A message carrying an uploaded file, recorded as sent.
+#[allow(clippy::too_many_arguments)]
+fn file_message(
+    inner: &mut Inner,
+    chat: i64,
+    reply_to: Option<Value>,
+    method: &str,
+    kind: &str,
+    upload: &Upload,
+    caption: &str,
+    entities: &[Value],
+    album: Option<&str>,
+) -> Value {
+    let replied = reply_to.as_ref().and_then(|r| r["message_id"].as_i64());
+    let mut message = new_message(inner, chat, reply_to);
+    let id = message["message_id"].as_i64().unwrap();
+    let file_id = format!("sent-{id}");
+    if kind == "photo" {
+        message["photo"] = json!([
+            {"file_id": format!("{file_id}-s"), "file_unique_id": format!("u{id}s"), "width": 90, "height": 90,
+             "file_size": 1000},
+            {"file_id": file_id, "file_unique_id": format!("u{id}"), "width": 1280, "height": 960,
+             "file_size": upload.data.len()}
+        ]);
+    } else {
+        message[kind] = json!({"file_id": file_id, "file_unique_id": format!("u{id}"),
+            "file_name": upload.filename, "mime_type": upload.content_type, "file_size": upload.data.len()});
+    }
+    if !caption.is_empty() {
+        message["caption"] = json!(caption);
+    }
+    if !entities.is_empty() {
+        message["caption_entities"] = json!(entities);
+    }
+    if let Some(album) = album {
+        message["media_group_id"] = json!(album);
+    }
+    inner.message_json.insert(id, message.clone());
+    inner.files_sent.push(SentFile {
+        chat,
+        message_id: id,
+        method: method.to_owned(),
+        kind: kind.to_owned(),
+        filename: upload.filename.clone(),
+        data: upload.data.clone(),
+        caption: (!caption.is_empty()).then(|| caption.to_owned()),
+        reply_to: replied,
+    });
+    message
+}
+
+/// The message a send replies to (`reply_parameters`, or the older
+/// `reply_to_message_id`), as `reply_to_message` shows it. (Here and below,
+/// `Err` is the description of a 400 answer.)
+fn reply_target(inner: &Inner, body: &Value, chat: i64) -> Result<Option<Value>, String> {
+    let id = body["reply_parameters"]["message_id"]
+        .as_i64()
+        .or_else(|| body["reply_to_message_id"].as_i64());
+    let Some(id) = id else { return Ok(None) };
+    match inner.message_json.get(&id).filter(|m| m["chat"]["id"] == chat) {
+        Some(m) => {
+            let mut m = m.clone();
+            if let Some(o) = m.as_object_mut() {
+                o.remove("reply_to_message");
+            }
+            Ok(Some(m))
+        }
+        None if body["reply_parameters"]["allow_sending_without_reply"] == true => Ok(None),
+        None => Err("Bad Request: message to be replied not found".to_owned()),
+    }
+}
+
+/// The text of `field` as Telegram keeps it: HTML parsed into text and
+/// entities when `parse_mode` is HTML, leading and trailing whitespace
+/// dropped, at most `max` UTF-16 units.
+fn parsed_text(body: &Value, field: &str, max: usize) -> Result<(String, Vec<Value>), String> {
+    let raw = body[field].as_str().unwrap_or_default();
+    let (text, entities) = if body["parse_mode"] == "HTML" {
+        parse_html(raw).map_err(|e| format!("Bad Request: can't parse entities: {e}"))?
+    } else {
+        (raw.to_owned(), Vec::new())
+    };
+    let trimmed = text.trim_start();
+    let shift = utf16_len(&text[..text.len() - trimmed.len()]);
+    let text = trimmed.trim_end().to_owned();
+    let entities = entities
+        .into_iter()
+        .map(|mut e| {
+            let offset = e["offset"].as_u64().unwrap_or(0) as usize;
+            e["offset"] = json!(offset.saturating_sub(shift));
+            e
+        })
+        .collect();
+    if utf16_len(&text) > max {
+        let what = if field == "caption" {
+            "message caption is too long"
+        } else {
+            "message is too long"
+        };
+        return Err(format!("Bad Request: {what}"));
+    }
+    Ok((text, entities))
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Telegram's HTML: the tags it supports become entities (offsets and
+/// lengths in UTF-16 units), the four named entities and numeric ones are
+/// decoded; an unsupported or unbalanced tag is refused.
+fn parse_html(html: &str) -> Result<(String, Vec<Value>), String> {
+    const TAGS: [(&str, &str); 16] = [
+        ("b", "bold"),
+        ("strong", "bold"),
+        ("i", "italic"),
+        ("em", "italic"),
+        ("u", "underline"),
+        ("ins", "underline"),
+        ("s", "strikethrough"),
+        ("strike", "strikethrough"),
+        ("del", "strikethrough"),
+        ("code", "code"),
+        ("pre", "pre"),
+        ("a", "text_link"),
+        ("tg-spoiler", "spoiler"),
+        ("span", "spoiler"),
+        ("blockquote", "blockquote"),
+        ("tg-emoji", "custom_emoji"),
+    ];
+    let mut text = String::new();
+    let mut entities = Vec::new();
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut i = 0;
+    while i < html.len() {
+        let rest = &html[i..];
+        let c = rest.chars().next().unwrap();
+        if c == '<' {
+            let end = rest.find('>').ok_or(format!("Unclosed start tag at byte offset {i}"))?;
+            let tag = &rest[1..end];
+            if let Some(name) = tag.strip_prefix('/') {
+                let name = name.trim().to_lowercase();
+                let Some((opened, at)) = open.pop() else {
+                    return Err(format!("Unexpected end tag at byte offset {i}"));
+                };
+                if opened != name {
+                    return Err(format!(
+                        "Can't find end tag corresponding to start tag \"{opened}\" at byte offset {i}"
+                    ));
+                }
+                let kind = TAGS.iter().find(|(t, _)| *t == name).unwrap().1;
+                let length = utf16_len(&text) - at;
+                if length > 0 {
+                    entities.push(json!({"type": kind, "offset": at, "length": length}));
+                }
+            } else {
+                let name = tag.split_whitespace().next().unwrap_or_default().to_lowercase();
+                if !TAGS.iter().any(|(t, _)| *t == name) {
+                    return Err(format!("Unsupported start tag \"{name}\" at byte offset {i}"));
+                }
+                open.push((name, utf16_len(&text)));
+            }
+            i += end + 1;
+        } else if c == '&' {
+            let decoded = rest.find(';').filter(|e| *e <= 10).and_then(|e| {
+                let name = &rest[1..e];
+                let c = match name {
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "amp" => Some('&'),
+                    "quot" => Some('"'),
+                    _ => name
+                        .strip_prefix('#')
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .and_then(char::from_u32),
+                };
+                c.map(|c| (c, e + 1))
+            });
+            match decoded {
+                Some((c, len)) => {
+                    text.push(c);
+                    i += len;
+                }
+                None => {
+                    text.push('&');
+                    i += 1;
+                }
+            }
+        } else {
+            text.push(c);
+            i += c.len_utf8();
+        }
+    }
+    if let Some((name, _)) = open.pop() {
+        return Err(format!("Can't find end tag corresponding to start tag \"{name}\""));
+    }
+    Ok((text, entities))
+}
+
+/// An inline keyboard in a request or a message; `None` when absent or empty
+/// (an empty keyboard is how a bot removes one).
+fn keyboard_of(value: &Value) -> Option<Value> {
+    value["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .filter(|rows| rows.iter().any(|r| r.as_array().is_some_and(|r| !r.is_empty())))
+        .map(|_| value["reply_markup"].clone())
+}
+
+/// Telegram refuses callback data longer than 64 bytes.
+fn check_keyboard(body: &Value) -> Result<(), String> {
+    let rows = body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for button in rows.iter().filter_map(Value::as_array).flatten() {
+        let data = button["callback_data"].as_str().unwrap_or_default();
+        if data.len() > 64 || button["text"].as_str().unwrap_or_default().is_empty() {
+            return Err("Bad Request: BUTTON_DATA_INVALID".to_owned());
+        }
+    }
+    Ok(())
+}
+
+fn set_or_remove(message: &mut Value, key: &str, value: Option<Value>) {
+    match value {
+        Some(v) => message[key] = v,
+        None => {
+            if let Some(m) = message.as_object_mut() {
+                m.remove(key);
+            }
+        }
+    }
+}
+
+fn not_modified() -> Response {
+    envelope_error(
+        400,
+        "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+    )
 }
 
 async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
@@ -489,23 +1145,89 @@ async fn get_updates(fake: FakeTelegram, body: Value) -> Response {
     }
 }
 
-/// The text fields of a multipart/form-data body, as a JSON object (values
-/// that parse as JSON keep their type, as the Bot API reads them).
-fn multipart_fields(body: &str, boundary: &str) -> Value {
-    let boundary = boundary.trim_matches('"');
+/// A file part of a multipart upload.
+#[derive(Debug, Clone)]
+struct Upload {
+    filename: String,
+    content_type: String,
+    data: Vec<u8>,
+}
+
+/// A multipart/form-data body: its text fields as a JSON object (values that
+/// parse as JSON keep their type, as the Bot API reads them), and its file
+/// parts by field name (what `attach://NAME` refers to).
+fn multipart(body: &[u8], boundary: &str) -> (Value, HashMap<String, Upload>) {
+    let boundary = format!("--{}", boundary.trim_matches('"'));
     let mut fields = serde_json::Map::new();
-    for part in body.split(&format!("--{boundary}")) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+    let mut uploads = HashMap::new();
+    for part in split_bytes(body, boundary.as_bytes()) {
+        let Some(head_end) = find_bytes(part, b"\r\n\r\n") else {
             continue;
         };
-        let Some(name) = head.split("name=\"").nth(1).and_then(|rest| rest.split('"').next()) else {
+        let head = String::from_utf8_lossy(&part[..head_end]);
+        let mut value = &part[head_end + 4..];
+        value = value.strip_suffix(b"\r\n").unwrap_or(value);
+        let param = |key: &str| {
+            head.split(&format!("{key}=\""))
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(str::to_owned)
+        };
+        let Some(name) = param(" name").or_else(|| param(";name")) else {
             continue;
         };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let parsed = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
-        fields.insert(name.to_owned(), parsed);
+        match param("filename") {
+            Some(filename) => {
+                let content_type = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .starts_with("content-type:")
+                            .then(|| l.split_once(':').unwrap().1.trim().to_owned())
+                    })
+                    .filter(|t| t != "application/octet-stream")
+                    .unwrap_or_else(|| mime_of(&filename).to_owned());
+                uploads.insert(
+                    name,
+                    Upload {
+                        filename,
+                        content_type,
+                        data: value.to_vec(),
+                    },
+                );
+            }
+            None => {
+                let text = String::from_utf8_lossy(value).into_owned();
+                let parsed = serde_json::from_str(&text).unwrap_or_else(|_| json!(text));
+                fields.insert(name, parsed);
+            }
+        }
     }
-    Value::Object(fields)
+    (Value::Object(fields), uploads)
+}
+
+/// What Telegram makes of an upload without a type: its file name's extension.
+fn mime_of(filename: &str) -> &'static str {
+    match filename.rsplit('.').next().map(str::to_ascii_lowercase).as_deref() {
+        Some("pdf") => "application/pdf",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(mut body: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find_bytes(body, separator) {
+        parts.push(&body[..at]);
+        body = &body[at + separator.len()..];
+    }
+    parts.push(body);
+    parts
 }
 
 async fn download(State(fake): State<FakeTelegram>, Path((bot, path)): Path<(String, String)>) -> Response {

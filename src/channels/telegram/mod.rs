@@ -1,13 +1,16 @@
 //! Telegram, through teloxide: long polling or a webhook, commands, inline
 //! keyboards, callback queries and attachments, translated to and from the
 //! assistant. The adapter decides nothing; it escapes, splits, retries and
-//! reports.
+//! reports. Updates from the staff group go to `staff` instead, never to the
+//! assistant.
 
 mod files;
 mod render;
+mod staff;
 mod webhook;
 
 pub use render::{MAX_MESSAGE, Outgoing, messages, split};
+pub use staff::TelegramStaffChannel;
 pub use webhook::{SECRET_HEADER, WEBHOOK_PATH, default_secret};
 
 use std::collections::BTreeMap;
@@ -40,6 +43,10 @@ pub struct Telegram {
     blobs: BlobStore,
     username: String,
     backoff_base: Duration,
+    /// The staff group (`telegram.staff_chat_id`), whose updates go to `staff`.
+    staff_chat: Option<ChatId>,
+    /// For the emails a decision from the staff group sends.
+    mail: crate::mail::outbox::MailSettings,
 }
 
 /// How to reach the Bot API and how fast to talk to it.
@@ -56,6 +63,9 @@ pub struct Options {
     pub mail: crate::mail::outbox::MailSettings,
     /// Working hours and the promised wait, for customers who ask for a person.
     pub escalations: crate::staff::EscalationSettings,
+    /// The staff group's chat id (`telegram.staff_chat_id`): claims and
+    /// escalations are posted there, and its updates are staff work.
+    pub staff_chat: Option<i64>,
 }
 
 impl Options {
@@ -68,6 +78,7 @@ impl Options {
             blobs,
             mail: Default::default(),
             escalations: Default::default(),
+            staff_chat: None,
         }
     }
 }
@@ -146,7 +157,7 @@ impl Telegram {
             limiter: Limiter::new(options.limits),
             assistant: Arc::new(
                 Assistant::new(db.clone())
-                    .with_mail(options.mail)
+                    .with_mail(options.mail.clone())
                     .with_blobs(options.blobs.clone())
                     .with_escalations(options.escalations),
             ),
@@ -154,6 +165,8 @@ impl Telegram {
             blobs: options.blobs,
             username,
             backoff_base: Duration::from_millis(500),
+            staff_chat: options.staff_chat.filter(|id| *id != 0).map(ChatId),
+            mail: options.mail,
         })
     }
 
@@ -259,6 +272,9 @@ impl Telegram {
 
     /// Turns one update into an assistant event and sends its replies.
     pub async fn handle_update(&self, update: Update) {
+        if self.is_staff_work(&update) {
+            return self.on_staff_update(update).await;
+        }
         let event_id = update.id.0.to_string();
         let mut pressed: Option<MessageId> = None;
         let (chat, mut inbound) = match update.kind {
@@ -387,54 +403,76 @@ impl Telegram {
     /// Sends `out` to `chat`, or puts it in place of message `edit`, retrying
     /// what can be retried.
     async fn deliver(&self, chat: ChatId, out: &Outgoing, edit: Option<MessageId>) -> SendOutcome {
-        for attempt in 1..=MAX_SEND_ATTEMPTS {
-            self.limiter.wait(chat).await;
-            let result = match edit {
-                None => {
-                    let mut request = self
-                        .bot
-                        .send_message(chat, out.html.clone())
-                        .parse_mode(ParseMode::Html);
-                    if let Some(k) = &out.keyboard {
-                        request = request.reply_markup(k.clone());
+        let result = self
+            .retrying(Some(chat), || async move {
+                match edit {
+                    None => {
+                        let mut request = self
+                            .bot
+                            .send_message(chat, out.html.clone())
+                            .parse_mode(ParseMode::Html);
+                        if let Some(k) = &out.keyboard {
+                            request = request.reply_markup(k.clone());
+                        }
+                        request.await.map(drop)
                     }
-                    request.await.map(drop)
-                }
-                Some(message_id) => {
-                    let mut request = self
-                        .bot
-                        .edit_message_text(chat, message_id, out.html.clone())
-                        .parse_mode(ParseMode::Html);
-                    if let Some(k) = &out.keyboard {
-                        request = request.reply_markup(k.clone());
+                    Some(message_id) => {
+                        let mut request = self
+                            .bot
+                            .edit_message_text(chat, message_id, out.html.clone())
+                            .parse_mode(ParseMode::Html);
+                        if let Some(k) = &out.keyboard {
+                            request = request.reply_markup(k.clone());
+                        }
+                        request.await.map(drop)
                     }
-                    request.await.map(drop)
                 }
+            })
+            .await;
+        match result {
+            Ok(()) => SendOutcome::Sent,
+            Err(RequestError::Api(
+                ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked | ApiError::ChatNotFound,
+            )) => SendOutcome::Blocked,
+            Err(e) => {
+                if edit.is_none() {
+                    tracing::error!(error = %e, "telegram sendMessage refused");
+                }
+                SendOutcome::Failed
+            }
+        }
+    }
+
+    /// Makes a Bot API call, within `chat`'s sending budget when it sends into
+    /// a chat; again after a 429 (when Telegram says) and after network and
+    /// server errors (with backoff), at most [`MAX_SEND_ATTEMPTS`] times. A
+    /// refusal (4xx) comes back at once: asking again changes nothing.
+    async fn retrying<T, F, Fut>(&self, chat: Option<ChatId>, mut call: F) -> Result<T, RequestError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, RequestError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            if let Some(chat) = chat {
+                self.limiter.wait(chat).await;
+            }
+            let error = match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
             };
-            let wait = match result {
-                Ok(()) => return SendOutcome::Sent,
-                Err(RequestError::Api(
-                    ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked | ApiError::ChatNotFound,
-                )) => return SendOutcome::Blocked,
-                Err(RequestError::RetryAfter(s)) => s.duration(),
-                Err(
-                    e @ (RequestError::Network(_)
-                    | RequestError::InvalidJson { .. }
-                    | RequestError::Api(ApiError::Unknown(_))),
-                ) => {
-                    tracing::warn!(error = %e, attempt, "telegram send failed; retrying");
+            let wait = match &error {
+                _ if attempt >= MAX_SEND_ATTEMPTS => return Err(error),
+                RequestError::RetryAfter(s) => s.duration(),
+                e if retryable(e) => {
+                    tracing::warn!(error = %e, attempt, "telegram call failed; retrying");
                     self.backoff(attempt)
                 }
-                Err(e) => {
-                    if edit.is_none() {
-                        tracing::error!(error = %e, "telegram sendMessage refused");
-                    }
-                    return SendOutcome::Failed;
-                }
+                _ => return Err(error),
             };
             tokio::time::sleep(wait).await;
+            attempt += 1;
         }
-        SendOutcome::Failed
     }
 
     async fn mark_blocked(&self, user: &str) {
@@ -449,6 +487,24 @@ impl Telegram {
             Err(e) => tracing::error!(error = %e, "could not mark a blocked telegram user"),
         }
     }
+}
+
+/// Worth asking again: the network, a garbled answer, or a server error
+/// (teloxide names only the errors it knows; a 5xx arrives as an unknown one,
+/// while 4xx descriptions start with what was refused).
+fn retryable(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(description)) => !is_refusal(description),
+        _ => false,
+    }
+}
+
+/// A 4xx answer's description (Telegram starts each with its status text).
+fn is_refusal(description: &str) -> bool {
+    ["Bad Request", "Forbidden", "Unauthorized", "Not Found", "Conflict"]
+        .iter()
+        .any(|p| description.starts_with(p))
 }
 
 /// The outbox's performer for chat messages to Telegram users (a notice that
