@@ -123,16 +123,25 @@ impl Discord {
         }
         let work = self.run_staff_command(staff, command, nothing);
         tokio::pin!(work);
-        let answer = tokio::select! {
-            answer = &mut work => answer,
-            () = tokio::time::sleep(self.options.defer_after) => {
+        // A zero `defer_after` always defers (tokio's timer would only fire
+        // at its next tick, after a fast answer).
+        let early = if self.options.defer_after.is_zero() {
+            None
+        } else {
+            tokio::select! {
+                answer = &mut work => Some(answer),
+                () = tokio::time::sleep(self.options.defer_after) => None,
+            }
+        };
+        let answer = match early {
+            Some(answer) => answer,
+            None => {
                 // Too slow for Discord's 3-second window: "thinking…" first,
                 // visible as the answer will most likely be (an answer in the
                 // thread for /reply, private for /close). A refusal after it
                 // shows in the thread, which only staff see anyway.
-                let defer = CreateInteractionResponse::Defer(
-                    CreateInteractionResponseMessage::new().ephemeral(closing),
-                );
+                let defer =
+                    CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(closing));
                 let deferred = self.respond(&responder(command, closing), defer).await;
                 let answer = work.await;
                 match (deferred, answer) {
