@@ -171,41 +171,24 @@ pub async fn escalation_post(c: &mut Conn, channel: Channel, escalation_id: i64)
         .transpose()
 }
 
-/// Which escalation a staff post (or, on Discord, the thread started from it) is about.
-pub async fn escalation_by_post(
+/// What a staff post is about: (claim, escalation), exactly one of them set;
+/// `None` for a message that is not a post of ours.
+pub async fn staff_post_subject(
     c: &mut Conn,
     channel: Channel,
     chat_id: &str,
     message_id: &str,
-) -> Result<Option<i64>> {
-    let id: Option<Option<i64>> = sqlx::query_scalar(
-        "SELECT escalation_id FROM staff_posts WHERE channel = $1 AND chat_id = $2 AND message_id = $3",
+) -> Result<Option<(Option<crate::domain::RedemptionId>, Option<i64>)>> {
+    let row = sqlx::query(
+        "SELECT redemption_id, escalation_id FROM staff_posts WHERE channel = $1 AND chat_id = $2 AND message_id = $3",
     )
     .bind(channel.as_str())
     .bind(chat_id)
     .bind(message_id)
     .fetch_optional(&mut *c)
     .await?;
-    Ok(id.flatten())
-}
-
-/// Which claim a staff post is about (Telegram: a reply to it decides that
-/// claim, and a decision made elsewhere rebuilds its text).
-pub async fn claim_by_post(
-    c: &mut Conn,
-    channel: Channel,
-    chat_id: &str,
-    message_id: &str,
-) -> Result<Option<crate::domain::RedemptionId>> {
-    let id: Option<Option<crate::domain::RedemptionId>> = sqlx::query_scalar(
-        "SELECT redemption_id FROM staff_posts WHERE channel = $1 AND chat_id = $2 AND message_id = $3",
-    )
-    .bind(channel.as_str())
-    .bind(chat_id)
-    .bind(message_id)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(id.flatten())
+    row.map(|r| Ok((r.try_get("redemption_id")?, r.try_get("escalation_id")?)))
+        .transpose()
 }
 
 /// Claim posts not yet marked decided: (channel, chat id, message id).

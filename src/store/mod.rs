@@ -797,7 +797,7 @@ impl Tx {
         chat_id: &str,
         message_id: &str,
     ) -> Result<Option<i64>> {
-        dispatch!(self, escalation_repo::escalation_by_post(channel, chat_id, message_id))
+        Ok(dispatch!(self, escalation_repo::staff_post_subject(channel, chat_id, message_id))?.and_then(|(_, e)| e))
     }
 
     /// Which claim a staff post is about.
@@ -807,7 +807,7 @@ impl Tx {
         chat_id: &str,
         message_id: &str,
     ) -> Result<Option<RedemptionId>> {
-        dispatch!(self, escalation_repo::claim_by_post(channel, chat_id, message_id))
+        Ok(dispatch!(self, escalation_repo::staff_post_subject(channel, chat_id, message_id))?.and_then(|(r, _)| r))
     }
 
     /// A claim's posts not yet marked decided: (channel, chat id, message id).
