@@ -24,6 +24,8 @@ pub struct Application {
     worker: Option<crate::jobs::Worker>,
     /// The IMAP poller, when `imap.host` is set.
     poller: Option<crate::mail::imap::Poller>,
+    /// Sends confirmed broadcast campaigns, when a chat channel is on.
+    broadcasts: Option<crate::broadcast::Runner>,
     /// What the HTTP routes need: the database, the admin token, review and
     /// mail settings, and what readiness checks.
     http: crate::http::HttpState,
@@ -64,6 +66,11 @@ impl Application {
         if let Some(dc) = &discord {
             dispatch = dispatch.chat(crate::domain::Channel::Discord, dc.clone());
         }
+        let telegram_client = match &telegram {
+            Some(TelegramMode::Polling(tg) | TelegramMode::Webhook(tg, _)) => Some(tg.clone()),
+            None => None,
+        };
+        let broadcasts = broadcast_runner(config, &db, telegram_client.as_ref(), discord.as_ref());
         let mut staff_channels: Vec<Arc<dyn crate::staff::StaffChannel>> = Vec::new();
         if let (Some(dc), Some(channel)) = (&discord, config.discord.staff_channel_id.filter(|id| *id != 0)) {
             staff_channels.push(Arc::new(discord::DiscordStaffChannel {
@@ -116,6 +123,7 @@ impl Application {
             discord,
             worker,
             poller,
+            broadcasts,
             http,
         })
     }
@@ -156,6 +164,10 @@ impl Application {
             let stop = stop_rx.clone();
             channels.push(tokio::spawn(async move { worker.run(stop).await }));
         }
+        if let Some(runner) = self.broadcasts {
+            let stop = stop_rx.clone();
+            channels.push(tokio::spawn(async move { runner.run(stop).await }));
+        }
         if let Some(poller) = self.poller {
             let stop = stop_rx.clone();
             channels.push(tokio::spawn(async move { poller.run(stop).await }));
@@ -180,15 +192,7 @@ impl Application {
 /// configured, for the webhook.
 async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<TelegramMode> {
     use secrecy::ExposeSecret;
-    let mut options = telegram::Options::new(BlobStore::new(&config.storage.blob_dir));
-    options.api_url = config.telegram.api_url.clone();
-    options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
-    options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
-    options.staff_chat = config.telegram.staff_chat_id.filter(|id| *id != 0);
-    let tg = Telegram::connect(token.expose_secret(), db.clone(), options)
-        .await
-        .map_err(|e| anyhow::anyhow!("telegram: {e}"))?;
-    let tg = Arc::new(tg);
+    let tg = Arc::new(connect_telegram(config, token, db).await?);
     match &config.telegram.webhook_url {
         Some(url) => {
             let secret = match &config.telegram.webhook_secret {
@@ -212,6 +216,71 @@ async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db)
             Ok(TelegramMode::Polling(tg))
         }
     }
+}
+
+/// Connects the Telegram client (getMe) with the configured options, without
+/// receiving updates yet.
+pub async fn connect_telegram(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<Telegram> {
+    use secrecy::ExposeSecret;
+    let mut options = telegram::Options::new(BlobStore::new(&config.storage.blob_dir));
+    options.api_url = config.telegram.api_url.clone();
+    options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
+    options.staff_chat = config.telegram.staff_chat_id.filter(|id| *id != 0);
+    let defaults = telegram::Limits::default();
+    options.limits = telegram::Limits {
+        overall_per_sec: config
+            .telegram
+            .messages_per_second
+            .unwrap_or(defaults.overall_per_sec)
+            .max(1),
+        per_chat_per_sec: config
+            .telegram
+            .messages_per_chat_per_second
+            .unwrap_or(defaults.per_chat_per_sec)
+            .max(1),
+    };
+    Telegram::connect(token.expose_secret(), db.clone(), options)
+        .await
+        .map_err(|e| anyhow::anyhow!("telegram: {e}"))
+}
+
+/// Where every broadcast is also posted publicly: the Discord announcement
+/// channel, when Discord is on.
+pub fn announcement_targets(config: &Config) -> Vec<(crate::domain::Channel, String)> {
+    match (
+        &config.discord.token,
+        config.discord.announcement_channel_id.filter(|id| *id != 0),
+    ) {
+        (Some(_), Some(id)) => vec![(crate::domain::Channel::Discord, id.to_string())],
+        _ => Vec::new(),
+    }
+}
+
+/// The broadcast runner with a sender per chat channel that is on, and the
+/// staff channels' progress messages; `None` with no chat channel.
+pub fn broadcast_runner(
+    config: &Config,
+    db: &Db,
+    telegram: Option<&Arc<Telegram>>,
+    discord: Option<&Arc<Discord>>,
+) -> Option<crate::broadcast::Runner> {
+    use crate::broadcast::{BoardSink, ProgressBoard, Runner};
+    if telegram.is_none() && discord.is_none() {
+        return None;
+    }
+    let mut runner = Runner::new(db.clone(), config.broadcast.runner_options());
+    let boards: Vec<Arc<dyn ProgressBoard>> = Vec::new();
+    if let Some(tg) = telegram {
+        runner = runner.sender(tg.clone());
+    }
+    if let Some(_dc) = discord {
+        // Discord's sender and staff board join here.
+    }
+    if !boards.is_empty() {
+        runner = runner.sink(Arc::new(BoardSink::new(db.clone(), boards)));
+    }
+    Some(runner)
 }
 
 /// Connects to Discord (token and application checked) and registers the

@@ -24,6 +24,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub review: ReviewConfig,
     pub support: SupportConfig,
+    pub broadcast: BroadcastConfig,
     pub log: LogConfig,
 }
 
@@ -158,6 +159,44 @@ pub struct TelegramConfig {
     /// The secret Telegram sends with each webhook call; derived from the
     /// token when unset (the same on every replica).
     pub webhook_secret: Option<SecretString>,
+    /// The bot's sending budget, all chats together (default 30, Telegram's
+    /// published limit; more for paid broadcasts).
+    pub messages_per_second: Option<u32>,
+    /// The budget per chat (default 1).
+    pub messages_per_chat_per_second: Option<u32>,
+    /// Telegram user ids allowed to start broadcasts from the staff group
+    /// (a list, or comma separated in the environment).
+    #[serde(deserialize_with = "id_list::deserialize")]
+    pub marketing_user_ids: Vec<i64>,
+}
+
+/// A list of ids from TOML (`[1, 2]`) or the environment (`"1,2"`).
+mod id_list {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ids {
+        List(Vec<i64>),
+        One(i64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        match Ids::deserialize(d)? {
+            Ids::List(ids) => Ok(ids),
+            Ids::One(id) => Ok(vec![id]),
+            Ids::Text(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a numeric user id")))
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -169,6 +208,40 @@ pub struct DiscordConfig {
     /// Only members with this role may decide claims from the staff channel.
     pub staff_role_id: Option<u64>,
     pub api_url: Option<String>,
+    /// A public channel where each broadcast is also posted.
+    pub announcement_channel_id: Option<u64>,
+    /// Only members with this role may start broadcasts from the staff channel.
+    pub marketing_role_id: Option<u64>,
+}
+
+/// Sending broadcasts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BroadcastConfig {
+    /// How long a sender's hold on a campaign lasts without renewal: after a
+    /// crash, another process resumes the campaign this long after.
+    pub lease_seconds: u64,
+    /// How often progress is shown (terminal, staff channels).
+    pub report_seconds: u64,
+}
+
+impl Default for BroadcastConfig {
+    fn default() -> Self {
+        Self {
+            lease_seconds: 30,
+            report_seconds: 5,
+        }
+    }
+}
+
+impl BroadcastConfig {
+    pub fn runner_options(&self) -> crate::broadcast::RunnerOptions {
+        crate::broadcast::RunnerOptions {
+            lease: std::time::Duration::from_secs(self.lease_seconds.max(1)),
+            report_every: std::time::Duration::from_secs(self.report_seconds.max(1)),
+            ..Default::default()
+        }
+    }
 }
 
 /// How a mail connection is secured.

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod assistant;
 pub mod blobs;
+pub mod broadcast;
 pub mod channels;
 pub mod cli;
 pub mod config;

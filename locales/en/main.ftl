@@ -412,3 +412,19 @@ dc-opt-code-desc = The code from the email
 dc-topic-placeholder = Choose a topic
 chat-decision-approved = 🎉 Good news: your claim RDM-{ $id } ({ $promotion }) is approved. The details are in the email we just sent you.
 chat-decision-rejected = Your claim RDM-{ $id } ({ $promotion }) needs a correction: { $reason } Open it with /status and send the corrected photo or PDF right after, here in this chat, or reply to the email we sent you.
+
+
+## Broadcasts (marketing announcements to subscribers)
+
+broadcast-announcement =
+    📣 New MSI promotion: { $name }
+    { $description }
+
+    Purchase period: { $start } – { $end }
+    Claim by: { $deadline }
+    Eligible categories: { $categories }
+    Rewards: { $rewards }
+
+    How to redeem: register your product at https://account.msi.com/ (My Products) with your invoice and a photo of the serial number, then open Promotions, choose "{ $name }" and click "Redeem". Verification takes 7–14 working days.
+
+    You get this message because you subscribed to MSI promotion news. Send /unsubscribe to stop.

@@ -412,3 +412,19 @@ dc-opt-code-desc = Kode dari email
 dc-topic-placeholder = Pilih topik
 chat-decision-approved = 🎉 Kabar baik: klaim RDM-{ $id } ({ $promotion }) Kakak sudah disetujui. Detailnya ada di email yang baru kami kirim.
 chat-decision-rejected = Klaim RDM-{ $id } ({ $promotion }) Kakak perlu diperbaiki: { $reason } Buka dengan /status lalu kirim foto atau PDF yang sudah diperbaiki di chat ini, atau balas email yang kami kirim.
+
+
+## Broadcasts (marketing announcements to subscribers)
+
+broadcast-announcement =
+    📣 Promo MSI baru: { $name }
+    { $description }
+
+    Periode pembelian: { $start } – { $end }
+    Batas klaim: { $deadline }
+    Kategori yang berlaku: { $categories }
+    Hadiah: { $rewards }
+
+    Cara redeem: daftarkan produk Kakak di https://account.msi.com/ (My Products) beserta invoice dan foto nomor seri, lalu buka Promotions, pilih "{ $name }" dan klik "Redeem". Verifikasi butuh 7–14 hari kerja.
+
+    Kakak menerima pesan ini karena berlangganan info promo MSI. Kirim /unsubscribe untuk berhenti.

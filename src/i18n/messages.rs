@@ -230,6 +230,8 @@ messages! {
     CHAT_AGENT_REPLY = "chat-agent-reply" ["agent", "text"];
     CHAT_ESCALATION_CLOSED = "chat-escalation-closed" ["ticket"];
 
+    BROADCAST_ANNOUNCEMENT = "broadcast-announcement" ["name", "description", "start", "end", "deadline", "categories", "rewards"];
+
     CMD_START = "cmd-start" [];
     CMD_FAQ = "cmd-faq" [];
     CMD_STATUS = "cmd-status" [];

@@ -844,3 +844,145 @@ impl Tx {
         dispatch!(self, escalation_repo::message_counts())
     }
 }
+
+/// Campaigns and their recipients (see `crate::broadcast`).
+impl Tx {
+    pub async fn insert_campaign(&mut self, record: &crate::broadcast::CampaignRecord) -> Result<i64> {
+        dispatch!(self, broadcast_repo::insert_campaign(record))
+    }
+
+    pub async fn campaign(&mut self, id: i64) -> Result<Option<crate::broadcast::CampaignRecord>> {
+        dispatch!(self, broadcast_repo::campaign(id))
+    }
+
+    /// The newest campaigns first; of one promotion when given.
+    pub async fn campaigns(
+        &mut self,
+        promotion_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<crate::broadcast::CampaignRecord>> {
+        dispatch!(self, broadcast_repo::campaigns(promotion_id, limit))
+    }
+
+    /// Subscribers the filters select, counted by channel, language and region.
+    pub async fn audience_counts(
+        &mut self,
+        filters: &crate::broadcast::Filters,
+    ) -> Result<Vec<crate::broadcast::AudienceRow>> {
+        dispatch!(self, broadcast_repo::audience_counts(filters))
+    }
+
+    pub async fn insert_campaign_audience(
+        &mut self,
+        campaign_id: i64,
+        filters: &crate::broadcast::Filters,
+        now: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(
+            self,
+            broadcast_repo::insert_campaign_audience(campaign_id, filters, now)
+        )
+    }
+
+    pub async fn insert_announcement_recipient(
+        &mut self,
+        campaign_id: i64,
+        channel: Channel,
+        target: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        dispatch!(
+            self,
+            broadcast_repo::insert_announcement_recipient(campaign_id, channel, target, now)
+        )
+    }
+
+    pub async fn start_campaign(&mut self, id: i64, by: &str, now: Timestamp) -> Result<()> {
+        dispatch!(self, broadcast_repo::start_campaign(id, by, now))
+    }
+
+    pub async fn finish_campaign(
+        &mut self,
+        id: i64,
+        status: crate::broadcast::CampaignStatus,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(self, broadcast_repo::finish_campaign(id, status, now))
+    }
+
+    pub async fn campaign_counts(&mut self, id: i64) -> Result<Vec<(crate::broadcast::RecipientStatus, i64)>> {
+        dispatch!(self, broadcast_repo::campaign_counts(id))
+    }
+
+    /// Recipients by campaign and status, of campaigns being sent or finished since `since`.
+    pub async fn recent_campaign_counts(
+        &mut self,
+        since: Timestamp,
+    ) -> Result<Vec<(i64, crate::broadcast::RecipientStatus, i64)>> {
+        dispatch!(self, broadcast_repo::recent_campaign_counts(since))
+    }
+
+    /// Takes a campaign being sent for `runner` until `until`, unless someone else holds it.
+    pub async fn take_campaign(&mut self, id: i64, runner: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+        dispatch!(self, broadcast_repo::take_campaign(id, runner, now, until))
+    }
+
+    pub async fn campaign_runner(&mut self, id: i64) -> Result<Option<(String, Timestamp)>> {
+        dispatch!(self, broadcast_repo::campaign_runner(id))
+    }
+
+    pub async fn release_campaign(&mut self, id: i64, runner: &str) -> Result<()> {
+        dispatch!(self, broadcast_repo::release_campaign(id, runner))
+    }
+
+    pub async fn campaigns_to_run(&mut self, now: Timestamp) -> Result<Vec<i64>> {
+        dispatch!(self, broadcast_repo::campaigns_to_run(now))
+    }
+
+    /// Another runner's unfinished sends become `unknown`; how many.
+    pub async fn settle_abandoned(&mut self, id: i64, runner: &str, now: Timestamp) -> Result<i64> {
+        dispatch!(self, broadcast_repo::settle_abandoned(id, runner, now))
+    }
+
+    pub async fn pending_channels(&mut self, id: i64) -> Result<Vec<Channel>> {
+        dispatch!(self, broadcast_repo::pending_channels(id))
+    }
+
+    pub async fn claim_recipients(
+        &mut self,
+        id: i64,
+        channel: Channel,
+        runner: &str,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<Vec<crate::broadcast::Recipient>> {
+        dispatch!(self, broadcast_repo::claim_recipients(id, channel, runner, limit, now))
+    }
+
+    pub async fn record_delivery(
+        &mut self,
+        recipient_id: i64,
+        status: crate::broadcast::RecipientStatus,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(self, broadcast_repo::record_delivery(recipient_id, status, error, now))
+    }
+
+    pub async fn campaign_post(&mut self, id: i64, channel: Channel, chat_id: &str) -> Result<Option<String>> {
+        dispatch!(self, broadcast_repo::campaign_post(id, channel, chat_id))
+    }
+
+    pub async fn insert_campaign_post(
+        &mut self,
+        id: i64,
+        channel: Channel,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            broadcast_repo::insert_campaign_post(id, channel, chat_id, message_id)
+        )
+    }
+}

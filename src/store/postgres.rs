@@ -11,3 +11,7 @@ pub mod repo;
 #[allow(clippy::duplicate_mod)]
 #[path = "escalation_repo.rs"]
 pub mod escalation_repo;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "broadcast_repo.rs"]
+pub mod broadcast_repo;

@@ -4,6 +4,7 @@
 //! reports. Updates from the staff group go to `staff` instead, never to the
 //! assistant.
 
+mod broadcast;
 mod files;
 mod render;
 mod staff;
@@ -38,6 +39,7 @@ pub const POLL_TIMEOUT_SECS: u32 = 10;
 pub struct Telegram {
     bot: Bot,
     limiter: Limiter,
+    limits: Limits,
     assistant: Arc<Assistant>,
     db: Db,
     blobs: BlobStore,
@@ -92,8 +94,9 @@ pub enum TelegramError {
 }
 
 /// Sending rates to stay within. Telegram publishes about 1 message per second
-/// per chat and 30 per second overall; a self-hosted Bot API server or a test may
-/// allow more.
+/// per chat and 30 per second overall; paid broadcasts, a self-hosted Bot API
+/// server or a test may allow more (`telegram.messages_per_second`,
+/// `telegram.messages_per_chat_per_second`).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub per_chat_per_sec: u32,
@@ -109,7 +112,10 @@ impl Default for Limits {
     }
 }
 
-/// Waits before each send until both the chat's and the global budget allow it.
+/// Waits before each send until both the chat's and the global budget allow
+/// it. Sends are spaced evenly (no burst): a burst of a second's worth at the
+/// start, then the steady rate, is more than the limit in the first second,
+/// which Telegram answers with 429s.
 struct Limiter {
     overall: governor::DefaultDirectRateLimiter,
     per_chat: governor::DefaultKeyedRateLimiter<i64>,
@@ -117,7 +123,12 @@ struct Limiter {
 
 impl Limiter {
     fn new(limits: Limits) -> Self {
-        let quota = |n: u32| governor::Quota::per_second(std::num::NonZeroU32::new(n.max(1)).expect("at least 1"));
+        let quota = |n: u32| {
+            let period = std::time::Duration::from_secs(1) / n.max(1);
+            governor::Quota::with_period(period)
+                .expect("a positive period")
+                .allow_burst(std::num::NonZeroU32::MIN)
+        };
         Self {
             overall: governor::RateLimiter::direct(quota(limits.overall_per_sec)),
             per_chat: governor::RateLimiter::keyed(quota(limits.per_chat_per_sec)),
@@ -131,7 +142,7 @@ impl Limiter {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum SendOutcome {
+pub(crate) enum SendOutcome {
     Sent,
     /// The user blocked the bot or deleted their account.
     Blocked,
@@ -155,6 +166,7 @@ impl Telegram {
         Ok(Self {
             bot,
             limiter: Limiter::new(options.limits),
+            limits: options.limits,
             assistant: Arc::new(
                 Assistant::new(db.clone())
                     .with_mail(options.mail.clone())
