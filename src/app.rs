@@ -227,6 +227,8 @@ pub async fn connect_telegram(config: &Config, token: &secrecy::SecretString, db
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     options.staff_chat = config.telegram.staff_chat_id.filter(|id| *id != 0);
+    options.marketing_users = config.telegram.marketing_user_ids.clone();
+    options.announcements = announcement_targets(config);
     let defaults = telegram::Limits::default();
     options.limits = telegram::Limits {
         overall_per_sec: config
@@ -270,12 +272,24 @@ pub fn broadcast_runner(
         return None;
     }
     let mut runner = Runner::new(db.clone(), config.broadcast.runner_options());
-    let boards: Vec<Arc<dyn ProgressBoard>> = Vec::new();
+    let mut boards: Vec<Arc<dyn ProgressBoard>> = Vec::new();
     if let Some(tg) = telegram {
         runner = runner.sender(tg.clone());
+        if let Some(chat) = config.telegram.staff_chat_id.filter(|id| *id != 0) {
+            boards.push(Arc::new(telegram::TelegramStaffChannel {
+                telegram: tg.clone(),
+                chat,
+            }));
+        }
     }
-    if let Some(_dc) = discord {
-        // Discord's sender and staff board join here.
+    if let Some(dc) = discord {
+        runner = runner.sender(dc.clone());
+        if let Some(channel) = config.discord.staff_channel_id.filter(|id| *id != 0) {
+            boards.push(Arc::new(discord::DiscordStaffChannel {
+                discord: dc.clone(),
+                channel: serenity::all::ChannelId::new(channel),
+            }));
+        }
     }
     if !boards.is_empty() {
         runner = runner.sink(Arc::new(BoardSink::new(db.clone(), boards)));
@@ -286,6 +300,17 @@ pub fn broadcast_runner(
 /// Connects to Discord (token and application checked) and registers the
 /// slash commands; the gateway connects when the application runs.
 async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<Arc<Discord>> {
+    let dc = connect_discord(config, token, db).await?;
+    dc.register_commands()
+        .await
+        .map_err(|e| anyhow::anyhow!("discord slash commands: {e}"))?;
+    tracing::info!(invite = %dc.invite_url(), "discord is on");
+    Ok(dc)
+}
+
+/// Connects the Discord client (REST: token and application checked) with the
+/// configured options, without the gateway or command registration.
+pub async fn connect_discord(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<Arc<Discord>> {
     let mut options = discord::Options::new(BlobStore::new(&config.storage.blob_dir));
     options.api_url = config.discord.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
@@ -302,13 +327,15 @@ async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) 
                 .filter(|id| *id != 0)
                 .map(serenity::all::RoleId::new),
         });
+    options.marketing_role = config
+        .discord
+        .marketing_role_id
+        .filter(|id| *id != 0)
+        .map(serenity::all::RoleId::new);
+    options.announcements = announcement_targets(config);
     let dc = Discord::connect(token.clone(), db.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("discord: {e}"))?;
-    dc.register_commands()
-        .await
-        .map_err(|e| anyhow::anyhow!("discord slash commands: {e}"))?;
-    tracing::info!(invite = %dc.invite_url(), "discord is on");
     Ok(Arc::new(dc))
 }
 

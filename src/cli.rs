@@ -60,6 +60,29 @@ pub enum Command {
     /// Inbound email.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Announce a promotion to the subscribers: preview in both languages,
+    /// confirm, then send with a progress bar (again: resume an unfinished one).
+    Broadcast {
+        promotion_id: String,
+        /// Show the announcement and the audience by channel, language and region; store and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send without asking for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Only subscribers known to be in this region (repeatable).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Only subscribers with a product of this category (repeatable).
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// Announce a promotion that was announced before.
+        #[arg(long)]
+        again: bool,
+        /// Who confirms, recorded with the campaign (default: $USER).
+        #[arg(long = "as", env = "USER", default_value = "cli")]
+        actor: String,
+    },
     /// Talk to the assistant in the terminal: one stdin line is one message.
     Chat {
         /// Who you are to the assistant (its state is kept per user).
@@ -255,6 +278,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Faq(cmd) => faq(cmd),
         Command::Jobs(cmd) => jobs(&config, cmd).await,
         Command::Mail(cmd) => mail(&config, cmd).await,
+        Command::Broadcast {
+            promotion_id,
+            dry_run,
+            yes,
+            regions,
+            categories,
+            again,
+            actor,
+        } => {
+            let db = open(&config).await?;
+            let args = crate::broadcast::command::BroadcastArgs {
+                promotion_id,
+                dry_run,
+                yes,
+                regions,
+                categories,
+                again,
+                actor: format!("cli:{actor}"),
+            };
+            crate::broadcast::command::run(&config, &db, args).await
+        }
         Command::Chat { user, lang, json } => {
             let db = open(&config).await?;
             let assistant = crate::assistant::Assistant::new(db)

@@ -11,7 +11,7 @@ use std::process::Stdio;
 use chrono::Utc;
 use redeemdesk::app::Application;
 use redeemdesk::config::{Config, LogFormat};
-use redeemdesk::domain::{Channel, RejectionReason, Timestamp};
+use redeemdesk::domain::{Channel, Locale, RejectionReason, Timestamp};
 use redeemdesk::http::{HttpState, ROUTES, Readiness};
 use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::jobs::{JobKind, JobStatus};
@@ -911,4 +911,233 @@ fn serve_logs_json_lines() {
         })
         .collect();
     assert_eq!(off.len(), 1, "{seen:?}");
+}
+
+/// A promotion whose claims are open (dates around today), next to the
+/// demo's, which ended.
+async fn current_promotion(db: &Db) {
+    let today = redeemdesk::domain::time::jakarta_date(Utc::now());
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let doc = json!({"promotions": [{
+        "id": "promo-now",
+        "name": {"id": "Promo Akhir Tahun", "en": "Year-End Promo"},
+        "description": {"id": "Beli MSI AIO, dapat hadiah.", "en": "Buy an MSI AIO, get a reward."},
+        "starts_on": day(-10), "ends_on": day(20), "claim_deadline": day(40),
+        "categories": ["AIO", "PRO DT"], "regions": ["ID"],
+        "rewards": [{"category": "AIO", "kind": "digital_code", "amount_idr": 300000}],
+    }]});
+    import_json(db, &doc.to_string(), Utc::now()).await.unwrap();
+}
+
+/// A chat user who subscribed (with consent) unless `subscribed` is false,
+/// linked to demo member `member` when given (its region and products).
+async fn chat_user(db: &Db, channel: Channel, id: &str, locale: Option<Locale>, member: Option<i64>, subscribed: bool) {
+    let now = Utc::now();
+    let mut tx = db.begin_write().await.unwrap();
+    let mut u = tx.chat_user(channel, id, now).await.unwrap();
+    u.subscribed = subscribed;
+    u.consent_at = subscribed.then_some(now);
+    u.locale = locale;
+    tx.save_chat_user(&u, now).await.unwrap();
+    if subscribed {
+        tx.record_consent(u.id, true, now).await.unwrap();
+    }
+    if let Some(member) = member {
+        tx.insert_chat_link(u.id, member, now).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The audience's counts summed by one of its row's fields.
+fn audience_by(audience: &Value, key: &str) -> BTreeMap<String, i64> {
+    let mut sums = BTreeMap::new();
+    for row in audience["rows"].as_array().unwrap() {
+        *sums.entry(row[key].as_str().unwrap().to_owned()).or_insert(0) += row["count"].as_i64().unwrap();
+    }
+    sums
+}
+
+both_backends! {
+    /// Drafts with their audience and filters, confirmation, cancellation,
+    /// progress and the list, over HTTP.
+    async fn campaigns_over_http(db: Db) {
+        demo(&db).await;
+        current_promotion(&db).await;
+        // Budi (member 501: AIO and MB, region ID) in English; Siti (502:
+        // a monitor) in Indonesian; someone we know nothing about; Rizky (503:
+        // PRO DT) on Discord; and one who never subscribed.
+        chat_user(&db, Channel::Telegram, "5001", Some(Locale::En), Some(501), true).await;
+        chat_user(&db, Channel::Telegram, "5002", Some(Locale::Id), Some(502), true).await;
+        chat_user(&db, Channel::Telegram, "5003", None, None, true).await;
+        chat_user(&db, Channel::Discord, "7001", Some(Locale::Id), Some(503), true).await;
+        chat_user(&db, Channel::Telegram, "5004", Some(Locale::Id), Some(504), false).await;
+        let server = Server::router(db.clone(), Some(TOKEN)).await;
+
+        // Without the token: nothing.
+        let anonymous = server
+            .send(Method::POST, "/api/v1/campaigns", Auth::None, Some(br#"{"promotion_id": "promo-now"}"#.to_vec()))
+            .await;
+        assert_eq!((anonymous.status, anonymous.code().as_str()), (401, "unauthorized"));
+        assert_eq!(server.send(Method::GET, "/api/v1/campaigns", Auth::None, None).await.status, 401);
+        assert!(db.begin().await.unwrap().campaigns(None, 10).await.unwrap().is_empty());
+
+        // Every subscriber: the draft, its audience and both texts.
+        let all = server
+            .with_json(Method::POST, "/api/v1/campaigns", json!({"promotion_id": "promo-now", "by": "mita"}))
+            .await;
+        assert_eq!(all.status, 201, "{}", all.text);
+        let all = all.json();
+        let campaign = &all["campaign"];
+        assert_eq!(campaign["status"], "draft");
+        assert_eq!(campaign["promotion_id"], "promo-now");
+        assert_eq!(campaign["created_by"], "api:mita");
+        assert_eq!(campaign["filters"], json!({"regions": [], "categories": []}));
+        assert_eq!(campaign["confirmed_at"], Value::Null);
+        assert_eq!(all["audience"]["total"], 4, "{all}");
+        assert_eq!(audience_by(&all["audience"], "channel"), BTreeMap::from([("discord".into(), 1), ("telegram".into(), 3)]));
+        assert_eq!(audience_by(&all["audience"], "locale"), BTreeMap::from([("en".into(), 1), ("id".into(), 3)]));
+        assert_eq!(audience_by(&all["audience"], "region"), BTreeMap::from([("ID".into(), 3), ("unknown".into(), 1)]));
+        assert!(all["preview"]["id"].as_str().unwrap().contains("Promo Akhir Tahun"), "{all}");
+        assert!(all["preview"]["en"].as_str().unwrap().contains("Year-End Promo"), "{all}");
+        assert_eq!(all["preview"]["id"], campaign["text_id"]);
+        assert_eq!(all["preview"]["en"], campaign["text_en"]);
+        let all_id = campaign["id"].as_i64().unwrap();
+
+        // Filters: a region, a category (as typed), both.
+        let in_id = server
+            .with_json(Method::POST, "/api/v1/campaigns", json!({"promotion_id": "promo-now", "regions": ["id"]}))
+            .await;
+        assert_eq!(in_id.status, 201, "{}", in_id.text);
+        assert_eq!(in_id.json()["campaign"]["filters"]["regions"], json!(["ID"]));
+        assert_eq!(in_id.json()["campaign"]["created_by"], "api");
+        assert_eq!(in_id.json()["audience"]["total"], 3);
+        let aio = server
+            .with_json(Method::POST, "/api/v1/campaigns", json!({"promotion_id": "promo-now", "categories": ["aio"]}))
+            .await;
+        assert_eq!(aio.json()["audience"]["total"], 1, "{}", aio.text);
+        assert_eq!(aio.json()["campaign"]["filters"]["categories"], json!(["AIO"]));
+        let pro = server
+            .with_json(Method::POST, "/api/v1/campaigns",
+                json!({"promotion_id": "promo-now", "regions": ["ID"], "categories": ["pro-dt", "PRO DT"]}))
+            .await;
+        assert_eq!(pro.json()["campaign"]["filters"]["categories"], json!(["PRO DT"]), "{}", pro.text);
+        assert_eq!(audience_by(&pro.json()["audience"], "channel"), BTreeMap::from([("discord".into(), 1)]));
+        let nowhere = server
+            .with_json(Method::POST, "/api/v1/campaigns", json!({"promotion_id": "promo-now", "regions": ["SG"]}))
+            .await;
+        assert_eq!(nowhere.json()["audience"], json!({"total": 0, "rows": []}));
+
+        // Refusals name their field and prepare nothing.
+        let before = db.begin().await.unwrap().campaigns(None, 100).await.unwrap().len();
+        for (body, status, code, field) in [
+            (json!({"promotion_id": "nope"}), 422, "unknown_promotion", "promotion_id"),
+            (json!({"promotion_id": "smart-office-2026"}), 422, "promotion_ended", "promotion_id"),
+            (json!({}), 400, "invalid", "promotion_id"),
+            (json!({"promotion_id": "promo-now", "regions": ["!!"]}), 400, "invalid", "regions"),
+            (json!({"promotion_id": "promo-now", "regions": "ID"}), 400, "invalid", "regions"),
+            (json!({"promotion_id": "promo-now", "categories": ["TOASTER"]}), 400, "invalid", "categories"),
+            (json!({"promotion_id": "promo-now", "region": ["ID"]}), 400, "invalid", "region"),
+            (json!({"promotion_id": "promo-now", "by": 7}), 400, "invalid", "by"),
+        ] {
+            let reply = server.with_json(Method::POST, "/api/v1/campaigns", body.clone()).await;
+            assert_eq!((reply.status, reply.code().as_str()), (status, code), "{body}: {}", reply.text);
+            assert_eq!(reply.json()["field"], field, "{body}: {}", reply.text);
+        }
+        let toaster = server
+            .with_json(Method::POST, "/api/v1/campaigns", json!({"promotion_id": "promo-now", "categories": ["TOASTER"]}))
+            .await;
+        assert!(toaster.json()["message"].as_str().unwrap().contains("AIO"), "known categories listed: {}", toaster.text);
+        let ended = server
+            .with_json(Method::POST, "/api/v1/campaigns", json!({"promotion_id": "smart-office-2026"}))
+            .await;
+        assert!(ended.json()["message"].as_str().unwrap().contains("2026-07-31"), "{}", ended.text);
+        assert_eq!(db.begin().await.unwrap().campaigns(None, 100).await.unwrap().len(), before);
+
+        // A draft has no recipients yet.
+        let shown = server.get(&format!("/api/v1/campaigns/{all_id}")).await;
+        assert_eq!(shown.status, 200, "{}", shown.text);
+        assert_eq!(shown.json()["campaign"], all["campaign"]);
+        assert_eq!(shown.json()["progress"]["total"], 0);
+
+        // Confirm: one recipient per subscriber; not twice.
+        let confirmed = server
+            .with_json(Method::POST, &format!("/api/v1/campaigns/{all_id}/confirm"), json!({"by": "rudi"}))
+            .await;
+        assert_eq!(confirmed.status, 200, "{}", confirmed.text);
+        assert_eq!(confirmed.json(), json!({"campaign_id": all_id, "recipients": 4}));
+        let again = server
+            .with_json(Method::POST, &format!("/api/v1/campaigns/{all_id}/confirm"), json!({"by": "rudi"}))
+            .await;
+        assert_eq!((again.status, again.code().as_str()), (409, "invalid_transition"), "{}", again.text);
+        let shown = server.get(&format!("/api/v1/campaigns/{all_id}")).await.json();
+        assert_eq!(shown["campaign"]["status"], "sending");
+        assert_eq!(shown["campaign"]["confirmed_by"], "api:rudi");
+        assert!(shown["campaign"]["confirmed_at"].is_string());
+        let progress = &shown["progress"];
+        assert_eq!(progress["campaign_id"], all_id);
+        assert_eq!((progress["total"].as_i64(), progress["remaining"].as_i64()), (Some(4), Some(4)), "{shown}");
+        assert_eq!((progress["sent"].as_i64(), progress["done"].as_bool()), (Some(0), Some(false)));
+
+        // The region draft, confirmed without a body.
+        let in_id = in_id.json()["campaign"]["id"].as_i64().unwrap();
+        let bare = server
+            .send(Method::POST, &format!("/api/v1/campaigns/{in_id}/confirm"), Auth::Bearer(TOKEN), None)
+            .await;
+        assert_eq!(bare.status, 200, "{}", bare.text);
+        assert_eq!(bare.json()["recipients"], 3);
+        assert_eq!(server.get(&format!("/api/v1/campaigns/{in_id}")).await.json()["campaign"]["confirmed_by"], "api");
+
+        // Cancel: a campaign being sent, then a draft; not twice.
+        let cancelled = server
+            .with_json(Method::POST, &format!("/api/v1/campaigns/{all_id}/cancel"), json!({"by": "mita"}))
+            .await;
+        assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+        assert_eq!(cancelled.json()["campaign"]["status"], "cancelled");
+        assert!(cancelled.json()["campaign"]["finished_at"].is_string());
+        assert_eq!(cancelled.json()["progress"]["total"], 4);
+        let twice = server
+            .send(Method::POST, &format!("/api/v1/campaigns/{all_id}/cancel"), Auth::Bearer(TOKEN), None)
+            .await;
+        assert_eq!((twice.status, twice.code().as_str()), (409, "invalid_transition"), "{}", twice.text);
+        let aio_id = aio.json()["campaign"]["id"].as_i64().unwrap();
+        let dropped = server
+            .send(Method::POST, &format!("/api/v1/campaigns/{aio_id}/cancel"), Auth::Bearer(TOKEN), None)
+            .await;
+        assert_eq!(dropped.json()["campaign"]["status"], "cancelled", "{}", dropped.text);
+        let too_late = server
+            .send(Method::POST, &format!("/api/v1/campaigns/{aio_id}/confirm"), Auth::Bearer(TOKEN), None)
+            .await;
+        assert_eq!((too_late.status, too_late.code().as_str()), (409, "invalid_transition"));
+
+        // Unknown and malformed ids.
+        for (method, path) in [
+            (Method::GET, "/api/v1/campaigns/99999"),
+            (Method::POST, "/api/v1/campaigns/99999/confirm"),
+            (Method::POST, "/api/v1/campaigns/99999/cancel"),
+        ] {
+            let reply = server.send(method, path, Auth::Bearer(TOKEN), None).await;
+            assert_eq!((reply.status, reply.code().as_str()), (404, "not_found"), "{path}: {}", reply.text);
+        }
+        let word = server.get("/api/v1/campaigns/abc").await;
+        assert_eq!((word.status, word.json()["field"].as_str()), (400, Some("id")));
+        let typo = server
+            .with_json(Method::POST, &format!("/api/v1/campaigns/{in_id}/cancel"), json!({"who": "mita"}))
+            .await;
+        assert_eq!((typo.status, typo.json()["field"].as_str()), (400, Some("who")));
+
+        // The list: newest first, by promotion, limited.
+        let list = server.get("/api/v1/campaigns").await;
+        assert_eq!(list.status, 200, "{}", list.text);
+        let listed = ids(&list.json());
+        assert_eq!(listed.len(), 5);
+        assert!(listed.windows(2).all(|w| w[0] > w[1]), "{listed:?}");
+        assert_eq!(listed[4], all_id);
+        assert_eq!(list.json()[4]["status"], "cancelled");
+        assert_eq!(ids(&server.get("/api/v1/campaigns?promotion_id=promo-now&limit=2").await.json()), listed[..2]);
+        assert_eq!(server.get("/api/v1/campaigns?promotion_id=smart-office-2026").await.json(), json!([]));
+        for bad in ["limit=0", "limit=x", "status=draft"] {
+            let reply = server.get(&format!("/api/v1/campaigns?{bad}")).await;
+            assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+        }
+    }
 }

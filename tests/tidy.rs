@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use redeemdesk::broadcast::{CampaignStatus, RecipientKind, RecipientStatus};
 use redeemdesk::domain::{RejectionReason, Status};
 use redeemdesk::jobs::{JobKind, JobStatus};
 use redeemdesk::mail::EmailKind;
@@ -120,7 +121,10 @@ fn check_constraints_list_every_code_of_the_enums() {
             .chain(EmailKind::ALL.iter().map(|k| k.as_str()))
             .chain(EscalationStatus::ALL.iter().map(|k| k.as_str()))
             .chain(EscalationCause::ALL.iter().map(|k| k.as_str()))
-            .chain(TranscriptRole::ALL.iter().map(|k| k.as_str()));
+            .chain(TranscriptRole::ALL.iter().map(|k| k.as_str()))
+            .chain(CampaignStatus::ALL.iter().map(|k| k.as_str()))
+            .chain(RecipientStatus::ALL.iter().map(|k| k.as_str()))
+            .chain(RecipientKind::ALL.iter().map(|k| k.as_str()));
         for code in codes {
             assert!(sql.contains(&format!("'{code}'")), "{backend}: CHECK misses {code}");
         }

@@ -12,12 +12,13 @@
 //! `unknown` and never sends them again.
 
 pub mod campaign;
+pub mod command;
 pub mod progress;
 pub mod runner;
 
 pub use campaign::{Audience, AudienceRow, BroadcastError, Draft, Filters};
 pub use progress::{BoardSink, Progress, ProgressBoard, ProgressSink, TerminalSink};
-pub use runner::{Runner, RunnerOptions};
+pub use runner::{Runner, RunnerOptions, Watched};
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -112,6 +113,8 @@ pub enum RecipientKind {
 }
 
 impl RecipientKind {
+    pub const ALL: [RecipientKind; 2] = [Self::Direct, Self::Announcement];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Direct => "direct",
@@ -120,7 +123,7 @@ impl RecipientKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Direct, Self::Announcement].into_iter().find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

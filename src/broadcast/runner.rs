@@ -10,8 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use tokio::sync::watch;
 
 use super::campaign::BroadcastError;
@@ -19,6 +17,15 @@ use super::progress::{Progress, ProgressSink};
 use super::{BroadcastSender, CampaignRecord, CampaignStatus, Delivery, Recipient, RecipientKind, RecipientStatus};
 use crate::domain::Channel;
 use crate::store::{Db, StoreError};
+
+/// How watching another process's campaign ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Watched {
+    /// Done, cancelled, or the watcher was stopped: its last progress.
+    Finished(Progress),
+    /// Nobody holds it any more: it can be taken over.
+    Free,
+}
 
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
@@ -124,41 +131,54 @@ impl Runner {
         };
         tracing::info!(campaign = id, runner = %self.id, channels = ?channels, "broadcast: sending");
         let stopping = AtomicBool::new(false);
-        let outcomes = AtomicI64::new(0);
+        let outcomes = Arc::new(AtomicI64::new(0));
         let started = Instant::now();
-        let campaign = &campaign;
+        let campaign = Arc::new(campaign);
         let work = futures::future::join_all(
             self.senders
                 .iter()
                 .filter(|s| channels.contains(&s.channel()))
-                .map(|sender| self.send_channel(campaign, sender.as_ref(), &stopping, &outcomes)),
+                .map(|sender| self.send_channel(&campaign, sender, &stopping, &outcomes)),
         );
-        tokio::pin!(work);
-        let mut renew = tokio::time::interval(self.options.lease / 3);
-        let mut report = tokio::time::interval(self.options.report_every);
-        let mut lease_lost = false;
-        loop {
-            tokio::select! {
-                _ = &mut work => break,
-                _ = renew.tick() => {
-                    match self.renew(id).await {
+        // Renewing the lease and reporting run beside the sending, never in
+        // a select branch that would stop polling it: on SQLite a send
+        // recording its outcome holds the process's write turn, which a
+        // renewal waits for.
+        let lease_lost = AtomicBool::new(false);
+        let control = async {
+            let mut renew = tokio::time::interval(self.options.lease / 3);
+            let mut report = tokio::time::interval(self.options.report_every);
+            let mut stop_open = true;
+            loop {
+                tokio::select! {
+                    _ = renew.tick() => match self.renew(id).await {
                         Ok(true) => {}
                         Ok(false) => {
                             // Cancelled, or taken over after we could not renew in time.
-                            lease_lost = true;
+                            lease_lost.store(true, Ordering::SeqCst);
                             stopping.store(true, Ordering::SeqCst);
                         }
                         Err(e) => tracing::warn!(campaign = id, error = %e, "broadcast: renewing the lease failed"),
+                    },
+                    _ = report.tick() => {
+                        if let Ok(p) = self.progress(id, outcomes.load(Ordering::SeqCst), started.elapsed()).await {
+                            self.report(&p).await;
+                        }
+                    }
+                    changed = stop.changed(), if stop_open => {
+                        stop_open = changed.is_ok();
+                        if changed.is_ok() && *stop.borrow() {
+                            stopping.store(true, Ordering::SeqCst);
+                        }
                     }
                 }
-                _ = report.tick() => {
-                    if let Ok(p) = self.progress(id, outcomes.load(Ordering::SeqCst), started.elapsed()).await {
-                        self.report(&p).await;
-                    }
-                }
-                _ = stop.changed() => stopping.store(true, Ordering::SeqCst),
             }
+        };
+        tokio::select! {
+            _ = work => {}
+            () = control => {}
         }
+        let lease_lost = lease_lost.load(Ordering::SeqCst);
         let progress = self
             .progress(id, outcomes.load(Ordering::SeqCst), started.elapsed())
             .await?;
@@ -189,8 +209,9 @@ impl Runner {
     }
 
     /// Shows the progress of a campaign another process sends, until it is
-    /// done or `stop` turns true (the CLI beside `serve`).
-    pub async fn watch(&self, id: i64, mut stop: watch::Receiver<bool>) -> Result<Progress, BroadcastError> {
+    /// done, `stop` turns true, or the other process's lease runs out (it
+    /// died: take over with [`Runner::run_campaign`]).
+    pub async fn watch(&self, id: i64, mut stop: watch::Receiver<bool>) -> Result<Watched, BroadcastError> {
         let started = Instant::now();
         let first = self.progress(id, 0, Duration::ZERO).await?.finished();
         loop {
@@ -199,10 +220,17 @@ impl Runner {
             self.report(&p).await;
             let status = self.campaign(id).await?.status;
             if p.done || status != CampaignStatus::Sending || *stop.borrow() {
-                return Ok(p);
+                return Ok(Watched::Finished(p));
+            }
+            let held = {
+                let mut tx = self.db.begin().await?;
+                tx.campaign_runner(id).await?
+            };
+            if held.is_none_or(|(_, until)| until < Utc::now()) {
+                return Ok(Watched::Free);
             }
             tokio::select! {
-                _ = tokio::time::sleep(self.options.report_every) => {}
+                _ = tokio::time::sleep(self.options.report_every.min(self.options.lease / 3)) => {}
                 _ = stop.changed() => {}
             }
         }
@@ -288,16 +316,18 @@ impl Runner {
     }
 
     /// One platform's share: keeps up to the sender's window in flight,
-    /// topping it up when half has come back.
+    /// topping it up when half has come back. Each message is its own task,
+    /// so a claim (which waits for the database's write turn) never waits on
+    /// a send that is not being polled.
     async fn send_channel(
         &self,
-        campaign: &CampaignRecord,
-        sender: &dyn BroadcastSender,
+        campaign: &Arc<CampaignRecord>,
+        sender: &Arc<dyn BroadcastSender>,
         stopping: &AtomicBool,
-        outcomes: &AtomicI64,
+        outcomes: &Arc<AtomicI64>,
     ) {
         let window = sender.window().max(1);
-        let mut running = FuturesUnordered::new();
+        let mut running = tokio::task::JoinSet::new();
         let mut exhausted = false;
         let mut failures = 0u32;
         loop {
@@ -307,7 +337,13 @@ impl Runner {
                         failures = 0;
                         exhausted = claimed.is_empty();
                         for r in claimed {
-                            running.push(self.deliver(campaign, sender, r, outcomes));
+                            running.spawn(deliver(
+                                self.db.clone(),
+                                campaign.clone(),
+                                sender.clone(),
+                                r,
+                                outcomes.clone(),
+                            ));
                         }
                     }
                     Err(e) => {
@@ -333,7 +369,7 @@ impl Runner {
                     }
                 }
             }
-            if running.next().await.is_none() && (exhausted || stopping.load(Ordering::SeqCst)) {
+            if running.join_next().await.is_none() && (exhausted || stopping.load(Ordering::SeqCst)) {
                 break;
             }
         }
@@ -345,60 +381,60 @@ impl Runner {
         tx.commit().await?;
         Ok(claimed)
     }
+}
 
-    /// Sends one message and records its outcome (a user who blocked us is
-    /// unsubscribed in the same transaction).
-    async fn deliver(
-        &self,
-        campaign: &CampaignRecord,
-        sender: &dyn BroadcastSender,
-        r: Recipient,
-        outcomes: &AtomicI64,
-    ) {
-        let text = match r.kind {
-            RecipientKind::Direct => campaign.text(r.locale).to_owned(),
-            RecipientKind::Announcement => format!("{}\n\n— — —\n\n{}", campaign.text_id, campaign.text_en),
-        };
-        let delivery = sender.send(&r, &text).await;
-        let (status, error) = match &delivery {
-            Delivery::Sent => (RecipientStatus::Sent, None),
-            Delivery::Blocked(e) => (RecipientStatus::Blocked, Some(crate::redact::personal(e))),
-            Delivery::Failed(e) => (RecipientStatus::Failed, Some(crate::redact::personal(e))),
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = async {
-                let now = Utc::now();
-                let mut tx = self.db.begin_write().await?;
-                tx.record_delivery(r.id, status, error.as_deref(), now).await?;
-                if status == RecipientStatus::Blocked && r.kind == RecipientKind::Direct {
-                    tx.deactivate_chat_user(r.channel, &r.target, now).await?;
-                }
-                tx.commit().await
+/// Sends one message and records its outcome (a user who blocked us is
+/// unsubscribed in the same transaction).
+async fn deliver(
+    db: Db,
+    campaign: Arc<CampaignRecord>,
+    sender: Arc<dyn BroadcastSender>,
+    r: Recipient,
+    outcomes: Arc<AtomicI64>,
+) {
+    let text = match r.kind {
+        RecipientKind::Direct => campaign.text(r.locale).to_owned(),
+        RecipientKind::Announcement => format!("{}\n\n— — —\n\n{}", campaign.text_id, campaign.text_en),
+    };
+    let delivery = sender.send(&r, &text).await;
+    let (status, error) = match &delivery {
+        Delivery::Sent => (RecipientStatus::Sent, None),
+        Delivery::Blocked(e) => (RecipientStatus::Blocked, Some(crate::redact::personal(e))),
+        Delivery::Failed(e) => (RecipientStatus::Failed, Some(crate::redact::personal(e))),
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = async {
+            let now = Utc::now();
+            let mut tx = db.begin_write().await?;
+            tx.record_delivery(r.id, status, error.as_deref(), now).await?;
+            if status == RecipientStatus::Blocked && r.kind == RecipientKind::Direct {
+                tx.deactivate_chat_user(r.channel, &r.target, now).await?;
             }
-            .await;
-            match result {
-                Ok(()) => break,
-                Err(e) if attempt < 10 => {
-                    tracing::warn!(recipient = r.id, error = %e, "broadcast: recording an outcome failed; retrying");
-                    tokio::time::sleep(crate::retry::backoff(
-                        Duration::from_millis(200),
-                        attempt,
-                        Duration::from_secs(5),
-                    ))
-                    .await;
-                }
-                Err(e) => {
-                    // The row stays `sending`: the next runner records it as
-                    // unknown. It is never sent twice.
-                    tracing::error!(recipient = r.id, error = %e, "broadcast: outcome not recorded");
-                    return;
-                }
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => break,
+            Err(e) if attempt < 10 => {
+                tracing::warn!(recipient = r.id, error = %e, "broadcast: recording an outcome failed; retrying");
+                tokio::time::sleep(crate::retry::backoff(
+                    Duration::from_millis(200),
+                    attempt,
+                    Duration::from_secs(5),
+                ))
+                .await;
+            }
+            Err(e) => {
+                // The row stays `sending`: the next runner records it as
+                // unknown. It is never sent twice.
+                tracing::error!(recipient = r.id, error = %e, "broadcast: outcome not recorded");
+                return;
             }
         }
-        outcomes.fetch_add(1, Ordering::SeqCst);
     }
+    outcomes.fetch_add(1, Ordering::SeqCst);
 }
 
 fn lease(options: &RunnerOptions) -> chrono::Duration {

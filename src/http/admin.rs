@@ -200,7 +200,7 @@ fn path_id(path: Result<Path<String>, PathRejection>) -> Result<RedemptionId, Ap
         .map_err(|_| ApiError::invalid("id", format!("{raw:?} is not a redemption id")))
 }
 
-fn query_params(
+pub(super) fn query_params(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     allowed: &[&str],
 ) -> Result<HashMap<String, String>, ApiError> {
@@ -211,7 +211,7 @@ fn query_params(
     Ok(query)
 }
 
-fn body_error(e: BytesRejection, limit: usize) -> ApiError {
+pub(super) fn body_error(e: BytesRejection, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge { limit }
     } else {
@@ -221,7 +221,7 @@ fn body_error(e: BytesRejection, limit: usize) -> ApiError {
 
 /// The body as a JSON object with no fields but `allowed` (a typo is an error,
 /// not a silently missing value).
-fn body_object(
+pub(super) fn body_object(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
     allowed: &[&str],
@@ -241,7 +241,7 @@ fn body_object(
     Ok(map)
 }
 
-fn optional_string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+pub(super) fn optional_string(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -249,7 +249,7 @@ fn optional_string(body: &Map<String, Value>, field: &str) -> Result<Option<Stri
     }
 }
 
-fn required_string(body: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
+pub(super) fn required_string(body: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
     optional_string(body, field)?
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::invalid(field, "is required"))

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use crate::broadcast::BroadcastError;
 use crate::domain::{RedemptionId, Timestamp};
 use crate::review::ReviewError;
 use crate::store::StoreError;
@@ -62,6 +63,12 @@ pub enum ApiError {
     /// Someone else changed the claim first.
     #[error("{0}")]
     Conflict(String),
+    /// The body names a promotion that does not exist.
+    #[error("{0}")]
+    UnknownPromotion(String),
+    /// The promotion's claims have closed: nothing to announce.
+    #[error("{0}")]
+    PromotionEnded(String),
     /// Our fault; the details are logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -90,6 +97,7 @@ impl ApiError {
             | ApiError::NotHeld { .. }
             | ApiError::Transition(_)
             | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnknownPromotion(_) | ApiError::PromotionEnded(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,12 +121,14 @@ impl ApiError {
             ApiError::NotHeld { .. } => "not_held",
             ApiError::Transition(_) => "invalid_transition",
             ApiError::Conflict(_) => "conflict",
+            ApiError::UnknownPromotion(_) => "unknown_promotion",
+            ApiError::PromotionEnded(_) => "promotion_ended",
             ApiError::Internal(_) => "internal",
         }
     }
 
     /// Every `error` code, for the OpenAPI document.
-    pub const CODES: [&'static str; 16] = [
+    pub const CODES: [&'static str; 18] = [
         "disabled",
         "unauthorized",
         "not_found",
@@ -134,6 +144,8 @@ impl ApiError {
         "not_held",
         "invalid_transition",
         "conflict",
+        "unknown_promotion",
+        "promotion_ended",
         "internal",
     ];
 
@@ -156,6 +168,9 @@ impl ApiError {
             }
             ApiError::AmbiguousSerial(_) => {
                 body.insert("field".into(), json!("serial"));
+            }
+            ApiError::UnknownPromotion(_) | ApiError::PromotionEnded(_) => {
+                body.insert("field".into(), json!("promotion_id"));
             }
             ApiError::Leased { reviewer, until, .. } => {
                 body.insert("reviewer".into(), json!(reviewer));
@@ -213,6 +228,19 @@ impl From<ReviewError> for ApiError {
     }
 }
 
+impl From<BroadcastError> for ApiError {
+    fn from(e: BroadcastError) -> Self {
+        match e {
+            BroadcastError::UnknownPromotion(_) => ApiError::UnknownPromotion(e.to_string()),
+            BroadcastError::PromotionEnded { .. } => ApiError::PromotionEnded(e.to_string()),
+            BroadcastError::UnknownCampaign(id) => ApiError::NotFound(format!("no campaign with id {id}")),
+            BroadcastError::WrongStatus { .. } => ApiError::Transition(e.to_string()),
+            BroadcastError::Busy { .. } | BroadcastError::LeaseLost(_) => ApiError::Conflict(e.to_string()),
+            BroadcastError::Store(s) => s.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +281,8 @@ mod tests {
             },
             ApiError::Transition("x".into()),
             ApiError::Conflict("x".into()),
+            ApiError::UnknownPromotion("x".into()),
+            ApiError::PromotionEnded("x".into()),
             ApiError::Internal("secret detail".into()),
         ];
         let codes: std::collections::HashSet<&str> = all.iter().map(ApiError::code).collect();

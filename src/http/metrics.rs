@@ -76,6 +76,9 @@ pub struct Snapshot {
     pub chat_messages: Vec<(String, String, i64)>,
     /// (status, count) of escalations.
     pub escalations: Vec<(String, i64)>,
+    /// (campaign id, recipient status, count) of campaigns being sent or
+    /// finished in the last day.
+    pub broadcast_recipients: Vec<(i64, String, i64)>,
 }
 
 impl Snapshot {
@@ -152,9 +155,19 @@ impl Snapshot {
         )
         .fetch_all(p)
         .await)?;
+        let broadcast_recipients = on_pool!(db, p => sqlx::query_as(
+            "SELECT r.campaign_id, r.status, COUNT(*) FROM campaign_recipients r
+             JOIN campaigns c ON c.id = r.campaign_id
+             WHERE c.status = 'sending' OR c.finished_at >= $1
+             GROUP BY r.campaign_id, r.status"
+        )
+        .bind(now - chrono::Duration::hours(24))
+        .fetch_all(p)
+        .await)?;
         Ok(Snapshot {
             chat_messages,
             escalations,
+            broadcast_recipients,
             queued_at: queued.into_iter().map(|(t,)| t).collect(),
             leased,
             redemptions,
@@ -317,6 +330,18 @@ impl Snapshot {
             &["status"],
             &escalation_labels,
             self.escalations.iter().map(|(s, n)| (vec![s.clone()], *n as f64)),
+        );
+        out.family(
+            "redeemdesk_broadcast_recipients",
+            "gauge",
+            "Recipients of broadcast campaigns being sent or finished in the last 24 hours, by campaign and status \
+             (pending, sending, sent, failed, blocked, unknown). The rate is the increase of `sent` over time; \
+             remaining is pending + sending.",
+            &["campaign", "status"],
+            &[],
+            self.broadcast_recipients
+                .iter()
+                .map(|(c, s, n)| (vec![c.to_string(), s.clone()], *n as f64)),
         );
         out.text
     }

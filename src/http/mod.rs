@@ -1,12 +1,14 @@
 //! The HTTP server's routes: health (`/healthz`, `/readyz`), `/metrics`,
 //! `/openapi.json`, and the admin API under `/api/v1` behind a bearer token
-//! (`docs/admin-api.md`, `docs/operations.md`).
+//! (`docs/admin-api.md`, `docs/operations.md`): redemptions, the review queue,
+//! imports and broadcast campaigns.
 //!
 //! [`ROUTES`] is the one list of what is served: the router is built from it
 //! and so is the OpenAPI document, so neither can list a route the other lacks.
 
 mod admin;
 mod auth;
+mod campaigns;
 mod error;
 mod health;
 mod metrics;
@@ -46,6 +48,8 @@ pub struct HttpState {
     pub review: ReviewSettings,
     pub mail: MailSettings,
     pub readiness: Readiness,
+    /// Where every broadcast is also posted publicly (`app::announcement_targets`).
+    pub announcements: Vec<(crate::domain::Channel, String)>,
 }
 
 pub(crate) type Shared = Arc<HttpState>;
@@ -58,6 +62,7 @@ impl HttpState {
             review: ReviewSettings::from_config(&config.review),
             mail: MailSettings::from_config(&config.smtp),
             readiness,
+            announcements: crate::app::announcement_targets(config),
         }
     }
 }
@@ -110,6 +115,11 @@ pub enum Operation {
     ReleaseQueueEntry,
     DecideRedemption,
     Import,
+    ListCampaigns,
+    CreateCampaign,
+    ShowCampaign,
+    ConfirmCampaign,
+    CancelCampaign,
 }
 
 impl Operation {
@@ -126,6 +136,11 @@ impl Operation {
             Operation::ReleaseQueueEntry => "releaseQueueEntry",
             Operation::DecideRedemption => "decideRedemption",
             Operation::Import => "importData",
+            Operation::ListCampaigns => "listCampaigns",
+            Operation::CreateCampaign => "createCampaign",
+            Operation::ShowCampaign => "showCampaign",
+            Operation::ConfirmCampaign => "confirmCampaign",
+            Operation::CancelCampaign => "cancelCampaign",
         }
     }
 }
@@ -166,6 +181,11 @@ pub const ROUTES: &[Route] = &[
     route(Verb::Post, "/api/v1/queue/{id}/claim", Operation::ClaimQueueEntry),
     route(Verb::Delete, "/api/v1/queue/{id}/claim", Operation::ReleaseQueueEntry),
     route(Verb::Post, "/api/v1/import", Operation::Import),
+    route(Verb::Get, "/api/v1/campaigns", Operation::ListCampaigns),
+    route(Verb::Post, "/api/v1/campaigns", Operation::CreateCampaign),
+    route(Verb::Get, "/api/v1/campaigns/{id}", Operation::ShowCampaign),
+    route(Verb::Post, "/api/v1/campaigns/{id}/confirm", Operation::ConfirmCampaign),
+    route(Verb::Post, "/api/v1/campaigns/{id}/cancel", Operation::CancelCampaign),
 ];
 
 fn method_router(operation: Operation, filter: MethodFilter) -> MethodRouter<Shared> {
@@ -181,6 +201,11 @@ fn method_router(operation: Operation, filter: MethodFilter) -> MethodRouter<Sha
         Operation::ReleaseQueueEntry => on(filter, admin::release),
         Operation::DecideRedemption => on(filter, admin::decide),
         Operation::Import => on(filter, admin::import).layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        Operation::ListCampaigns => on(filter, campaigns::list),
+        Operation::CreateCampaign => on(filter, campaigns::create),
+        Operation::ShowCampaign => on(filter, campaigns::show),
+        Operation::ConfirmCampaign => on(filter, campaigns::confirm),
+        Operation::CancelCampaign => on(filter, campaigns::cancel),
     }
 }
 

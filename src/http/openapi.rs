@@ -1,6 +1,7 @@
 //! `/openapi.json`: the OpenAPI 3.1 description of every route in
 //! [`super::ROUTES`], written by hand. Its paths come from that list and its
-//! closed value sets (reason codes, statuses, email kinds, error codes) from the
+//! closed value sets (reason codes, statuses, email kinds, campaign statuses,
+//! channels, error codes) from the
 //! Rust enums, so the document cannot drift from what is served.
 
 use axum::Json;
@@ -8,7 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::{BODY_LIMIT, IMPORT_BODY_LIMIT, Operation, ROUTES};
-use crate::domain::{EventKind, Locale, PurchaseChannel, RejectionReason, Status};
+use crate::broadcast::{CampaignStatus, RecipientKind};
+use crate::domain::{Channel, EventKind, Locale, PurchaseChannel, RejectionReason, Status};
 use crate::jobs::JobStatus;
 use crate::mail::EmailKind;
 use crate::store::AttachmentSource;
@@ -79,6 +81,23 @@ fn id_parameter() -> Value {
         "name": "id", "in": "path", "required": true,
         "description": "The redemption id.",
         "schema": {"type": "integer", "format": "int64"},
+    })
+}
+
+fn campaign_id_parameter() -> Value {
+    json!({
+        "name": "id", "in": "path", "required": true,
+        "description": "The campaign id.",
+        "schema": {"type": "integer", "format": "int64", "minimum": 1},
+    })
+}
+
+/// A body that may be left out (`{}` then).
+fn optional_body(name: &str) -> Value {
+    json!({
+        "required": false,
+        "description": format!("Optional; at most {BODY_LIMIT} bytes; unknown fields are refused."),
+        "content": json_content(schema(name)),
     })
 }
 
@@ -219,6 +238,68 @@ fn operation(op: Operation) -> Value {
                 "413": error("Body too large."),
             },
         }),
+        Operation::ListCampaigns => json!({
+            "tags": ["admin"],
+            "summary": "Broadcast campaigns, newest first.",
+            "parameters": [
+                {"name": "promotion_id", "in": "query", "required": false,
+                 "description": "Only campaigns for this promotion.", "schema": {"type": "string"}},
+                {"name": "limit", "in": "query", "required": false,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": super::campaigns::MAX_LIST_LIMIT,
+                            "default": super::campaigns::DEFAULT_LIST_LIMIT}},
+            ],
+            "responses": {
+                "200": ok("The campaigns.", json!({"type": "array", "items": schema("Campaign")})),
+                "400": error("`limit` is out of range, or an unknown parameter (`invalid`, `field`)."),
+            },
+        }),
+        Operation::CreateCampaign => json!({
+            "tags": ["admin"],
+            "summary": "Prepare a broadcast for a promotion: the announcement in both languages and the audience it reaches. Nothing is sent until it is confirmed.",
+            "requestBody": body("CampaignRequest", BODY_LIMIT),
+            "responses": {
+                "201": ok("The draft, its audience and its texts.", schema("CampaignDraft")),
+                "400": error("Bad body: `field` names what to fix (`promotion_id`, `regions`, `categories` — an unknown category lists the known ones —, `by`, or an unknown field)."),
+                "413": error("Body too large."),
+                "422": error("The promotion does not exist (`unknown_promotion`) or its claims have closed (`promotion_ended`); `field` is `promotion_id`."),
+            },
+        }),
+        Operation::ShowCampaign => json!({
+            "tags": ["admin"],
+            "summary": "One campaign and the progress of its sending.",
+            "parameters": [campaign_id_parameter()],
+            "responses": {
+                "200": ok("The campaign.", schema("CampaignDetail")),
+                "400": error("`id` is not a campaign id."),
+                "404": error("No campaign with this id (`not_found`), or the admin API is off (`disabled`)."),
+            },
+        }),
+        Operation::ConfirmCampaign => json!({
+            "tags": ["admin"],
+            "summary": "Confirm a draft: one recipient per subscriber its filters select now (and a post in each announcement channel); `serve` sends it.",
+            "parameters": [campaign_id_parameter()],
+            "requestBody": optional_body("ByRequest"),
+            "responses": {
+                "200": ok("Confirmed.", schema("CampaignConfirmed")),
+                "400": error("Bad body or id; `field` names what to fix."),
+                "404": error("No campaign with this id, or the admin API is off."),
+                "409": error("The campaign is not a draft (`invalid_transition`): confirmed already, cancelled or done."),
+                "413": error("Body too large."),
+            },
+        }),
+        Operation::CancelCampaign => json!({
+            "tags": ["admin"],
+            "summary": "Cancel a draft or a campaign being sent: nothing more is sent (messages in flight finish).",
+            "parameters": [campaign_id_parameter()],
+            "requestBody": optional_body("ByRequest"),
+            "responses": {
+                "200": ok("The campaign afterwards.", schema("CampaignDetail")),
+                "400": error("Bad body or id; `field` names what to fix."),
+                "404": error("No campaign with this id, or the admin API is off."),
+                "409": error("The campaign is done or cancelled already (`invalid_transition`)."),
+                "413": error("Body too large."),
+            },
+        }),
     }
 }
 
@@ -231,6 +312,122 @@ fn nullable(type_name: &str) -> Value {
 }
 
 fn components() -> Value {
+    let mut all = base_components();
+    if let (Some(schemas), Value::Object(more)) = (all["schemas"].as_object_mut(), campaign_schemas()) {
+        schemas.extend(more);
+    }
+    all
+}
+
+/// The broadcast campaigns' schemas (a `json!` of their own: one for
+/// everything exceeds the macro's recursion limit).
+fn campaign_schemas() -> Value {
+    json!({
+            "CampaignStatus": {"type": "string", "enum": codes(CampaignStatus::ALL, CampaignStatus::as_str)},
+            "Campaign": {
+                "type": "object",
+                "required": ["id", "promotion_id", "status", "filters", "text_id", "text_en", "created_by", "created_at"],
+                "properties": {
+                    "id": {"type": "integer", "format": "int64"},
+                    "promotion_id": {"type": "string"},
+                    "status": schema("CampaignStatus"),
+                    "filters": {
+                        "type": "object",
+                        "description": "Empty lists: every subscriber.",
+                        "properties": {
+                            "regions": {"type": "array", "items": {"type": "string"}},
+                            "categories": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                    "text_id": {"type": "string", "description": "The announcement in Indonesian, exactly as sent."},
+                    "text_en": {"type": "string", "description": "The announcement in English, exactly as sent."},
+                    "created_by": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "confirmed_by": nullable("string"),
+                    "confirmed_at": {"type": ["string", "null"], "format": "date-time"},
+                    "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+            "Audience": {
+                "type": "object",
+                "required": ["total", "rows"],
+                "properties": {
+                    "total": {"type": "integer"},
+                    "rows": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["channel", "kind", "locale", "region", "count"],
+                        "properties": {
+                            "channel": {"type": "string", "enum": codes(Channel::ALL, Channel::as_str)},
+                            "kind": {"type": "string", "enum": [RecipientKind::Direct.as_str(), RecipientKind::Announcement.as_str()]},
+                            "locale": {"type": "string", "enum": codes(Locale::ALL, Locale::as_str)},
+                            "region": {"type": "string", "description": "The subscriber's first known region, `unknown`, or `announcement channel`."},
+                            "count": {"type": "integer"},
+                        },
+                    }},
+                },
+            },
+            "CampaignRequest": {
+                "type": "object",
+                "required": ["promotion_id"],
+                "additionalProperties": false,
+                "properties": {
+                    "promotion_id": {"type": "string"},
+                    "regions": {"type": "array", "items": {"type": "string"}, "description": "Region codes such as ID; subscribers we know no region of are left out."},
+                    "categories": {"type": "array", "items": {"type": "string"}, "description": "Category codes of the catalog (AIO, PRO DT, ...)."},
+                    "by": {"type": "string", "minLength": 1, "maxLength": 100, "description": "Recorded as api:<by>."},
+                },
+            },
+            "ByRequest": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {"by": {"type": "string", "minLength": 1, "maxLength": 100, "description": "Recorded as api:<by>."}},
+            },
+            "CampaignDraft": {
+                "type": "object",
+                "required": ["campaign", "audience", "preview"],
+                "properties": {
+                    "campaign": schema("Campaign"),
+                    "audience": schema("Audience"),
+                    "preview": {
+                        "type": "object",
+                        "required": ["id", "en"],
+                        "properties": {"id": {"type": "string"}, "en": {"type": "string"}},
+                    },
+                },
+            },
+            "CampaignConfirmed": {
+                "type": "object",
+                "required": ["campaign_id", "recipients"],
+                "properties": {
+                    "campaign_id": {"type": "integer", "format": "int64"},
+                    "recipients": {"type": "integer", "description": "Recipient rows written (subscribers and announcement posts)."},
+                },
+            },
+            "Progress": {
+                "type": "object",
+                "required": ["campaign_id", "total", "sent", "failed", "blocked", "unknown", "remaining", "done"],
+                "properties": {
+                    "campaign_id": {"type": "integer", "format": "int64"},
+                    "total": {"type": "integer"},
+                    "sent": {"type": "integer"},
+                    "failed": {"type": "integer"},
+                    "blocked": {"type": "integer", "description": "The user blocked the bot or closed their DMs: unsubscribed."},
+                    "unknown": {"type": "integer", "description": "In flight when a runner died: never sent again."},
+                    "remaining": {"type": "integer", "description": "Pending or being sent."},
+                    "rate": {"type": "number", "description": "Always 0 here: the rate is the runner's."},
+                    "eta_secs": {"type": ["integer", "null"]},
+                    "done": {"type": "boolean", "description": "Nothing remains (also true for a draft, which has no recipients yet)."},
+                },
+            },
+            "CampaignDetail": {
+                "type": "object",
+                "required": ["campaign", "progress"],
+                "properties": {"campaign": schema("Campaign"), "progress": schema("Progress")},
+            },
+    })
+}
+
+fn base_components() -> Value {
     let reasons = codes(RejectionReason::ALL, RejectionReason::code);
     let mut reasons_or_null = reasons.as_array().cloned().unwrap_or_default();
     reasons_or_null.push(Value::Null);

@@ -252,29 +252,6 @@ pub async fn campaign_counts(c: &mut Conn, id: i64) -> Result<Vec<(RecipientStat
     recipient_counts(&rows)
 }
 
-/// Recipients by campaign and status, for the metrics: campaigns being sent
-/// and those finished in the last day.
-pub async fn recent_campaign_counts(c: &mut Conn, since: Timestamp) -> Result<Vec<(i64, RecipientStatus, i64)>> {
-    let rows = sqlx::query(
-        "SELECT r.campaign_id, r.status, COUNT(*) AS n FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id
-         WHERE c.status = 'sending' OR c.finished_at >= $1
-         GROUP BY r.campaign_id, r.status ORDER BY r.campaign_id, r.status",
-    )
-    .bind(since)
-    .fetch_all(&mut *c)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let status: String = row.try_get("status")?;
-            Ok((
-                row.try_get("campaign_id")?,
-                RecipientStatus::parse(&status).ok_or_else(|| corrupt("campaign_recipients", "status", status))?,
-                row.try_get("n")?,
-            ))
-        })
-        .collect()
-}
-
 /// Takes the campaign for `runner` until `until` when it is being sent and
 /// nobody else holds it (or their claim ran out). Whether it was taken.
 pub async fn take_campaign(c: &mut Conn, id: i64, runner: &str, now: Timestamp, until: Timestamp) -> Result<bool> {

@@ -914,14 +914,6 @@ impl Tx {
         dispatch!(self, broadcast_repo::campaign_counts(id))
     }
 
-    /// Recipients by campaign and status, of campaigns being sent or finished since `since`.
-    pub async fn recent_campaign_counts(
-        &mut self,
-        since: Timestamp,
-    ) -> Result<Vec<(i64, crate::broadcast::RecipientStatus, i64)>> {
-        dispatch!(self, broadcast_repo::recent_campaign_counts(since))
-    }
-
     /// Takes a campaign being sent for `runner` until `until`, unless someone else holds it.
     pub async fn take_campaign(&mut self, id: i64, runner: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
         dispatch!(self, broadcast_repo::take_campaign(id, runner, now, until))

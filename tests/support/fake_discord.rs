@@ -29,7 +29,8 @@
 //!   interactions in a known channel carry that channel (a thread: type 11,
 //!   `parent_id`, `thread_metadata`);
 //! - Discord's error bodies (`{"message", "code"}`, Invalid Form Body with
-//!   `errors`), and faults injected per (method, path prefix).
+//!   `errors`), and faults injected per (method, path prefix);
+//! - users whose DMs are closed to the bot (403, 50007 when posting there).
 //!
 //! Every HTTP request, including faulted ones and file downloads, is recorded.
 
@@ -241,6 +242,9 @@ struct Inner {
     undelivered: Vec<(String, Value)>,
     next_session: u64,
     stats: GatewayStats,
+    /// Users who closed their DMs to the bot (or blocked it): their DM channel
+    /// opens, but a message there gets 403 Cannot send messages to this user.
+    closed_dms: HashSet<u64>,
 }
 
 #[derive(Clone)]
@@ -638,6 +642,14 @@ impl FakeDiscord {
     /// returns and where DM interactions of `user` happen.
     pub fn dm_channel_id(user: u64) -> u64 {
         user + 1_000_000
+    }
+
+    /// `user` closes their DMs to the bot (privacy settings, or blocks it):
+    /// `POST /users/@me/channels` still opens the DM channel, as on Discord,
+    /// but posting there is refused with 403 `{"message": "Cannot send
+    /// messages to this user", "code": 50007}`.
+    pub fn close_dms(&self, user: u64) {
+        self.lock().closed_dms.insert(user);
     }
 
     /// A user object as Discord sends it (a migrated user: discriminator "0").
@@ -1128,6 +1140,13 @@ impl Inner {
                 // unless a thread was started from that message.
                 if !self.channels.contains_key(&channel_id) && self.find(channel_id).is_some() {
                     return Err(unknown_channel());
+                }
+                if self
+                    .closed_dms
+                    .iter()
+                    .any(|user| FakeDiscord::dm_channel_id(*user) == channel_id)
+                {
+                    return Err(error(403, "Cannot send messages to this user", 50007));
                 }
                 let id = self.next_id();
                 let mut msg = self.compose(id, channel_id, &p.json, &p.uploads)?;

@@ -99,6 +99,45 @@ struct Inner {
     /// HTTP statuses our webhook answered, in order (0: no answer).
     webhook_statuses: Vec<u16>,
     faults: HashMap<String, VecDeque<Fault>>,
+    /// Telegram's sending limits, when the test asks for them.
+    limits: Option<RateLimits>,
+    /// Sends refused with 429 by those limits.
+    rate_limited: usize,
+    /// Users who blocked the bot: sendMessage to them answers 403.
+    blocked: std::collections::HashSet<i64>,
+}
+
+/// Sending limits as Telegram enforces them: a rate over all chats and one
+/// per chat, each a GCRA (a leaky bucket: sends may arrive up to `tolerance`
+/// early against an even schedule, no more), answered with 429 and a
+/// `retry_after` when exceeded.
+struct RateLimits {
+    overall: Gcra,
+    per_chat_period: Duration,
+    per_chat: HashMap<i64, std::time::Instant>,
+}
+
+struct Gcra {
+    period: Duration,
+    tolerance: Duration,
+    tat: Option<std::time::Instant>,
+}
+
+impl Gcra {
+    /// Whether a send at `now` is allowed (and counted); else how long to wait.
+    fn admit(
+        period: Duration,
+        tolerance: Duration,
+        tat: &mut Option<std::time::Instant>,
+        now: std::time::Instant,
+    ) -> Result<(), Duration> {
+        let theoretical = tat.map_or(now, |t| t.max(now));
+        if theoretical.duration_since(now) > tolerance {
+            return Err(theoretical.duration_since(now) - tolerance);
+        }
+        *tat = Some(theoretical + period);
+        Ok(())
+    }
 }
 
 #[derive(Clone)]
@@ -133,6 +172,50 @@ impl FakeTelegram {
     /// The API base URL for `telegram.api_url` / `Bot::set_api_url`.
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    /// Enforces Telegram's sending limits on sendMessage from now on:
+    /// `overall` messages a second over all chats (a second's worth may come
+    /// early) and `per_chat` a second in each chat (100 ms early at most).
+    pub fn enforce_limits(&self, overall: u32, per_chat: u32) {
+        self.inner.lock().unwrap().limits = Some(RateLimits {
+            overall: Gcra {
+                period: Duration::from_secs(1) / overall.max(1),
+                tolerance: Duration::from_secs(1),
+                tat: None,
+            },
+            per_chat_period: Duration::from_secs(1) / per_chat.max(1),
+            per_chat: HashMap::new(),
+        });
+    }
+
+    /// The user blocks the bot: messages to their chat are refused with 403.
+    pub fn block(&self, user: i64) {
+        self.inner.lock().unwrap().blocked.insert(user);
+    }
+
+    /// Sends refused with 429 by [`FakeTelegram::enforce_limits`].
+    pub fn rate_limited(&self) -> usize {
+        self.inner.lock().unwrap().rate_limited
+    }
+
+    /// Messages delivered to each chat: (chat, count), for duplicate checks.
+    pub fn delivered_counts(&self) -> HashMap<i64, usize> {
+        let mut counts = HashMap::new();
+        for (chat, _) in &self.inner.lock().unwrap().delivered {
+            *counts.entry(*chat).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// How many messages were delivered (cheap, for polling).
+    pub fn delivered_len(&self) -> usize {
+        self.inner.lock().unwrap().delivered.len()
+    }
+
+    /// Every message delivered: (chat, text as sent).
+    pub fn delivered(&self) -> Vec<(i64, String)> {
+        self.inner.lock().unwrap().delivered.clone()
     }
 
     /// Queues the next `n` calls of `method` to fail with `fault`.
@@ -558,6 +641,36 @@ impl FakeTelegram {
     }
 }
 
+/// Counts a send against the limits; how long to wait when it is over them.
+fn over_limit(fake: &FakeTelegram, chat: i64) -> Option<Duration> {
+    let mut inner = fake.inner.lock().unwrap();
+    let inner = &mut *inner;
+    let limits = inner.limits.as_mut()?;
+    let now = std::time::Instant::now();
+    let chat_tat = limits.per_chat.get(&chat).copied();
+    let mut chat_next = chat_tat;
+    let verdict = Gcra::admit(limits.per_chat_period, Duration::from_millis(100), &mut chat_next, now).and_then(|()| {
+        Gcra::admit(
+            limits.overall.period,
+            limits.overall.tolerance,
+            &mut limits.overall.tat,
+            now,
+        )
+    });
+    match verdict {
+        Ok(()) => {
+            if let Some(t) = chat_next {
+                limits.per_chat.insert(chat, t);
+            }
+            None
+        }
+        Err(wait) => {
+            inner.rate_limited += 1;
+            Some(wait)
+        }
+    }
+}
+
 async fn handle(
     State(fake): State<FakeTelegram>,
     Path((bot, method)): Path<(String, String)>,
@@ -578,6 +691,18 @@ async fn handle(
         Some((_, boundary)) if content_type.starts_with("multipart/form-data") => multipart(&body, boundary),
         _ => (serde_json::from_slice(&body).unwrap_or(json!({})), HashMap::new()),
     };
+    if method == "sendmessage"
+        && let Some(wait) = over_limit(&fake, body["chat_id"].as_i64().unwrap_or_default())
+    {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u32;
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"ok": false, "error_code": 429,
+                "description": format!("Too Many Requests: retry after {secs}"),
+                "parameters": {"retry_after": secs}})),
+        )
+            .into_response();
+    }
     let fault = {
         let mut inner = fake.inner.lock().unwrap();
         inner.calls.push((method.clone(), body.clone()));
@@ -657,6 +782,9 @@ async fn handle(
         }
         "sendmessage" => {
             let chat = body["chat_id"].as_i64().unwrap_or_default();
+            if fake.inner.lock().unwrap().blocked.contains(&chat) {
+                return envelope_error(403, "Forbidden: bot was blocked by the user");
+            }
             let raw = body["text"].as_str().unwrap_or_default().to_owned();
             let (text, entities) = match parsed_text(&body, "text", 4096) {
                 Ok(t) => t,

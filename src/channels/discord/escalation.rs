@@ -90,15 +90,25 @@ impl Discord {
     /// Registers `/reply` and `/close` in the staff channel's server (a bulk
     /// overwrite of that server's commands): the server is the channel's
     /// `guild_id`. Nothing to do without a staff channel.
+    /// With a marketing role, `/broadcast` is registered there too.
     pub async fn register_staff_commands(&self) -> Result<(), DiscordError> {
         let Some(staff) = self.options.staff else {
+            if self.options.marketing_role.is_some() {
+                tracing::warn!(
+                    "discord.marketing_role_id is set, but /broadcast needs discord.staff_channel_id: its server is where the command lives"
+                );
+            }
             return Ok(());
         };
         let guild = match self.http.get_channel(staff.channel).await? {
             DiscordChannel::Guild(c) => c.guild_id,
             _ => return Err(DiscordError::NotInAServer(staff.channel.get())),
         };
-        guild.set_commands(&self.http, commands()).await?;
+        let mut commands = commands();
+        if self.options.marketing_role.is_some() {
+            commands.push(super::marketing::command());
+        }
+        guild.set_commands(&self.http, commands).await?;
         tracing::info!(guild = %guild, "discord staff commands registered");
         Ok(())
     }

@@ -6,9 +6,11 @@
 //! retries and reports. The staff channel (claims, escalations and the staff
 //! commands there) is the staff's side and never reaches the assistant.
 
+mod broadcast;
 mod commands;
 mod escalation;
 mod files;
+mod marketing;
 mod render;
 mod staff;
 
@@ -25,7 +27,7 @@ use serenity::all::{
     ApplicationId, ChannelId, Command, CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, Context,
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
     EditInteractionResponse, EventHandler, GatewayIntents, Http, HttpBuilder, HttpError, Interaction, InteractionId,
-    Message, MessageReference, Ready, UserId,
+    Message, MessageReference, Ready, RoleId, UserId,
 };
 use serenity::builder::Builder;
 use tokio::sync::watch;
@@ -52,6 +54,7 @@ const QUEUES: usize = 64;
 /// Discord's error codes the adapter acts on.
 const CANNOT_MESSAGE_USER: isize = 50007;
 const ALREADY_ACKNOWLEDGED: isize = 40060;
+const UNKNOWN_USER: isize = 10013;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -73,6 +76,12 @@ pub struct Options {
     pub staff: Option<StaffConfig>,
     /// Working hours and the promised wait, for customers who ask for a person.
     pub escalations: crate::staff::EscalationSettings,
+    /// Members with this role may start broadcasts with `/broadcast`, a
+    /// command of the staff channel's server (so it needs `staff` too).
+    pub marketing_role: Option<RoleId>,
+    /// Where every broadcast is also posted publicly (what
+    /// `app::announcement_targets` gives), for the campaigns `/broadcast` makes.
+    pub announcements: Vec<(Channel, String)>,
 }
 
 impl Options {
@@ -86,6 +95,8 @@ impl Options {
             http_timeout: Duration::from_secs(30),
             staff: None,
             escalations: Default::default(),
+            marketing_role: None,
+            announcements: Vec::new(),
         }
     }
 }
@@ -145,6 +156,42 @@ enum Failure {
     Blocked,
     /// Refused for good (a 4xx other than 429), or still failing after retries.
     Lost,
+}
+
+/// A [`Failure`] with what Discord (or the network) said, for the record.
+#[derive(Debug)]
+struct Refused {
+    failure: Failure,
+    /// The HTTP status Discord answered with, if it answered.
+    status: Option<u16>,
+    /// Discord's status, message and code, or the network error.
+    reason: String,
+}
+
+impl Refused {
+    fn new(failure: Failure, error: &serenity::Error) -> Self {
+        match error {
+            serenity::Error::Http(HttpError::UnsuccessfulRequest(e)) => Self {
+                failure,
+                status: Some(e.status_code.as_u16()),
+                reason: format!("{} {} (code {})", e.status_code.as_u16(), e.error.message, e.error.code),
+            },
+            other => Self {
+                failure,
+                status: None,
+                reason: other.to_string(),
+            },
+        }
+    }
+
+    /// In a DM, a 403 (DMs closed, no mutual server left, the bot blocked) and
+    /// an unknown user (10013: the account is gone) are the user's doing too.
+    fn on_dm(mut self) -> Self {
+        if self.status == Some(403) || self.reason.ends_with(&format!("(code {UNKNOWN_USER})")) {
+            self.failure = Failure::Blocked;
+        }
+        self
+    }
 }
 
 impl Discord {
@@ -318,6 +365,9 @@ impl Discord {
         if escalation::is_staff_command(&command.data.name) {
             return self.on_staff_command(command).await;
         }
+        if command.data.name == marketing::BROADCAST {
+            return self.on_broadcast_command(command).await;
+        }
         let slash = Slash::parse(&command.data.name, self.localizer);
         let action = match slash {
             Some(slash) => slash.action(&command.data.options, self.localizer),
@@ -346,6 +396,9 @@ impl Discord {
     }
 
     async fn on_component(&self, component: &ComponentInteraction) {
+        if component.data.custom_id.starts_with(marketing::PREFIX) {
+            return self.on_broadcast_button(component).await;
+        }
         if component.data.custom_id.starts_with(staff::PREFIX) {
             match self.options.staff {
                 Some(staff) => self.on_staff(staff, component).await,
@@ -574,6 +627,16 @@ impl Discord {
         F: Fn() -> Fut,
         Fut: Future<Output = serenity::Result<T>>,
     {
+        self.retrying_why(call).await.map_err(|r| r.failure)
+    }
+
+    /// [`Self::retrying`], telling what Discord (or the network) said last.
+    async fn retrying_why<T, F, Fut>(&self, call: F) -> Result<T, Refused>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = serenity::Result<T>>,
+    {
+        let mut last = None;
         for attempt in 1..=MAX_SEND_ATTEMPTS {
             let error = match call().await {
                 Ok(v) => return Ok(v),
@@ -581,7 +644,7 @@ impl Discord {
             };
             match &error {
                 serenity::Error::Http(HttpError::UnsuccessfulRequest(e)) if e.error.code == CANNOT_MESSAGE_USER => {
-                    return Err(Failure::Blocked);
+                    return Err(Refused::new(Failure::Blocked, &error));
                 }
                 serenity::Error::Http(HttpError::UnsuccessfulRequest(e))
                     if e.status_code.as_u16() == 429 || e.status_code.is_server_error() =>
@@ -597,9 +660,10 @@ impl Discord {
                 }
                 other => {
                     tracing::error!(error = %other, "discord refused a call");
-                    return Err(Failure::Lost);
+                    return Err(Refused::new(Failure::Lost, &error));
                 }
             }
+            last = Some(Refused::new(Failure::Lost, &error));
             if attempt < MAX_SEND_ATTEMPTS {
                 tokio::time::sleep(crate::retry::backoff(
                     self.options.backoff_base,
@@ -609,7 +673,38 @@ impl Discord {
                 .await;
             }
         }
-        Err(Failure::Lost)
+        Err(last.unwrap_or(Refused {
+            failure: Failure::Lost,
+            status: None,
+            reason: "no attempt was made".into(),
+        }))
+    }
+
+    /// Sends `text` to `channel` as plain messages: escaped, split under the
+    /// limit, each part with the adapter's retries.
+    async fn send_text(&self, channel: ChannelId, text: &str) -> Result<(), Refused> {
+        let rendered = Rendered {
+            text: text.to_owned(),
+            buttons: Vec::new(),
+        };
+        for part in messages(&rendered, "") {
+            let create = CreateMessage::new()
+                .content(part.content)
+                .allowed_mentions(no_mentions());
+            self.retrying_why(|| create.clone().execute(&self.http, (channel, None)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Opens `user`'s DM channel and sends `text` there ([`Self::send_text`]).
+    /// Marks nobody: what a refusal means is the caller's to decide.
+    async fn send_dm(&self, user: UserId, text: &str) -> Result<(), Refused> {
+        let dm = self
+            .retrying_why(|| user.create_dm_channel(&self.http))
+            .await
+            .map_err(|r| r.on_dm())?;
+        self.send_text(dm.id, text).await.map_err(Refused::on_dm)
     }
 
     /// A user who closed their DMs to the bot: inactive and unsubscribed, so
@@ -689,35 +784,17 @@ impl crate::jobs::Performer for Discord {
                 .filter(|id| *id != 0)
                 .map(UserId::new)
                 .ok_or_else(|| JobError::Permanent(format!("bad Discord user id {:?}", message.chat_id)))?;
-            let failed = |f: Failure| match f {
-                Failure::Blocked => JobError::Permanent("the user does not accept DMs from the bot".into()),
-                Failure::Lost => JobError::Transient("Discord did not take the message".into()),
-            };
-            let dm = match self.retrying(|| user.create_dm_channel(&self.http)).await {
-                Ok(dm) => dm,
-                Err(f) => {
-                    if f == Failure::Blocked {
-                        self.mark_blocked(user).await;
-                    }
-                    return Err(failed(f));
+            match self.send_dm(user, &message.text).await {
+                Ok(()) => Ok(()),
+                Err(r) if r.failure == Failure::Blocked => {
+                    self.mark_blocked(user).await;
+                    Err(JobError::Permanent("the user does not accept DMs from the bot".into()))
                 }
-            };
-            let rendered = Rendered {
-                text: message.text.clone(),
-                buttons: Vec::new(),
-            };
-            for part in messages(&rendered, "") {
-                let create = CreateMessage::new()
-                    .content(part.content)
-                    .allowed_mentions(no_mentions());
-                if let Err(f) = self.send(dm.id, create).await {
-                    if f == Failure::Blocked {
-                        self.mark_blocked(user).await;
-                    }
-                    return Err(failed(f));
-                }
+                Err(r) => Err(JobError::Transient(format!(
+                    "Discord did not take the message: {}",
+                    r.reason
+                ))),
             }
-            Ok(())
         })
     }
 }

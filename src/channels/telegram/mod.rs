@@ -49,6 +49,10 @@ pub struct Telegram {
     staff_chat: Option<ChatId>,
     /// For the emails a decision from the staff group sends.
     mail: crate::mail::outbox::MailSettings,
+    /// Who may prepare and confirm broadcasts in the staff group.
+    marketing_users: Vec<i64>,
+    /// Where a broadcast confirmed in the staff group is also posted publicly.
+    announcements: Vec<(Channel, String)>,
 }
 
 /// How to reach the Bot API and how fast to talk to it.
@@ -68,6 +72,12 @@ pub struct Options {
     /// The staff group's chat id (`telegram.staff_chat_id`): claims and
     /// escalations are posted there, and its updates are staff work.
     pub staff_chat: Option<i64>,
+    /// Telegram user ids allowed to `/broadcast` in the staff group and to
+    /// confirm or cancel its drafts (`telegram.marketing_user_ids`).
+    pub marketing_users: Vec<i64>,
+    /// Where every broadcast is also posted publicly (`app::announcement_targets`),
+    /// for campaigns confirmed from the staff group.
+    pub announcements: Vec<(Channel, String)>,
 }
 
 impl Options {
@@ -81,6 +91,8 @@ impl Options {
             mail: Default::default(),
             escalations: Default::default(),
             staff_chat: None,
+            marketing_users: Vec::new(),
+            announcements: Vec::new(),
         }
     }
 }
@@ -179,6 +191,8 @@ impl Telegram {
             backoff_base: Duration::from_millis(500),
             staff_chat: options.staff_chat.filter(|id| *id != 0).map(ChatId),
             mail: options.mail,
+            marketing_users: options.marketing_users,
+            announcements: options.announcements,
         })
     }
 

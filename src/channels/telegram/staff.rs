@@ -9,6 +9,13 @@
 //! posts (and buttons) can be seen by people outside it. A decision runs
 //! `review::decide` (the CLI's code) and edits the post to say who decided
 //! what. Nothing said in the group ever reaches the customer assistant.
+//!
+//! Broadcasts start here too: `/broadcast PROMOTION_ID [region=CODE ...]
+//! [category=CODE ...]` from a marketing user (`telegram.marketing_user_ids`)
+//! prepares a draft (`broadcast::campaign::prepare`) and posts its preview
+//! with *Confirm* / *Cancel*; `serve`'s runner sends a confirmed campaign, and
+//! [`TelegramStaffChannel`] is also the [`crate::broadcast::ProgressBoard`]
+//! whose message shows its progress.
 
 use std::sync::Arc;
 
@@ -22,7 +29,8 @@ use teloxide::types::{
 };
 
 use super::{MAX_MESSAGE, Telegram, retryable};
-use crate::domain::{Actor, Channel, RedemptionId, RejectionReason};
+use crate::broadcast::{BroadcastError, CampaignStatus, Draft, Filters, campaign};
+use crate::domain::{Actor, Channel, RedemptionId, Region, RejectionReason};
 use crate::jobs::JobError;
 use crate::review::{Decision, ReviewError};
 use crate::staff::escalation::{self, EscalationError};
@@ -43,6 +51,130 @@ const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
 const NOT_STAFF: &str = "Only staff can decide claims. Nothing was changed.";
 const NOT_STAFF_MESSAGE: &str = "Only members of the staff group can do this. Nothing was done.";
+
+/// Prefix of a broadcast draft's buttons: under [`PREFIX`], so a press
+/// outside the staff group is refused like any staff button's.
+const BROADCAST_PREFIX: &str = "staff:bc:";
+const NOT_MARKETING: &str = "Only marketing staff (telegram.marketing_user_ids) can send broadcasts. Nothing was done.";
+const BROADCAST_USAGE: &str = "Use /broadcast PROMOTION_ID [region=CODE ...] [category=CODE ...], \
+     e.g. /broadcast smart-office-2026 region=ID category=AIO";
+/// A preview's parts leave room for the line a confirmation adds to the last.
+const MAX_DRAFT_PART: usize = MAX_MESSAGE - 300;
+
+/// What a broadcast draft's button asks.
+#[derive(Debug, PartialEq, Eq)]
+enum BroadcastPress {
+    Confirm(i64),
+    Cancel(i64),
+}
+
+fn parse_broadcast_press(data: &str) -> Option<BroadcastPress> {
+    let (what, id) = data.strip_prefix(BROADCAST_PREFIX)?.split_once(':')?;
+    let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+    match what {
+        "confirm" => Some(BroadcastPress::Confirm(id)),
+        "cancel" => Some(BroadcastPress::Cancel(id)),
+        _ => None,
+    }
+}
+
+fn draft_keyboard(id: i64) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![vec![
+        InlineKeyboardButton::callback("Confirm", format!("{BROADCAST_PREFIX}confirm:{id}")),
+        InlineKeyboardButton::callback("Cancel", format!("{BROADCAST_PREFIX}cancel:{id}")),
+    ]])
+}
+
+/// What `/broadcast` asks for, before its codes are checked.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct BroadcastRequest {
+    promotion: String,
+    regions: Vec<String>,
+    categories: Vec<String>,
+}
+
+/// `/broadcast PROMOTION_ID [region=CODE ...] [category=CODE ...]` (also
+/// `/broadcast@thisbot`; several codes may also be given as `region=ID,SG`).
+/// `None`: not this command; `Err`: what is wrong with it.
+fn parse_broadcast(text: &str, bot_username: &str) -> Option<Result<BroadcastRequest, String>> {
+    let rest = text.trim_start().strip_prefix('/')?;
+    let (word, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let (name, addressee) = match word.split_once('@') {
+        Some((name, to)) => (name, Some(to)),
+        None => (word, None),
+    };
+    if addressee.is_some_and(|to| !to.eq_ignore_ascii_case(bot_username)) || !name.eq_ignore_ascii_case("broadcast") {
+        return None;
+    }
+    let mut request = BroadcastRequest::default();
+    for token in args.split_whitespace() {
+        match token.split_once('=') {
+            Some((key, value)) => {
+                let values = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned);
+                match key.to_ascii_lowercase().as_str() {
+                    "region" | "regions" => request.regions.extend(values),
+                    "category" | "categories" => request.categories.extend(values),
+                    _ => return Some(Err(format!("\"{key}\" is not a filter: use region= or category=."))),
+                }
+            }
+            None if request.promotion.is_empty() => request.promotion = token.to_owned(),
+            None => {
+                return Some(Err(format!(
+                    "\"{token}\" is not understood: give one promotion id, then filters."
+                )));
+            }
+        }
+    }
+    if request.promotion.is_empty() {
+        return Some(Err("Which promotion?".to_owned()));
+    }
+    Some(Ok(request))
+}
+
+/// "every subscriber", or the regions and categories a campaign is for.
+fn filters_line(filters: &Filters) -> String {
+    if filters.is_empty() {
+        return "every subscriber".to_owned();
+    }
+    let mut parts = Vec::new();
+    if !filters.regions.is_empty() {
+        let codes: Vec<&str> = filters.regions.iter().map(Region::as_str).collect();
+        parts.push(format!("regions {}", codes.join(", ")));
+    }
+    if !filters.categories.is_empty() {
+        let codes: Vec<&str> = filters.categories.iter().map(|c| c.as_str()).collect();
+        parts.push(format!("categories {}", codes.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// The preview a marketing user confirms: who prepared it, for whom, both
+/// texts and the audience counts; `announced` names the campaigns that
+/// already announced the promotion.
+fn draft_text(draft: &Draft, announced: &[String]) -> String {
+    let warning = if announced.is_empty() {
+        String::new()
+    } else {
+        format!("\n⚠️ Announced before: {}.", announced.join(", "))
+    };
+    format!(
+        "📣 Broadcast draft\nPrepared by {} for {}.{warning}\n\n{}\n\nConfirm sends it to the {} recipient(s) counted \
+         above; Cancel drops it.",
+        draft.campaign.created_by,
+        filters_line(&draft.campaign.filters),
+        draft.preview().trim_end(),
+        draft.audience.total()
+    )
+}
+
+/// The name a broadcast from Telegram is recorded under: the username, else the user id.
+fn marketing_name(user: &User) -> String {
+    user.username.clone().unwrap_or_else(|| user.id.0.to_string())
+}
 
 /// What a staff button asks.
 #[derive(Debug, PartialEq, Eq)]
@@ -271,6 +403,9 @@ impl Telegram {
             tracing::warn!(user = q.from.id.0, "a staff button pressed outside the staff group");
             return self.answer(q, Some(NOT_STAFF), true).await;
         }
+        if let Some(press) = q.data.as_deref().and_then(parse_broadcast_press) {
+            return self.on_broadcast_press(q, staff_chat, message, press).await;
+        }
         let Some(press) = q.data.as_deref().and_then(parse_press) else {
             return self.answer(q, None, false).await;
         };
@@ -309,6 +444,9 @@ impl Telegram {
         let Some(staff_chat) = self.staff_chat else { return };
         let Some(from) = msg.from.as_ref() else { return };
         let text = msg.text().or(msg.caption()).unwrap_or_default();
+        if let Some(request) = parse_broadcast(text, &self.username) {
+            return self.on_broadcast(staff_chat, event, msg, from, request).await;
+        }
         let command = parse_command(text, &self.username);
         let replied = msg.reply_to_message();
         if command.is_none() && replied.is_none() {
@@ -399,6 +537,12 @@ impl Telegram {
             self.staff_reply(msg, refusal).await;
             return false;
         }
+        self.first_delivery(event, msg).await
+    }
+
+    /// Whether this is the first delivery of update `event` (remembered now);
+    /// a failure is said to the agent and counts as no.
+    async fn first_delivery(&self, event: &str, msg: &Message) -> bool {
         let fresh = async {
             let mut tx = self.db.begin_write().await?;
             let fresh = tx.claim_inbound_event(Channel::Telegram, event, Utc::now()).await?;
@@ -414,6 +558,245 @@ impl Telegram {
                     .await;
                 false
             }
+        }
+    }
+
+    fn is_marketing(&self, user: &User) -> bool {
+        i64::try_from(user.id.0).is_ok_and(|id| self.marketing_users.contains(&id))
+    }
+
+    /// `/broadcast …` in the staff group: a draft and its preview with
+    /// *Confirm* / *Cancel*, for marketing users only.
+    async fn on_broadcast(
+        &self,
+        staff_chat: ChatId,
+        event: &str,
+        msg: &Message,
+        from: &User,
+        request: Result<BroadcastRequest, String>,
+    ) {
+        if from.is_bot {
+            if msg.sender_chat.as_ref().is_some_and(|c| c.id == staff_chat) {
+                self.staff_reply(msg, "Post as yourself (not anonymously) to send broadcasts.")
+                    .await;
+            }
+            return;
+        }
+        if !self.is_marketing(from) {
+            tracing::warn!(
+                user = from.id.0,
+                "/broadcast from someone not in telegram.marketing_user_ids"
+            );
+            return self.staff_reply(msg, NOT_MARKETING).await;
+        }
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => return self.staff_reply(msg, &format!("{e}\n{BROADCAST_USAGE}")).await,
+        };
+        let filters = match self.broadcast_filters(&request).await {
+            Ok(f) => f,
+            Err(e) => return self.staff_reply(msg, &format!("{e} Nothing was prepared.")).await,
+        };
+        if !self.first_delivery(event, msg).await {
+            return;
+        }
+        let by = format!("telegram:{}", marketing_name(from));
+        let draft = match campaign::prepare(
+            &self.db,
+            &request.promotion,
+            filters,
+            &by,
+            &self.announcements,
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(draft) => draft,
+            Err(e @ (BroadcastError::UnknownPromotion(_) | BroadcastError::PromotionEnded { .. })) => {
+                return self.staff_reply(msg, &format!("Nothing was prepared: {e}.")).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not prepare a broadcast from the staff group");
+                return self
+                    .staff_reply(msg, "Something went wrong; nothing was prepared. Try again.")
+                    .await;
+            }
+        };
+        tracing::info!(
+            campaign = draft.campaign.id,
+            promotion = %draft.campaign.promotion_id,
+            audience = draft.audience.total(),
+            by = %by,
+            "broadcast prepared in the Telegram staff group"
+        );
+        // Confirming is the only guard against announcing twice: say so.
+        let earlier = async {
+            let mut tx = self.db.begin().await?;
+            tx.campaigns(Some(&draft.campaign.promotion_id), 50).await
+        }
+        .await
+        .unwrap_or_default();
+        let announced: Vec<String> = earlier
+            .iter()
+            .filter(|c| c.id != draft.campaign.id && matches!(c.status, CampaignStatus::Sending | CampaignStatus::Done))
+            .map(|c| format!("campaign {} ({})", c.id, c.status.as_str()))
+            .collect();
+        if let Err(e) = self.post_draft(staff_chat, msg.id, &draft, &announced).await {
+            tracing::error!(error = %e, campaign = draft.campaign.id, "could not post a broadcast preview");
+            let note = format!(
+                "Campaign {} was prepared, but its preview could not be posted here. It stays a draft: \
+                 confirm or cancel it through the admin API.",
+                draft.campaign.id
+            );
+            self.staff_reply(msg, &note).await;
+        }
+    }
+
+    /// The filters of a `/broadcast`, its region codes and categories checked
+    /// (categories against the catalog).
+    async fn broadcast_filters(&self, request: &BroadcastRequest) -> Result<Filters, String> {
+        let mut filters = Filters::default();
+        for code in &request.regions {
+            let region = Region::parse(code).map_err(|e| format!("{e}."))?;
+            if !filters.regions.contains(&region) {
+                filters.regions.push(region);
+            }
+        }
+        if request.categories.is_empty() {
+            return Ok(filters);
+        }
+        let catalog = async { self.db.begin().await?.categories().await }.await.map_err(|e| {
+            tracing::error!(error = %e, "could not read the category catalog");
+            "Something went wrong reading the categories; try again.".to_owned()
+        })?;
+        for code in &request.categories {
+            let category = catalog.parse(code).map_err(|e| {
+                // Codes with spaces are typed with dashes: PRO-DT.
+                let known: Vec<String> = catalog.entries().iter().map(|c| c.code.replace(' ', "-")).collect();
+                format!("{e}; known: {}.", known.join(", "))
+            })?;
+            if !filters.categories.contains(&category) {
+                filters.categories.push(category);
+            }
+        }
+        Ok(filters)
+    }
+
+    /// Posts a draft's preview (in parts under Telegram's limit, the first a
+    /// reply to the command), the buttons on the last part.
+    async fn post_draft(
+        &self,
+        chat: ChatId,
+        command: MessageId,
+        draft: &Draft,
+        announced: &[String],
+    ) -> Result<(), RequestError> {
+        let parts = crate::channels::split::split(&draft_text(draft, announced), MAX_DRAFT_PART, |_, cut| cut);
+        let n = parts.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            self.retrying(Some(chat), || {
+                let mut request = self.bot.send_message(chat, part.clone());
+                if i == 0 {
+                    request = request.reply_parameters(ReplyParameters::new(command).allow_sending_without_reply());
+                }
+                if i + 1 == n {
+                    request = request.reply_markup(draft_keyboard(draft.campaign.id));
+                }
+                request.send()
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// *Confirm* or *Cancel* on a broadcast draft's preview.
+    async fn on_broadcast_press(
+        &self,
+        q: &CallbackQuery,
+        staff_chat: ChatId,
+        message: &teloxide::types::MaybeInaccessibleMessage,
+        press: BroadcastPress,
+    ) {
+        if !self.is_marketing(&q.from) {
+            tracing::warn!(
+                user = q.from.id.0,
+                "a broadcast button pressed by someone not in telegram.marketing_user_ids"
+            );
+            return self.answer(q, Some(NOT_MARKETING), true).await;
+        }
+        let name = marketing_name(&q.from);
+        let by = format!("telegram:{name}");
+        let now = Utc::now();
+        let (id, done) = match press {
+            BroadcastPress::Confirm(id) => {
+                let confirmed = campaign::confirm(&self.db, id, &by, &self.announcements, now).await;
+                let done = confirmed.map(|n| {
+                    format!("✅ Confirmed by {name}: {n} recipient(s). Sending; the progress is posted here.")
+                });
+                (id, done)
+            }
+            BroadcastPress::Cancel(id) => {
+                let cancelled = campaign::cancel(&self.db, id, &by, now).await;
+                (
+                    id,
+                    cancelled.map(|()| format!("✖ Cancelled by {name}; nothing more is sent.")),
+                )
+            }
+        };
+        let post = message.id();
+        match done {
+            Ok(label) => {
+                let shown = message.regular_message().and_then(|m| m.text()).unwrap_or_default();
+                let edited = self.settle_draft(staff_chat, post, shown, &label).await;
+                if let Err(e) = &edited {
+                    tracing::error!(error = %e, campaign = id, "could not mark a broadcast preview");
+                }
+                let note = if edited.is_ok() {
+                    ""
+                } else {
+                    " (the preview could not be updated)"
+                };
+                self.answer(q, Some(&format!("Campaign {id}: {label}{note}")), false)
+                    .await;
+            }
+            Err(e @ (BroadcastError::WrongStatus { .. } | BroadcastError::UnknownCampaign(_))) => {
+                // A stale preview: its buttons can do nothing any more.
+                if let Err(e) = self
+                    .set_keyboard(staff_chat, post, InlineKeyboardMarkup::default())
+                    .await
+                {
+                    tracing::warn!(error = %e, campaign = id, "could not remove a stale preview's buttons");
+                }
+                self.answer(q, Some(&format!("Nothing was done: {e}.")), true).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, campaign = id, "a broadcast button failed");
+                self.answer(q, Some("Something went wrong; nothing changed. Try again."), true)
+                    .await;
+            }
+        }
+    }
+
+    /// A preview after *Confirm* or *Cancel*: its text with `label` under it, without buttons.
+    async fn settle_draft(&self, chat: ChatId, post: MessageId, shown: &str, label: &str) -> Result<(), RequestError> {
+        let room = MAX_MESSAGE.saturating_sub(label.encode_utf16().count() + 2);
+        let shown = cut(shown.trim_end(), room);
+        let text = if shown.is_empty() {
+            label.to_owned()
+        } else {
+            format!("{shown}\n\n{label}")
+        };
+        let edited = self
+            .retrying(Some(chat), || {
+                self.bot
+                    .edit_message_text(chat, post, text.clone())
+                    .reply_markup(InlineKeyboardMarkup::default())
+                    .send()
+            })
+            .await;
+        match edited {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -896,9 +1279,120 @@ impl crate::staff::StaffChannel for TelegramStaffChannel {
     }
 }
 
+/// The staff group shows a campaign's progress in one message, edited as it goes.
+impl crate::broadcast::ProgressBoard for TelegramStaffChannel {
+    fn channel(&self) -> Channel {
+        Channel::Telegram
+    }
+
+    fn chat_id(&self) -> String {
+        self.chat.to_string()
+    }
+
+    fn post<'a>(&'a self, text: &'a str) -> futures::future::BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let post = self
+                .telegram
+                .send_plain(self.chat(), text, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(post.0.to_string())
+        })
+    }
+
+    fn edit<'a>(&'a self, message_id: &'a str, text: &'a str) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let chat = self.chat();
+            let post = parse_message_id(message_id).map_err(|e| e.to_string())?;
+            let text = cut(text, MAX_MESSAGE);
+            let edited = self
+                .telegram
+                .retrying(Some(chat), || {
+                    self.telegram.bot.edit_message_text(chat, post, text.clone()).send()
+                })
+                .await;
+            match edited {
+                Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+                Err(e) => Err(job_error(chat, e).to_string()),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broadcast_commands_parse() {
+        let bot = "redeemdesk_bot";
+        assert_eq!(parse_broadcast("/approve", bot), None);
+        assert_eq!(parse_broadcast("/broadcast@other_bot x", bot), None);
+        assert_eq!(
+            parse_broadcast(
+                "/broadcast@Redeemdesk_Bot promo-1 region=ID,sg category=PRO-DT category=AIO",
+                bot
+            ),
+            Some(Ok(BroadcastRequest {
+                promotion: "promo-1".into(),
+                regions: vec!["ID".into(), "sg".into()],
+                categories: vec!["PRO-DT".into(), "AIO".into()],
+            }))
+        );
+        assert!(matches!(parse_broadcast("/broadcast", bot), Some(Err(_))));
+        assert!(matches!(parse_broadcast("/broadcast region=ID", bot), Some(Err(_))));
+        assert!(matches!(parse_broadcast("/broadcast p q", bot), Some(Err(_))));
+        assert!(matches!(parse_broadcast("/broadcast p colour=red", bot), Some(Err(_))));
+    }
+
+    #[test]
+    fn long_previews_are_split_under_the_limit() {
+        let campaign = crate::broadcast::CampaignRecord {
+            id: 7,
+            promotion_id: "p".into(),
+            status: CampaignStatus::Draft,
+            filters: Filters::default(),
+            text_id: "kata ".repeat(900),
+            text_en: "word ".repeat(900),
+            created_by: "telegram:mita".into(),
+            created_at: Utc::now(),
+            confirmed_by: None,
+            confirmed_at: None,
+            finished_at: None,
+        };
+        let draft = Draft {
+            campaign,
+            audience: Default::default(),
+        };
+        let text = draft_text(&draft, &["campaign 3 (done)".into()]);
+        assert!(text.contains("Announced before: campaign 3 (done)."), "{text}");
+        let parts = crate::channels::split::split(&text, MAX_DRAFT_PART, |_, cut| cut);
+        assert!(parts.len() >= 2);
+        assert!(parts.iter().all(|p| p.encode_utf16().count() <= MAX_DRAFT_PART));
+        assert!(parts.last().unwrap().contains("Confirm sends it"));
+    }
+
+    #[test]
+    fn broadcast_buttons_parse_and_fit() {
+        for (data, press) in [
+            (format!("{BROADCAST_PREFIX}confirm:7"), Some(BroadcastPress::Confirm(7))),
+            (format!("{BROADCAST_PREFIX}cancel:7"), Some(BroadcastPress::Cancel(7))),
+            (format!("{BROADCAST_PREFIX}send:7"), None),
+            (format!("{BROADCAST_PREFIX}confirm:x"), None),
+            (format!("{BROADCAST_PREFIX}confirm:0"), None),
+        ] {
+            assert_eq!(parse_broadcast_press(&data), press, "{data}");
+        }
+        // Not a claim button: the claim buttons' parser leaves it alone.
+        assert_eq!(parse_press(&format!("{BROADCAST_PREFIX}confirm:7")), None);
+        for button in draft_keyboard(i64::MAX).inline_keyboard.iter().flatten() {
+            let teloxide::types::InlineKeyboardButtonKind::CallbackData(data) = &button.kind else {
+                panic!("a callback button");
+            };
+            assert!(data.len() <= 64, "{data}");
+            assert!(parse_broadcast_press(data).is_some(), "{data}");
+        }
+    }
 
     #[test]
     fn presses_parse() {
