@@ -134,12 +134,20 @@ impl Runner {
         let outcomes = Arc::new(AtomicI64::new(0));
         let started = Instant::now();
         let campaign = Arc::new(campaign);
-        let work = futures::future::join_all(
-            self.senders
-                .iter()
-                .filter(|s| channels.contains(&s.channel()))
-                .map(|sender| self.send_channel(&campaign, sender, &stopping, &outcomes)),
-        );
+        // `control` stops between its steps once sending is over, never in
+        // the middle of one: a progress post cut off before its message id
+        // was saved would be posted again by the final report.
+        let (sent_all, mut sending_over) = watch::channel(false);
+        let work = async {
+            futures::future::join_all(
+                self.senders
+                    .iter()
+                    .filter(|s| channels.contains(&s.channel()))
+                    .map(|sender| self.send_channel(&campaign, sender, &stopping, &outcomes)),
+            )
+            .await;
+            let _ = sent_all.send(true);
+        };
         // Renewing the lease and reporting run beside the sending, never in
         // a select branch that would stop polling it: on SQLite a send
         // recording its outcome holds the process's write turn, which a
@@ -151,6 +159,7 @@ impl Runner {
             let mut stop_open = true;
             loop {
                 tokio::select! {
+                    _ = sending_over.changed() => break,
                     _ = renew.tick() => match self.renew(id).await {
                         Ok(true) => {}
                         Ok(false) => {
@@ -174,10 +183,7 @@ impl Runner {
                 }
             }
         };
-        tokio::select! {
-            _ = work => {}
-            () = control => {}
-        }
+        tokio::join!(work, control);
         let lease_lost = lease_lost.load(Ordering::SeqCst);
         let progress = self
             .progress(id, outcomes.load(Ordering::SeqCst), started.elapsed())
