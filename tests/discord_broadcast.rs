@@ -474,7 +474,7 @@ both_backends! {
 
         // Pressed again (a stale client): refused, nothing changes.
         let again = bot.interact(press(other, &[MARKETING_ROLE], &confirm, button_message)).await;
-        assert!(ephemeral(&again) && text(&again).contains("Nothing was sent"), "{again}");
+        assert!(ephemeral(&again) && text(&again).contains("Nothing was done"), "{again}");
         // While it is being sent, no second campaign of the promotion.
         let busy = bot.interact(command(marketer, &[MARKETING_ROLE], vec![("promotion", json!(PROMO))])).await;
         assert!(ephemeral(&busy) && text(&busy).contains("being sent"), "{busy}");
@@ -546,7 +546,7 @@ async fn preview(bot: &Bot, command: Value) -> (i64, Value) {
     );
     assert_eq!(answer["data"]["allowed_mentions"]["parse"], json!([]));
     let first = answer["data"]["content"].as_str().unwrap().to_owned();
-    assert!(first.starts_with("Campaign "), "{first}");
+    assert!(first.starts_with("📣 Broadcast draft"), "{first}");
     let mut messages = vec![bot.fake.original_response(interaction).unwrap()];
     messages.extend(bot.fake.followups(interaction));
     let whole: String = messages

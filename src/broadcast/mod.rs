@@ -15,6 +15,7 @@ pub mod campaign;
 pub mod command;
 pub mod progress;
 pub mod runner;
+pub mod staff;
 
 pub use campaign::{Audience, AudienceRow, BroadcastError, Draft, Filters};
 pub use progress::{BoardSink, Progress, ProgressBoard, ProgressSink, TerminalSink};

@@ -7,7 +7,6 @@
 //! role may do any of it; anyone else is refused privately and nothing
 //! changes. A guild command of the staff server only, never the assistant's.
 
-use chrono::Utc;
 use serenity::all::{
     ButtonStyle, CommandDataOptionValue, CommandInteraction, CommandOptionType, ComponentInteraction, CreateActionRow,
     CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseFollowup,
@@ -17,9 +16,8 @@ use serenity::builder::Builder;
 
 use super::{Discord, Outgoing, Responder, escape, messages, no_mentions};
 use crate::assistant::Rendered;
-use crate::broadcast::CampaignStatus;
-use crate::broadcast::campaign::{self, BroadcastError, Draft, Filters};
-use crate::domain::Region;
+use crate::broadcast::Draft;
+use crate::broadcast::staff::{self, Checked, NOT_MARKETING, Prepared, Press, Request};
 
 /// The command's name.
 pub const BROADCAST: &str = "broadcast";
@@ -67,45 +65,20 @@ pub(super) fn command() -> CreateCommand {
         )
 }
 
-/// What a preview button asks.
-#[derive(Debug, PartialEq, Eq)]
-enum Press {
-    Confirm(i64),
-    Cancel(i64),
-}
-
-fn parse(custom_id: &str) -> Option<Press> {
-    let rest = custom_id.strip_prefix(PREFIX)?;
-    let (what, id) = rest.split_once(':')?;
-    let id = id.parse().ok().filter(|id| *id > 0)?;
-    match what {
-        "confirm" => Some(Press::Confirm(id)),
-        "cancel" => Some(Press::Cancel(id)),
-        _ => None,
-    }
-}
-
 fn buttons(campaign: i64, total: i64) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
-        CreateButton::new(format!("{PREFIX}confirm:{campaign}"))
+        CreateButton::new(Press::Confirm(campaign).data(PREFIX))
             .label(format!("Confirm: send to {total}"))
             .style(ButtonStyle::Success),
-        CreateButton::new(format!("{PREFIX}cancel:{campaign}"))
+        CreateButton::new(Press::Cancel(campaign).data(PREFIX))
             .label("Cancel")
             .style(ButtonStyle::Secondary),
     ])]
 }
 
 /// The preview as Discord messages (escaped, split), the buttons on the last.
-fn preview_parts(draft: &Draft, note: Option<&str>) -> Vec<Outgoing> {
-    let mut text = draft.preview();
-    if let Some(note) = note {
-        text.push_str(&format!("\n{note}"));
-    }
-    text.push_str(&format!(
-        "\nNothing is sent until someone with the marketing role presses Confirm (campaign {}).",
-        draft.campaign.id
-    ));
+fn preview_parts(draft: &Draft, checked: &Checked) -> Vec<Outgoing> {
+    let text = staff::preview(draft, &checked.announced);
     let mut parts = messages(
         &Rendered {
             text,
@@ -120,11 +93,12 @@ fn preview_parts(draft: &Draft, note: Option<&str>) -> Vec<Outgoing> {
 }
 
 /// A list option: codes separated by commas or spaces.
-fn codes(value: Option<&str>) -> Vec<&str> {
+fn codes(value: Option<&str>) -> Vec<String> {
     value
         .unwrap_or_default()
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|c| !c.is_empty())
+        .map(str::to_owned)
         .collect()
 }
 
@@ -181,94 +155,30 @@ impl Discord {
         };
         if !self.is_marketer(command.member.as_deref()) {
             tracing::warn!(user = %command.user.id, "/broadcast used by someone without the marketing role");
-            let text = "Only the marketing team can start broadcasts. Nothing was prepared.";
-            return self.give(&responder, Answer::Private(text.into()), false).await;
+            return self
+                .give(&responder, Answer::Private(NOT_MARKETING.into()), false)
+                .await;
         }
-        let checked = match self.broadcast_request(command).await {
+        let request = Request {
+            promotion: option(command, PROMOTION).unwrap_or_default().to_owned(),
+            regions: codes(option(command, REGION)),
+            categories: codes(option(command, CATEGORY)),
+        };
+        // Checked before the answer window starts, so a mistake is answered
+        // privately and at once; preparing may take longer.
+        let checked = match staff::check(&self.db, &request).await {
             Ok(checked) => checked,
-            Err(text) => return self.give(&responder, Answer::Private(text), false).await,
+            Err(refusal) => return self.give(&responder, Answer::Private(refusal.text()), false).await,
         };
-        let work = self.prepare_broadcast(command, checked);
-        self.within_window(&responder, work).await;
-    }
-
-    /// The command's options and what the database says of them, checked
-    /// quickly so that a mistake is answered privately and at once.
-    async fn broadcast_request(&self, command: &CommandInteraction) -> Result<(Filters, Option<String>), String> {
-        let nothing = "Nothing was prepared.";
-        let promotion_id = option(command, PROMOTION).unwrap_or_default().trim().to_owned();
-        let regions = codes(option(command, REGION))
-            .into_iter()
-            .map(|r| Region::parse(r).map_err(|e| format!("region: {e}. {nothing}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let internal = |e: crate::store::StoreError| {
-            tracing::error!(error = %e, "/broadcast: the database failed");
-            format!("Something went wrong. {nothing}")
-        };
-        let mut tx = self.db.begin().await.map_err(internal)?;
-        let catalog = tx.categories().await.map_err(internal)?;
-        let categories = codes(option(command, CATEGORY))
-            .into_iter()
-            .map(|c| {
-                catalog.parse(c).map_err(|e| {
-                    let known = catalog.entries().iter().map(|e| e.code.as_str()).collect::<Vec<_>>();
-                    format!("category: {e} (known: {}). {nothing}", known.join(", "))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some(promotion) = tx.promotion(&promotion_id).await.map_err(internal)? else {
-            return Err(format!("{}. {nothing}", BroadcastError::UnknownPromotion(promotion_id)));
-        };
-        if promotion.claim_deadline < crate::domain::time::jakarta_date(Utc::now()) {
-            let ended = BroadcastError::PromotionEnded {
-                id: promotion_id,
-                deadline: promotion.claim_deadline,
-            };
-            return Err(format!("{ended}. {nothing}"));
-        }
-        let earlier = tx.campaigns(Some(&promotion_id), 50).await.map_err(internal)?;
-        if let Some(open) = earlier.iter().find(|c| c.status == CampaignStatus::Sending) {
-            return Err(format!(
-                "Campaign {} of {promotion_id} is being sent; wait for it to finish. {nothing}",
-                open.id
-            ));
-        }
-        let note = earlier.iter().find(|c| c.status == CampaignStatus::Done).map(|done| {
-            let when = done.finished_at.or(done.confirmed_at).unwrap_or(done.created_at);
-            format!(
-                "Note: campaign {} announced this promotion already, on {}.",
-                done.id,
-                when.format("%Y-%m-%d %H:%M UTC")
-            )
-        });
-        Ok((Filters { regions, categories }, note))
-    }
-
-    async fn prepare_broadcast(&self, command: &CommandInteraction, checked: (Filters, Option<String>)) -> Answer {
-        let (filters, note) = checked;
-        let promotion_id = option(command, PROMOTION).unwrap_or_default().trim();
         let by = format!("discord:{}", command.user.name);
-        let now = Utc::now();
-        let draft =
-            match campaign::prepare(&self.db, promotion_id, filters, &by, &self.options.announcements, now).await {
-                Ok(draft) => draft,
-                Err(BroadcastError::Store(e)) => {
-                    tracing::error!(error = %e, "/broadcast: preparing the campaign failed");
-                    return Answer::Private("Something went wrong. Nothing was prepared.".into());
-                }
-                Err(e) => return Answer::Private(format!("{e}. Nothing was prepared.")),
-            };
-        let id = draft.campaign.id;
-        tracing::info!(campaign = id, promotion = promotion_id, by = %by, "broadcast prepared from Discord");
-        if draft.audience.total() == 0 {
-            if let Err(e) = campaign::cancel(&self.db, id, &by, now).await {
-                tracing::error!(campaign = id, error = %e, "could not cancel an empty campaign");
+        let work = async {
+            match staff::prepare(&self.db, &checked, &by, &self.options.announcements).await {
+                Ok(Prepared::Draft(draft)) => Answer::Preview(preview_parts(&draft, &checked)),
+                Ok(Prepared::Empty(text)) => Answer::Private(text),
+                Err(refusal) => Answer::Private(refusal.text()),
             }
-            return Answer::Private(format!(
-                "Nobody to send to: no subscriber matches, and no announcement channel is set. Campaign {id} cancelled."
-            ));
-        }
-        Answer::Preview(preview_parts(&draft, note.as_deref()))
+        };
+        self.within_window(&responder, work).await;
     }
 
     /// A press on the preview's *Confirm* or *Cancel*.
@@ -281,49 +191,26 @@ impl Discord {
             may_update: true,
             component: true,
         };
-        let Some(press) = parse(&component.data.custom_id) else {
+        let Some(press) = Press::parse(&component.data.custom_id, PREFIX) else {
             return self
                 .give(&responder, Answer::Private("This button is not known.".into()), false)
                 .await;
         };
         if !self.is_marketer(component.member.as_ref()) {
             tracing::warn!(user = %component.user.id, "a broadcast button pressed by someone without the marketing role");
-            let text = "Only the marketing team can confirm or cancel broadcasts. Nothing was changed.";
-            return self.give(&responder, Answer::Private(text.into()), false).await;
+            return self
+                .give(&responder, Answer::Private(NOT_MARKETING.into()), false)
+                .await;
         }
-        let work = self.settle_broadcast(press, component);
-        self.within_window(&responder, work).await;
-    }
-
-    async fn settle_broadcast(&self, press: Press, component: &ComponentInteraction) -> Answer {
-        let name = &component.user.name;
-        let by = format!("discord:{name}");
-        let now = Utc::now();
-        let result = match press {
-            Press::Confirm(id) => campaign::confirm(&self.db, id, &by, &self.options.announcements, now)
-                .await
-                .map(|n| {
-                    format!(
-                        "✅ Confirmed by {}: sending campaign {id} to {n} recipient(s).",
-                        escape(name)
-                    )
-                }),
-            Press::Cancel(id) => campaign::cancel(&self.db, id, &by, now)
-                .await
-                .map(|()| format!("✖️ Cancelled by {}: campaign {id} is not sent.", escape(name))),
-        };
-        let nothing = match press {
-            Press::Confirm(_) => "Nothing was sent",
-            Press::Cancel(_) => "Nothing was changed",
-        };
-        match result {
-            Ok(label) => Answer::Update(with_label(&component.message.content, &label)),
-            Err(BroadcastError::Store(e)) => {
-                tracing::error!(error = %e, "a broadcast button failed");
-                Answer::Private(format!("Something went wrong. {nothing}."))
+        let work = async {
+            let name = &component.user.name;
+            let by = format!("discord:{name}");
+            match staff::settle(&self.db, press, &escape(name), &by, &self.options.announcements).await {
+                Ok(label) => Answer::Update(with_label(&component.message.content, &label)),
+                Err(refusal) => Answer::Private(refusal.text()),
             }
-            Err(e) => Answer::Private(format!("{nothing}: {e}.")),
-        }
+        };
+        self.within_window(&responder, work).await;
     }
 
     /// Runs `work` within Discord's 3-second window: its answer at once when
@@ -439,11 +326,9 @@ mod tests {
 
     #[test]
     fn button_ids_parse() {
+        let parse = |id: &str| Press::parse(id, PREFIX);
         assert_eq!(parse("marketing:confirm:12"), Some(Press::Confirm(12)));
         assert_eq!(parse("marketing:cancel:7"), Some(Press::Cancel(7)));
-        assert_eq!(parse("marketing:confirm:x"), None);
-        assert_eq!(parse("marketing:confirm:0"), None);
-        assert_eq!(parse("marketing:send:1"), None);
         assert_eq!(parse("staff:approve:1"), None);
     }
 

@@ -29,8 +29,11 @@ use teloxide::types::{
 };
 
 use super::{MAX_MESSAGE, Telegram, retryable};
-use crate::broadcast::{BroadcastError, CampaignStatus, Draft, Filters, campaign};
-use crate::domain::{Actor, Channel, RedemptionId, Region, RejectionReason};
+use crate::broadcast::Draft;
+use crate::broadcast::staff::{
+    self as broadcast_staff, NOT_MARKETING, Prepared, Press as BroadcastPress, Request as BroadcastRequest, USAGE,
+};
+use crate::domain::{Actor, Channel, RedemptionId, RejectionReason};
 use crate::jobs::JobError;
 use crate::review::{Decision, ReviewError};
 use crate::staff::escalation::{self, EscalationError};
@@ -55,42 +58,14 @@ const NOT_STAFF_MESSAGE: &str = "Only members of the staff group can do this. No
 /// Prefix of a broadcast draft's buttons: under [`PREFIX`], so a press
 /// outside the staff group is refused like any staff button's.
 const BROADCAST_PREFIX: &str = "staff:bc:";
-const NOT_MARKETING: &str = "Only marketing staff (telegram.marketing_user_ids) can send broadcasts. Nothing was done.";
-const BROADCAST_USAGE: &str = "Use /broadcast PROMOTION_ID [region=CODE ...] [category=CODE ...], \
-     e.g. /broadcast smart-office-2026 region=ID category=AIO";
 /// A preview's parts leave room for the line a confirmation adds to the last.
 const MAX_DRAFT_PART: usize = MAX_MESSAGE - 300;
 
-/// What a broadcast draft's button asks.
-#[derive(Debug, PartialEq, Eq)]
-enum BroadcastPress {
-    Confirm(i64),
-    Cancel(i64),
-}
-
-fn parse_broadcast_press(data: &str) -> Option<BroadcastPress> {
-    let (what, id) = data.strip_prefix(BROADCAST_PREFIX)?.split_once(':')?;
-    let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
-    match what {
-        "confirm" => Some(BroadcastPress::Confirm(id)),
-        "cancel" => Some(BroadcastPress::Cancel(id)),
-        _ => None,
-    }
-}
-
 fn draft_keyboard(id: i64) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(vec![vec![
-        InlineKeyboardButton::callback("Confirm", format!("{BROADCAST_PREFIX}confirm:{id}")),
-        InlineKeyboardButton::callback("Cancel", format!("{BROADCAST_PREFIX}cancel:{id}")),
+        InlineKeyboardButton::callback("Confirm", BroadcastPress::Confirm(id).data(BROADCAST_PREFIX)),
+        InlineKeyboardButton::callback("Cancel", BroadcastPress::Cancel(id).data(BROADCAST_PREFIX)),
     ]])
-}
-
-/// What `/broadcast` asks for, before its codes are checked.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct BroadcastRequest {
-    promotion: String,
-    regions: Vec<String>,
-    categories: Vec<String>,
 }
 
 /// `/broadcast PROMOTION_ID [region=CODE ...] [category=CODE ...]` (also
@@ -133,42 +108,6 @@ fn parse_broadcast(text: &str, bot_username: &str) -> Option<Result<BroadcastReq
         return Some(Err("Which promotion?".to_owned()));
     }
     Some(Ok(request))
-}
-
-/// "every subscriber", or the regions and categories a campaign is for.
-fn filters_line(filters: &Filters) -> String {
-    if filters.is_empty() {
-        return "every subscriber".to_owned();
-    }
-    let mut parts = Vec::new();
-    if !filters.regions.is_empty() {
-        let codes: Vec<&str> = filters.regions.iter().map(Region::as_str).collect();
-        parts.push(format!("regions {}", codes.join(", ")));
-    }
-    if !filters.categories.is_empty() {
-        let codes: Vec<&str> = filters.categories.iter().map(|c| c.as_str()).collect();
-        parts.push(format!("categories {}", codes.join(", ")));
-    }
-    parts.join(" · ")
-}
-
-/// The preview a marketing user confirms: who prepared it, for whom, both
-/// texts and the audience counts; `announced` names the campaigns that
-/// already announced the promotion.
-fn draft_text(draft: &Draft, announced: &[String]) -> String {
-    let warning = if announced.is_empty() {
-        String::new()
-    } else {
-        format!("\n⚠️ Announced before: {}.", announced.join(", "))
-    };
-    format!(
-        "📣 Broadcast draft\nPrepared by {} for {}.{warning}\n\n{}\n\nConfirm sends it to the {} recipient(s) counted \
-         above; Cancel drops it.",
-        draft.campaign.created_by,
-        filters_line(&draft.campaign.filters),
-        draft.preview().trim_end(),
-        draft.audience.total()
-    )
 }
 
 /// The name a broadcast from Telegram is recorded under: the username, else the user id.
@@ -403,7 +342,11 @@ impl Telegram {
             tracing::warn!(user = q.from.id.0, "a staff button pressed outside the staff group");
             return self.answer(q, Some(NOT_STAFF), true).await;
         }
-        if let Some(press) = q.data.as_deref().and_then(parse_broadcast_press) {
+        if let Some(press) = q
+            .data
+            .as_deref()
+            .and_then(|d| BroadcastPress::parse(d, BROADCAST_PREFIX))
+        {
             return self.on_broadcast_press(q, staff_chat, message, press).await;
         }
         let Some(press) = q.data.as_deref().and_then(parse_press) else {
@@ -591,57 +534,23 @@ impl Telegram {
         }
         let request = match request {
             Ok(r) => r,
-            Err(e) => return self.staff_reply(msg, &format!("{e}\n{BROADCAST_USAGE}")).await,
+            Err(e) => return self.staff_reply(msg, &format!("{e}\n{USAGE}")).await,
         };
-        let filters = match self.broadcast_filters(&request).await {
-            Ok(f) => f,
-            Err(e) => return self.staff_reply(msg, &format!("{e} Nothing was prepared.")).await,
+        let checked = match broadcast_staff::check(&self.db, &request).await {
+            Ok(checked) => checked,
+            Err(refusal) => return self.staff_reply(msg, &refusal.text()).await,
         };
         if !self.first_delivery(event, msg).await {
             return;
         }
         let by = format!("telegram:{}", marketing_name(from));
-        let draft = match campaign::prepare(
-            &self.db,
-            &request.promotion,
-            filters,
-            &by,
-            &self.announcements,
-            Utc::now(),
-        )
-        .await
-        {
-            Ok(draft) => draft,
-            Err(e @ (BroadcastError::UnknownPromotion(_) | BroadcastError::PromotionEnded { .. })) => {
-                return self.staff_reply(msg, &format!("Nothing was prepared: {e}.")).await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "could not prepare a broadcast from the staff group");
-                return self
-                    .staff_reply(msg, "Something went wrong; nothing was prepared. Try again.")
-                    .await;
-            }
+        let draft = match broadcast_staff::prepare(&self.db, &checked, &by, &self.announcements).await {
+            Ok(Prepared::Draft(draft)) => draft,
+            Ok(Prepared::Empty(text)) => return self.staff_reply(msg, &text).await,
+            Err(refusal) => return self.staff_reply(msg, &refusal.text()).await,
         };
-        tracing::info!(
-            campaign = draft.campaign.id,
-            promotion = %draft.campaign.promotion_id,
-            audience = draft.audience.total(),
-            by = %by,
-            "broadcast prepared in the Telegram staff group"
-        );
-        // Confirming is the only guard against announcing twice: say so.
-        let earlier = async {
-            let mut tx = self.db.begin().await?;
-            tx.campaigns(Some(&draft.campaign.promotion_id), 50).await
-        }
-        .await
-        .unwrap_or_default();
-        let announced: Vec<String> = earlier
-            .iter()
-            .filter(|c| c.id != draft.campaign.id && matches!(c.status, CampaignStatus::Sending | CampaignStatus::Done))
-            .map(|c| format!("campaign {} ({})", c.id, c.status.as_str()))
-            .collect();
-        if let Err(e) = self.post_draft(staff_chat, msg.id, &draft, &announced).await {
+        let preview = broadcast_staff::preview(&draft, &checked.announced);
+        if let Err(e) = self.post_draft(staff_chat, msg.id, &draft, &preview).await {
             tracing::error!(error = %e, campaign = draft.campaign.id, "could not post a broadcast preview");
             let note = format!(
                 "Campaign {} was prepared, but its preview could not be posted here. It stays a draft: \
@@ -652,36 +561,6 @@ impl Telegram {
         }
     }
 
-    /// The filters of a `/broadcast`, its region codes and categories checked
-    /// (categories against the catalog).
-    async fn broadcast_filters(&self, request: &BroadcastRequest) -> Result<Filters, String> {
-        let mut filters = Filters::default();
-        for code in &request.regions {
-            let region = Region::parse(code).map_err(|e| format!("{e}."))?;
-            if !filters.regions.contains(&region) {
-                filters.regions.push(region);
-            }
-        }
-        if request.categories.is_empty() {
-            return Ok(filters);
-        }
-        let catalog = async { self.db.begin().await?.categories().await }.await.map_err(|e| {
-            tracing::error!(error = %e, "could not read the category catalog");
-            "Something went wrong reading the categories; try again.".to_owned()
-        })?;
-        for code in &request.categories {
-            let category = catalog.parse(code).map_err(|e| {
-                // Codes with spaces are typed with dashes: PRO-DT.
-                let known: Vec<String> = catalog.entries().iter().map(|c| c.code.replace(' ', "-")).collect();
-                format!("{e}; known: {}.", known.join(", "))
-            })?;
-            if !filters.categories.contains(&category) {
-                filters.categories.push(category);
-            }
-        }
-        Ok(filters)
-    }
-
     /// Posts a draft's preview (in parts under Telegram's limit, the first a
     /// reply to the command), the buttons on the last part.
     async fn post_draft(
@@ -689,9 +568,9 @@ impl Telegram {
         chat: ChatId,
         command: MessageId,
         draft: &Draft,
-        announced: &[String],
+        preview: &str,
     ) -> Result<(), RequestError> {
-        let parts = crate::channels::split::split(&draft_text(draft, announced), MAX_DRAFT_PART, |_, cut| cut);
+        let parts = crate::channels::split::split(preview, MAX_DRAFT_PART, |_, cut| cut);
         let n = parts.len();
         for (i, part) in parts.into_iter().enumerate() {
             self.retrying(Some(chat), || {
@@ -726,25 +605,9 @@ impl Telegram {
         }
         let name = marketing_name(&q.from);
         let by = format!("telegram:{name}");
-        let now = Utc::now();
-        let (id, done) = match press {
-            BroadcastPress::Confirm(id) => {
-                let confirmed = campaign::confirm(&self.db, id, &by, &self.announcements, now).await;
-                let done = confirmed.map(|n| {
-                    format!("✅ Confirmed by {name}: {n} recipient(s). Sending; the progress is posted here.")
-                });
-                (id, done)
-            }
-            BroadcastPress::Cancel(id) => {
-                let cancelled = campaign::cancel(&self.db, id, &by, now).await;
-                (
-                    id,
-                    cancelled.map(|()| format!("✖ Cancelled by {name}; nothing more is sent.")),
-                )
-            }
-        };
+        let id = press.campaign();
         let post = message.id();
-        match done {
+        match broadcast_staff::settle(&self.db, press, &name, &by, &self.announcements).await {
             Ok(label) => {
                 let shown = message.regular_message().and_then(|m| m.text()).unwrap_or_default();
                 let edited = self.settle_draft(staff_chat, post, shown, &label).await;
@@ -756,23 +619,19 @@ impl Telegram {
                 } else {
                     " (the preview could not be updated)"
                 };
-                self.answer(q, Some(&format!("Campaign {id}: {label}{note}")), false)
-                    .await;
+                self.answer(q, Some(&format!("{label}{note}")), false).await;
             }
-            Err(e @ (BroadcastError::WrongStatus { .. } | BroadcastError::UnknownCampaign(_))) => {
-                // A stale preview: its buttons can do nothing any more.
-                if let Err(e) = self
-                    .set_keyboard(staff_chat, post, InlineKeyboardMarkup::default())
-                    .await
-                {
-                    tracing::warn!(error = %e, campaign = id, "could not remove a stale preview's buttons");
+            Err(refusal) => {
+                if refusal.is_stale() {
+                    // Its buttons can do nothing any more.
+                    if let Err(e) = self
+                        .set_keyboard(staff_chat, post, InlineKeyboardMarkup::default())
+                        .await
+                    {
+                        tracing::warn!(error = %e, campaign = id, "could not remove a stale preview's buttons");
+                    }
                 }
-                self.answer(q, Some(&format!("Nothing was done: {e}.")), true).await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, campaign = id, "a broadcast button failed");
-                self.answer(q, Some("Something went wrong; nothing changed. Try again."), true)
-                    .await;
+                self.answer(q, Some(&refusal.text()), true).await;
             }
         }
     }
@@ -1350,8 +1209,8 @@ mod tests {
         let campaign = crate::broadcast::CampaignRecord {
             id: 7,
             promotion_id: "p".into(),
-            status: CampaignStatus::Draft,
-            filters: Filters::default(),
+            status: crate::broadcast::CampaignStatus::Draft,
+            filters: Default::default(),
             text_id: "kata ".repeat(900),
             text_en: "word ".repeat(900),
             created_by: "telegram:mita".into(),
@@ -1364,7 +1223,10 @@ mod tests {
             campaign,
             audience: Default::default(),
         };
-        let text = draft_text(&draft, &["campaign 3 (done)".into()]);
+        let mut done = draft.campaign.clone();
+        done.id = 3;
+        done.status = crate::broadcast::CampaignStatus::Done;
+        let text = broadcast_staff::preview(&draft, &[done]);
         assert!(text.contains("Announced before: campaign 3 (done)."), "{text}");
         let parts = crate::channels::split::split(&text, MAX_DRAFT_PART, |_, cut| cut);
         assert!(parts.len() >= 2);
@@ -1381,7 +1243,7 @@ mod tests {
             (format!("{BROADCAST_PREFIX}confirm:x"), None),
             (format!("{BROADCAST_PREFIX}confirm:0"), None),
         ] {
-            assert_eq!(parse_broadcast_press(&data), press, "{data}");
+            assert_eq!(BroadcastPress::parse(&data, BROADCAST_PREFIX), press, "{data}");
         }
         // Not a claim button: the claim buttons' parser leaves it alone.
         assert_eq!(parse_press(&format!("{BROADCAST_PREFIX}confirm:7")), None);
@@ -1390,7 +1252,7 @@ mod tests {
                 panic!("a callback button");
             };
             assert!(data.len() <= 64, "{data}");
-            assert!(parse_broadcast_press(data).is_some(), "{data}");
+            assert!(BroadcastPress::parse(data, BROADCAST_PREFIX).is_some(), "{data}");
         }
     }
 
