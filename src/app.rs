@@ -39,11 +39,21 @@ enum TelegramMode {
 }
 
 impl Application {
-    /// Connects and migrates the database, binds the HTTP address, and reports
-    /// which channels are configured.
+    /// Connects and migrates the database, checks the blob store (a bucket
+    /// must be there and accept the credentials), binds the HTTP address, and
+    /// reports which channels are configured.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        crate::blobs::install_crypto_provider();
+        if config.telegram.token.is_some() || config.discord.token.is_some() {
+            // A second or two of CPU: trained beside the rest of start-up,
+            // not before it; the first chat message waits for it if need be.
+            crate::faq::Classifier::train_in_background();
+        }
         let db = Db::connect(&config.database.url).await?;
         db.migrate().await?;
+        let blobs = BlobStore::from_config(&config.storage)?;
+        blobs.check().await?;
+        tracing::info!(location = %blobs.location(), "blob store");
         let listener = TcpListener::bind(&config.http.bind)
             .await
             .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", config.http.bind))?;
@@ -88,8 +98,7 @@ impl Application {
             }));
         }
         if !staff_channels.is_empty() {
-            let desk =
-                crate::staff::StaffDesk::new(db.clone(), BlobStore::new(&config.storage.blob_dir), staff_channels);
+            let desk = crate::staff::StaffDesk::new(db.clone(), blobs.clone(), staff_channels);
             dispatch = dispatch.staff(Arc::new(desk));
         }
         let worker = (!dispatch.is_empty()).then(|| {
@@ -103,7 +112,7 @@ impl Application {
             Some(settings) => {
                 let ingestor = crate::mail::inbound::ingest::Ingestor::new(
                     db.clone(),
-                    BlobStore::new(&config.storage.blob_dir),
+                    blobs.clone(),
                     crate::mail::outbox::MailSettings::from_config(&config.smtp),
                 );
                 Some(crate::mail::imap::Poller::new(settings, ingestor, db.clone()))
@@ -222,7 +231,7 @@ async fn start_telegram(config: &Config, token: &secrecy::SecretString, db: &Db)
 /// receiving updates yet.
 pub async fn connect_telegram(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<Telegram> {
     use secrecy::ExposeSecret;
-    let mut options = telegram::Options::new(BlobStore::new(&config.storage.blob_dir));
+    let mut options = telegram::Options::new(BlobStore::from_config(&config.storage)?);
     options.api_url = config.telegram.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
@@ -311,7 +320,7 @@ async fn start_discord(config: &Config, token: &secrecy::SecretString, db: &Db) 
 /// Connects the Discord client (REST: token and application checked) with the
 /// configured options, without the gateway or command registration.
 pub async fn connect_discord(config: &Config, token: &secrecy::SecretString, db: &Db) -> anyhow::Result<Arc<Discord>> {
-    let mut options = discord::Options::new(BlobStore::new(&config.storage.blob_dir));
+    let mut options = discord::Options::new(BlobStore::from_config(&config.storage)?);
     options.api_url = config.discord.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
@@ -333,6 +342,7 @@ pub async fn connect_discord(config: &Config, token: &secrecy::SecretString, db:
         .filter(|id| *id != 0)
         .map(serenity::all::RoleId::new);
     options.announcements = announcement_targets(config);
+    options.shards = config.discord.shard_range()?;
     let dc = Discord::connect(token.clone(), db.clone(), options)
         .await
         .map_err(|e| anyhow::anyhow!("discord: {e}"))?;

@@ -481,7 +481,7 @@ async fn mail(config: &Config, cmd: MailCommand) -> Result<(), CliError> {
             let db = open(config).await?;
             let ingestor = crate::mail::inbound::ingest::Ingestor::new(
                 db,
-                crate::blobs::BlobStore::new(&config.storage.blob_dir),
+                crate::blobs::BlobStore::from_config(&config.storage).map_err(|e| CliError::Failed(e.into()))?,
                 settings,
             )
             .with_limits(limits);

@@ -135,15 +135,89 @@ impl Default for HttpConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Directory where invoices and other attachments are kept.
+    /// Directory where invoices and other attachments are kept (when no
+    /// `s3_bucket` is set).
     pub blob_dir: PathBuf,
+    /// An S3-compatible bucket all replicas share; set, it replaces `blob_dir`.
+    pub s3_bucket: Option<String>,
+    /// The store's URL for path-style requests (MinIO and the like); unset: AWS S3.
+    pub s3_endpoint: Option<String>,
+    /// Default `us-east-1`.
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Folder in the bucket the blobs are kept under.
+    pub s3_prefix: Option<String>,
+    /// Allow a plain `http://` endpoint (loopback only).
+    pub s3_allow_http: bool,
+    /// How long one attempt of one request may take, body included.
+    pub s3_timeout_seconds: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             blob_dir: PathBuf::from("blobs"),
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_prefix: None,
+            s3_allow_http: false,
+            s3_timeout_seconds: 60,
         }
+    }
+}
+
+impl StorageConfig {
+    /// With a bucket: both keys, and an endpoint that is an http(s) URL
+    /// (plain http only with `s3_allow_http`). Without one: no other `s3_*` key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let Some(bucket) = &self.s3_bucket else {
+            let stray = [
+                ("s3_endpoint", self.s3_endpoint.is_some()),
+                ("s3_region", self.s3_region.is_some()),
+                ("s3_access_key_id", self.s3_access_key_id.is_some()),
+                ("s3_secret_access_key", self.s3_secret_access_key.is_some()),
+                ("s3_prefix", self.s3_prefix.is_some()),
+            ];
+            if let Some((key, _)) = stray.iter().find(|(_, set)| *set) {
+                return Err(ConfigError(format!(
+                    "storage.{key} is set but storage.s3_bucket is not: blobs would stay in storage.blob_dir"
+                )));
+            }
+            return Ok(());
+        };
+        if bucket.trim().is_empty() || bucket.contains('/') {
+            return Err(ConfigError(format!(
+                "storage.s3_bucket {bucket:?} is not a bucket name"
+            )));
+        }
+        if self.s3_access_key_id.is_none() || self.s3_secret_access_key.is_none() {
+            return Err(ConfigError(
+                "storage.s3_bucket needs storage.s3_access_key_id and storage.s3_secret_access_key".into(),
+            ));
+        }
+        if let Some(endpoint) = &self.s3_endpoint {
+            match endpoint.split_once("://") {
+                Some(("https", rest)) if !rest.is_empty() => {}
+                Some(("http", rest)) if !rest.is_empty() => {
+                    if !self.s3_allow_http {
+                        return Err(ConfigError(format!(
+                            "storage.s3_endpoint {endpoint:?} is plain http: set storage.s3_allow_http = true \
+                             (loopback only) or use https"
+                        )));
+                    }
+                }
+                _ => {
+                    return Err(ConfigError(format!(
+                        "storage.s3_endpoint {endpoint:?} is not an http(s) URL"
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -212,6 +286,19 @@ pub struct DiscordConfig {
     pub announcement_channel_id: Option<u64>,
     /// Only members with this role may start broadcasts from the staff channel.
     pub marketing_role_id: Option<u64>,
+    /// Gateway shards over all replicas together. Unset (and `shards` unset):
+    /// one shard, this process.
+    pub shard_count: Option<u32>,
+    /// The shards this replica runs, `"FIRST-LAST"` or `"N"`, inside
+    /// `0..shard_count`. Unset with `shard_count` set: all of them.
+    pub shards: Option<String>,
+}
+
+impl DiscordConfig {
+    /// The shards this replica runs; `None`: the single shard of an unsharded bot.
+    pub fn shard_range(&self) -> Result<Option<crate::channels::discord::ShardRange>, ConfigError> {
+        crate::channels::discord::ShardRange::from_config(self.shards.as_deref(), self.shard_count).map_err(ConfigError)
+    }
 }
 
 /// Sending broadcasts.
@@ -384,6 +471,8 @@ impl Config {
         }
         let built = builder.build().map_err(|e| ConfigError(e.to_string()))?;
         let config: Config = built.try_deserialize().map_err(|e| ConfigError(e.to_string()))?;
+        config.storage.validate()?;
+        config.discord.shard_range()?;
         if config.support.opens >= config.support.closes {
             return Err(ConfigError(format!(
                 "support.opens ({}) must be before support.closes ({})",
@@ -488,5 +577,111 @@ mod tests {
         assert!(err.to_string().contains("does not exist"), "{err}");
         let err = Config::load_from(None, env(&[("REDEEMDESK_SMTP__HOSTT", "x")])).unwrap_err();
         assert!(err.to_string().contains("hostt"), "{err}");
+    }
+
+    #[test]
+    fn storage_bucket_from_the_environment_and_its_checks() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert!(c.storage.s3_bucket.is_none() && !c.storage.s3_allow_http);
+        assert_eq!(c.storage.s3_timeout_seconds, 60);
+        let bucket = [
+            ("REDEEMDESK_STORAGE__S3_BUCKET", "invoices"),
+            ("REDEEMDESK_STORAGE__S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("REDEEMDESK_STORAGE__S3_ALLOW_HTTP", "true"),
+            ("REDEEMDESK_STORAGE__S3_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("REDEEMDESK_STORAGE__S3_SECRET_ACCESS_KEY", "very-secret-key"),
+            ("REDEEMDESK_STORAGE__S3_PREFIX", "redeemdesk/blobs"),
+            ("REDEEMDESK_STORAGE__S3_REGION", "ap-southeast-3"),
+            ("REDEEMDESK_STORAGE__S3_TIMEOUT_SECONDS", "5"),
+        ];
+        let c = Config::load_from(None, env(&bucket)).unwrap();
+        assert_eq!(c.storage.s3_bucket.as_deref(), Some("invoices"));
+        assert_eq!(c.storage.s3_endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(c.storage.s3_allow_http);
+        assert_eq!(c.storage.s3_region.as_deref(), Some("ap-southeast-3"));
+        assert_eq!(c.storage.s3_prefix.as_deref(), Some("redeemdesk/blobs"));
+        assert_eq!(c.storage.s3_timeout_seconds, 5);
+        assert_eq!(
+            c.storage.s3_secret_access_key.as_ref().unwrap().expose_secret(),
+            "very-secret-key"
+        );
+        assert!(!format!("{c:?}").contains("very-secret-key"));
+
+        let without = |name: &str| bucket.iter().filter(|(k, _)| *k != name).copied().collect::<Vec<_>>();
+        let err = Config::load_from(None, env(&without("REDEEMDESK_STORAGE__S3_SECRET_ACCESS_KEY"))).unwrap_err();
+        assert!(err.to_string().contains("s3_secret_access_key"), "{err}");
+        let err = Config::load_from(None, env(&without("REDEEMDESK_STORAGE__S3_ALLOW_HTTP"))).unwrap_err();
+        assert!(err.to_string().contains("s3_allow_http"), "{err}");
+        let err = Config::load_from(None, env(&without("REDEEMDESK_STORAGE__S3_BUCKET"))).unwrap_err();
+        assert!(err.to_string().contains("s3_bucket is not"), "{err}");
+        let mut bad = bucket.to_vec();
+        bad[1].1 = "minio:9000";
+        let err = Config::load_from(None, env(&bad)).unwrap_err();
+        assert!(err.to_string().contains("not an http(s) URL"), "{err}");
+    }
+
+    #[test]
+    fn discord_shards_are_checked_when_loading() {
+        let shards =
+            |pairs: &[(&str, &str)]| Config::load_from(None, env(pairs)).map(|c| c.discord.shard_range().unwrap());
+        assert_eq!(shards(&[]).unwrap(), None, "unsharded by default");
+        let r = shards(&[
+            ("REDEEMDESK_DISCORD__SHARD_COUNT", "4"),
+            ("REDEEMDESK_DISCORD__SHARDS", "2-3"),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!((r.first, r.last, r.total), (2, 3, 4));
+        let r = shards(&[
+            ("REDEEMDESK_DISCORD__SHARD_COUNT", "2"),
+            ("REDEEMDESK_DISCORD__SHARDS", "1"),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!((r.first, r.last, r.total), (1, 1, 2));
+        let all = shards(&[("REDEEMDESK_DISCORD__SHARD_COUNT", "3")]).unwrap().unwrap();
+        assert_eq!((all.first, all.last, all.total), (0, 2, 3));
+        for (pairs, says) in [
+            (
+                &[
+                    ("REDEEMDESK_DISCORD__SHARD_COUNT", "2"),
+                    ("REDEEMDESK_DISCORD__SHARDS", "1-2"),
+                ][..],
+                "outside 0-1",
+            ),
+            (
+                &[
+                    ("REDEEMDESK_DISCORD__SHARD_COUNT", "2"),
+                    ("REDEEMDESK_DISCORD__SHARDS", "1-0"),
+                ][..],
+                "backwards",
+            ),
+            (
+                &[
+                    ("REDEEMDESK_DISCORD__SHARD_COUNT", "2"),
+                    ("REDEEMDESK_DISCORD__SHARDS", "a-b"),
+                ][..],
+                "not a shard range",
+            ),
+            (&[("REDEEMDESK_DISCORD__SHARD_COUNT", "0")][..], "at least 1"),
+            (
+                &[("REDEEMDESK_DISCORD__SHARDS", "0-1")][..],
+                "needs discord.shard_count",
+            ),
+        ] {
+            let err = shards(pairs).unwrap_err();
+            assert!(err.to_string().contains(says), "{pairs:?}: {err}");
+        }
+        // A TOML file may say the range, or one shard as a number.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("redeemdesk.toml");
+        std::fs::write(&path, "[discord]\nshard_count = 2\nshards = 1\n").unwrap();
+        let r = Config::load_from(Some(&path), env(&[]))
+            .unwrap()
+            .discord
+            .shard_range()
+            .unwrap()
+            .unwrap();
+        assert_eq!((r.first, r.last, r.total), (1, 1, 2));
     }
 }

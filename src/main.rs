@@ -7,6 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
+    // Before anything opens a TLS connection: object_store's S3 support puts
+    // a second crypto backend into rustls, which then has no default of its own.
+    redeemdesk::blobs::install_crypto_provider();
     let cli = redeemdesk::cli::Cli::parse();
     init_logging(&cli);
     if let Err(e) = redeemdesk::cli::run(cli).await {

@@ -68,7 +68,6 @@ type Checked = Result<crate::mail::inbound::AcceptedFile, crate::mail::inbound::
 
 pub struct Assistant {
     db: Db,
-    classifier: &'static Classifier,
     mail: MailSettings,
     /// Where chat uploads are kept; without it, files cannot be re-uploaded to a claim.
     blobs: Option<crate::blobs::BlobStore>,
@@ -99,7 +98,6 @@ impl Assistant {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            classifier: Classifier::shared(),
             mail: MailSettings::default(),
             blobs: None,
             escalation: EscalationSettings::default(),
@@ -151,6 +149,9 @@ impl Assistant {
     /// Handles one event at time `now`.
     pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
         let checked = self.check_upload(&inbound.content).await?;
+        // Before the transaction: right after start-up the classifier may
+        // still be training (`Classifier::train_in_background`).
+        let classifier = Classifier::shared_async().await;
         let mut tx = self.db.begin_write().await?;
         if let Some(event_id) = &inbound.event_id {
             if !tx.claim_inbound_event(inbound.channel, event_id, now).await? {
@@ -193,7 +194,7 @@ impl Assistant {
             locale,
             dialogue,
             now,
-            classifier: self.classifier,
+            classifier,
             blobs: self.blobs.as_ref(),
             public: inbound.public,
             escalation: &self.escalation,

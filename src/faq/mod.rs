@@ -137,6 +137,9 @@ pub struct Classifier {
     weights: features::Weights,
 }
 
+/// The built-in classifier, once trained (see [`Classifier::shared`]).
+static SHARED: OnceLock<Classifier> = OnceLock::new();
+
 /// Above this gate probability of "out of scope", the message is not answered.
 pub const GATE_THRESHOLD: f32 = 0.4;
 
@@ -187,10 +190,43 @@ impl Classifier {
         }
     }
 
-    /// The classifier trained on every built-in example, built once per process.
+    /// The classifier trained on every built-in example, built once per
+    /// process: trained by the first caller (a second or two), which later
+    /// callers wait for.
     pub fn shared() -> &'static Classifier {
-        static SHARED: OnceLock<Classifier> = OnceLock::new();
         SHARED.get_or_init(|| Classifier::train(&builtin_examples()))
+    }
+
+    /// Starts training [`Classifier::shared`] on a thread of its own and
+    /// returns at once: `serve` gets ready (database, channels, HTTP) while
+    /// it trains, and a message that comes first waits for it in
+    /// [`Classifier::shared_async`].
+    pub fn train_in_background() {
+        if SHARED.get().is_some() {
+            return;
+        }
+        let spawned = std::thread::Builder::new().name("faq-train".into()).spawn(|| {
+            let started = std::time::Instant::now();
+            Classifier::shared();
+            release_freed_memory();
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "faq classifier trained");
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "faq classifier: no thread to train it on; it trains at first use");
+        }
+    }
+
+    /// [`Classifier::shared`] for async code: while the classifier is not
+    /// trained yet, training it (or waiting for the thread that does) happens
+    /// on a blocking thread, never on the runtime's.
+    pub async fn shared_async() -> &'static Classifier {
+        if let Some(c) = SHARED.get() {
+            return c;
+        }
+        match tokio::task::spawn_blocking(Classifier::shared).await {
+            Ok(c) => c,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     pub fn with_threshold(mut self, threshold: f32) -> Self {
@@ -253,6 +289,25 @@ impl Classifier {
             score: p,
             best_guess,
             lang,
+        }
+    }
+}
+
+/// Gives the memory training freed back to the system. Training allocates
+/// about 20 MB (features of every example, twice, and the gradients), of
+/// which only the weights (about 6 MB) stay; glibc keeps the rest of the
+/// training thread's arena mapped (freeing the 5 MB gradient raises its trim
+/// threshold above what is left), about 5 MB of an idle `serve`.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: glibc's malloc_trim takes no pointers and may be called
+        // from any thread at any time; it only returns free memory.
+        unsafe {
+            malloc_trim(0);
         }
     }
 }

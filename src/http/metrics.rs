@@ -1,6 +1,8 @@
 //! `/metrics` in the Prometheus text format (0.0.4), computed from the database
 //! at every scrape: every replica reports the same numbers and a restart loses
 //! nothing. Read-only SQL on `Db`'s pools; the exposition is written here.
+//! The one exception is [`process_exposition`]: what this replica itself is
+//! doing (whether it leads the IMAP poller), which differs between replicas.
 //! Each metric is described in `docs/operations.md`.
 
 use std::collections::BTreeMap;
@@ -28,7 +30,8 @@ const CHAT_EVENT_WINDOW_HOURS: i64 = 24;
 
 pub async fn metrics(State(state): State<Shared>) -> Response {
     match render(&state.db, &state.review, Utc::now()).await {
-        Ok(text) => {
+        Ok(mut text) => {
+            text.push_str(&process_exposition());
             let mut response = text.into_response();
             response
                 .headers_mut()
@@ -345,6 +348,20 @@ impl Snapshot {
         );
         out.text
     }
+}
+
+/// The metrics of this process rather than of the database: one series each,
+/// so every replica can be told apart by its scrape target.
+pub fn process_exposition() -> String {
+    let mut out = Exposition::default();
+    out.single(
+        "redeemdesk_imap_leader",
+        "gauge",
+        "1 while this replica leads the IMAP poller (holds the PostgreSQL advisory lock; always 1 on SQLite \
+         with the poller on), else 0. Summed over replicas it is never above 1.",
+        f64::from(u8::from(crate::store::leader::leads(crate::mail::imap::LEADER_KEY))),
+    );
+    out.text
 }
 
 /// Reads the database and writes the exposition.

@@ -13,8 +13,11 @@
 //! - The folders are created when missing (the one it reads from too). Unsolicited server responses are
 //!   drained, because async-imap drops them silently once 100 are waiting.
 //! - On any connection or protocol error it reconnects with backoff.
-//! - One poller runs at a time across replicas: it only works while holding
-//!   the leadership lock ([`Db::try_lead`]).
+//! - One poller runs at a time across replicas: it only works while it leads
+//!   (`store::leader`: a PostgreSQL advisory lock; on SQLite it always leads).
+//!   Followers ask again every few seconds; a leader whose lock's session fails
+//!   stops reading at once, mid-message if need be (the dedup key makes the
+//!   next leader's second read of that message a no-op).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,10 +33,12 @@ use tokio::sync::watch;
 
 use super::inbound::ingest::{Ingestor, MailAction};
 use crate::config::{ImapConfig, TlsMode};
-use crate::store::{Db, Leadership};
+use crate::store::{Db, leader};
 
 /// Tries before a message whose ingest keeps failing is quarantined.
 pub const MAX_FAILURES: u32 = 5;
+/// Failed connections in a row after which the poller lets another replica lead.
+pub const GIVE_UP_LEAD_AFTER: u32 = 3;
 /// The advisory-lock key of the poller's leadership (any fixed number shared by replicas).
 pub const LEADER_KEY: i64 = 0x5244_4d49_4d41_5000; // "RDMIMAP\0"
 
@@ -273,40 +278,50 @@ impl Poller {
         }
     }
 
-    /// Runs until `shutdown` turns true: takes the lead, reads, and reconnects
-    /// with backoff after any failure.
+    /// Runs until `shutdown` turns true: takes the lead, reads while it holds,
+    /// and reconnects with backoff after any failure. After
+    /// [`GIVE_UP_LEAD_AFTER`] failed connections in a row it lets another
+    /// replica lead (the mail server may be reachable from there).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut attempt = 0u32;
-        while !*shutdown.borrow() {
-            let mut lead = match self.db.try_lead(LEADER_KEY).await {
-                Ok(Some(lead)) => lead,
-                Ok(None) => {
-                    tracing::debug!("imap: another replica reads the mailbox; waiting");
-                    if sleep_or_shutdown(self.settings.poll.min(Duration::from_secs(10)), &mut shutdown).await {
-                        break;
+        'lead: while let Some(mut lead) = leader::acquire(&self.db, LEADER_KEY, "imap poller", &mut shutdown).await {
+            loop {
+                tracing::info!(host = %self.settings.host, mailbox = %self.settings.mailbox, "imap: reading the mailbox");
+                let outcome = tokio::select! {
+                    r = self.session(&mut shutdown, &mut attempt) => Some(r),
+                    () = lead.lost() => None,
+                };
+                let error = match outcome {
+                    Some(Ok(())) => break 'lead,
+                    Some(Err(e)) => e,
+                    None => {
+                        tracing::warn!("imap: lost the lead (its database session failed); stopped reading");
+                        continue 'lead;
                     }
-                    continue;
-                }
-                Err(e) => {
-                    attempt += 1;
-                    tracing::warn!(error = %e, "imap: cannot reach the database to take the lead");
-                    if sleep_or_shutdown(self.backoff(attempt), &mut shutdown).await {
-                        break;
-                    }
-                    continue;
-                }
-            };
-            tracing::info!(host = %self.settings.host, mailbox = %self.settings.mailbox, "imap: reading the mailbox");
-            match self.session(&mut lead, &mut shutdown, &mut attempt).await {
-                Ok(()) => break,
-                Err(e) => {
-                    attempt += 1;
-                    let wait = self.backoff(attempt);
-                    tracing::warn!(error = %e, attempt, retry_in = ?wait, "imap: connection lost; reconnecting");
+                };
+                attempt += 1;
+                let wait = self.backoff(attempt);
+                tracing::warn!(error = %error, attempt, retry_in = ?wait, "imap: connection lost; reconnecting");
+                if attempt >= GIVE_UP_LEAD_AFTER {
                     drop(lead);
+                    tracing::info!(
+                        attempt,
+                        "imap: gave up the lead while the mail server is unreachable from here"
+                    );
                     if sleep_or_shutdown(wait, &mut shutdown).await {
-                        break;
+                        break 'lead;
                     }
+                    continue 'lead;
+                }
+                let stop = tokio::select! {
+                    stop = sleep_or_shutdown(wait, &mut shutdown) => stop,
+                    () = lead.lost() => {
+                        tracing::warn!("imap: lost the lead (its database session failed)");
+                        continue 'lead;
+                    }
+                };
+                if stop {
+                    break 'lead;
                 }
             }
         }
@@ -318,12 +333,7 @@ impl Poller {
     }
 
     /// One connection's life. Ok only on shutdown.
-    async fn session(
-        &mut self,
-        lead: &mut Leadership,
-        shutdown: &mut watch::Receiver<bool>,
-        attempt: &mut u32,
-    ) -> Result<(), ImapError> {
+    async fn session(&mut self, shutdown: &mut watch::Receiver<bool>, attempt: &mut u32) -> Result<(), ImapError> {
         let mut session = connect(&self.settings).await?;
         let caps = timed("CAPABILITY", session.capabilities()).await?;
         let can = Abilities {
@@ -343,11 +353,6 @@ impl Poller {
         loop {
             self.news = false;
             drain_unsolicited(&mut session);
-            if !lead.holds().await {
-                return Err(ImapError::Io(std::io::Error::other(
-                    "lost the poller lead (database connection)",
-                )));
-            }
             self.read_all(&mut session, validity, can).await?;
             if *shutdown.borrow() {
                 let _ = session.logout().await;

@@ -5,7 +5,10 @@
 //! pools and typed values (the `Any` driver cannot carry timestamps). [`Db`] and
 //! [`Tx`] pick the backend at run time and hide it from callers.
 
+pub mod leader;
 mod records;
+
+pub use leader::Leadership;
 
 pub use records::{
     AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, EscalationCause, EscalationRecord,
@@ -130,31 +133,6 @@ impl Db {
     /// A transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-then-write cannot fail half way with "database
     /// is locked"; writers wait for each other within the busy timeout instead.
-    /// Tries to become the one holder of `key` among every process sharing this
-    /// database. PostgreSQL: a session advisory lock on a connection taken out of
-    /// the pool, so the lock ends when that connection does (a crashed or
-    /// partitioned replica loses it and another takes over). SQLite: the database
-    /// is one process's file, so the caller leads.
-    pub async fn try_lead(&self, key: i64) -> Result<Option<Leadership>> {
-        match self {
-            Db::Sqlite(..) => Ok(Some(Leadership(None))),
-            Db::Postgres(pool) => {
-                use sqlx::Connection as _;
-                let mut conn = pool.acquire().await?.detach();
-                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut conn)
-                    .await?;
-                if got {
-                    Ok(Some(Leadership(Some(conn))))
-                } else {
-                    let _ = conn.close().await;
-                    Ok(None)
-                }
-            }
-        }
-    }
-
     pub async fn begin_write(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(p, gate) => {
@@ -198,29 +176,6 @@ pub enum Tx {
 
 /// Calls the same-named function of the right backend's `repo` with the
 /// transaction's connection.
-/// Held while this process leads (see [`Db::try_lead`]); dropping it gives the lead up.
-pub struct Leadership(Option<sqlx::PgConnection>);
-
-impl Leadership {
-    /// Whether the lead still holds: on PostgreSQL, whether the lock's connection is alive.
-    pub async fn holds(&mut self) -> bool {
-        match &mut self.0 {
-            None => true,
-            Some(conn) => sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Leadership {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Leadership(advisory lock)"
-        } else {
-            "Leadership(single process)"
-        })
-    }
-}
-
 macro_rules! dispatch {
     ($tx:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
         match $tx {
@@ -426,7 +381,9 @@ impl Tx {
         dispatch!(self, attachments_of(redemption_id))
     }
 
-    /// The chat user for a platform identity, created on first contact.
+    /// The chat user for a platform identity, created on first contact. On
+    /// PostgreSQL the row stays locked (`FOR UPDATE`) until this transaction
+    /// ends, which serialises the handling of one user's events across replicas.
     pub async fn chat_user(&mut self, channel: Channel, external_id: &str, now: Timestamp) -> Result<ChatUserRecord> {
         dispatch!(self, chat_user(channel, external_id, now))
     }

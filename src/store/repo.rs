@@ -106,66 +106,60 @@ pub async fn list_promotions(c: &mut Conn) -> Result<Vec<Promotion>> {
 
 async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> Result<Promotion> {
     let id: String = row.try_get("id")?;
-    let categories = sqlx::query("SELECT category FROM promotion_categories WHERE promotion_id = $1 ORDER BY category")
-        .bind(&id)
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| category(catalog, "promotion_categories", &r.try_get::<String, _>("category")?))
-        .collect::<Result<Vec<_>>>()?;
-    let regions = sqlx::query("SELECT region FROM promotion_regions WHERE promotion_id = $1 ORDER BY region")
-        .bind(&id)
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| region("promotion_regions", &r.try_get::<String, _>("region")?))
-        .collect::<Result<Vec<_>>>()?;
-    let mut rewards = Vec::new();
-    for r in sqlx::query(
-        "SELECT category, kind, amount_idr, gift_id, gift_en FROM promotion_rewards
-         WHERE promotion_id = $1 ORDER BY category",
+    // The four lists in one round trip (a status look-up loads a promotion per
+    // claim). The NULLs are cast: PostgreSQL types a UNION's columns from
+    // its first branches.
+    let parts = sqlx::query(
+        "SELECT 'category' AS part, category AS a, CAST(NULL AS TEXT) AS b, CAST(NULL AS TEXT) AS kind,
+                CAST(NULL AS BIGINT) AS amount_idr, CAST(NULL AS TEXT) AS gift_id, CAST(NULL AS TEXT) AS gift_en
+         FROM promotion_categories WHERE promotion_id = $1
+         UNION ALL
+         SELECT 'region', region, NULL, NULL, NULL, NULL, NULL FROM promotion_regions WHERE promotion_id = $1
+         UNION ALL
+         SELECT 'reward', category, NULL, kind, amount_idr, gift_id, gift_en FROM promotion_rewards
+         WHERE promotion_id = $1
+         UNION ALL
+         SELECT 'store', region, store, NULL, NULL, NULL, NULL FROM partner_stores WHERE promotion_id = $1",
     )
     .bind(&id)
     .fetch_all(&mut *c)
-    .await?
-    {
-        let kind: String = r.try_get("kind")?;
-        let reward = match RewardKind::parse(&kind) {
-            Some(RewardKind::DigitalCode) => {
-                let amount: Option<i64> = r.try_get("amount_idr")?;
-                let amount = amount
-                    .and_then(|a| u64::try_from(a).ok())
-                    .ok_or_else(|| corrupt("promotion_rewards", "amount_idr", format!("{amount:?}")))?;
-                Reward::DigitalCode { amount_idr: amount }
+    .await?;
+    let (mut categories, mut regions, mut rewards, mut partner_stores) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in &parts {
+        let part: String = r.try_get("part")?;
+        let a: String = r.try_get("a")?;
+        match part.as_str() {
+            "category" => categories.push(category(catalog, "promotion_categories", &a)?),
+            "region" => regions.push(region("promotion_regions", &a)?),
+            "reward" => {
+                let kind: String = r.try_get::<Option<String>, _>("kind")?.unwrap_or_default();
+                let reward = match RewardKind::parse(&kind) {
+                    Some(RewardKind::DigitalCode) => {
+                        let amount: Option<i64> = r.try_get("amount_idr")?;
+                        let amount = amount
+                            .and_then(|a| u64::try_from(a).ok())
+                            .ok_or_else(|| corrupt("promotion_rewards", "amount_idr", format!("{amount:?}")))?;
+                        Reward::DigitalCode { amount_idr: amount }
+                    }
+                    Some(RewardKind::PhysicalGift) => Reward::PhysicalGift {
+                        gift: LocalizedText {
+                            id: r.try_get::<Option<String>, _>("gift_id")?.unwrap_or_default(),
+                            en: r.try_get::<Option<String>, _>("gift_en")?.unwrap_or_default(),
+                        },
+                    },
+                    None => return Err(corrupt("promotion_rewards", "kind", kind)),
+                };
+                rewards.push((category(catalog, "promotion_rewards", &a)?, reward));
             }
-            Some(RewardKind::PhysicalGift) => Reward::PhysicalGift {
-                gift: LocalizedText {
-                    id: r.try_get::<Option<String>, _>("gift_id")?.unwrap_or_default(),
-                    en: r.try_get::<Option<String>, _>("gift_en")?.unwrap_or_default(),
-                },
-            },
-            None => return Err(corrupt("promotion_rewards", "kind", kind)),
-        };
-        rewards.push((
-            category(catalog, "promotion_rewards", &r.try_get::<String, _>("category")?)?,
-            reward,
-        ));
+            _ => partner_stores.push(PartnerStore {
+                region: region("partner_stores", &a)?,
+                store: r.try_get::<Option<String>, _>("b")?.unwrap_or_default(),
+            }),
+        }
     }
-    let partner_stores =
-        sqlx::query("SELECT region, store FROM partner_stores WHERE promotion_id = $1 ORDER BY region, store")
-            .bind(&id)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(PartnerStore {
-                    region: region("partner_stores", &r.try_get::<String, _>("region")?)?,
-                    store: r.try_get("store")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-    // Put in order here rather than trusting ORDER BY alone: PostgreSQL sorts text
-    // by the database's collation (often linguistic: `bhinneka` before `Enter`),
+    // Put in order here, not by ORDER BY: PostgreSQL sorts text by the
+    // database's collation (often linguistic: `bhinneka` before `Enter`),
     // while `save_promotion` compares with `canonical`, which sorts by code point.
     Ok(canonical(&Promotion {
         id: PromotionId::parse(&id).map_err(|_| corrupt("promotions", "id", id.clone()))?,
@@ -821,7 +815,16 @@ pub async fn chat_user(c: &mut Conn, channel: Channel, external_id: &str, now: T
     .bind(now)
     .execute(&mut *c)
     .await?;
-    let sql = format!("SELECT {CHAT_USER_COLUMNS} FROM chat_users WHERE channel = $1 AND external_id = $2");
+    // PostgreSQL: the row stays locked until the transaction ends, so one chat
+    // user's events are handled one after another even when they reach two
+    // replicas (or two requests of one) at once: the dialogue state read here
+    // is the one the previous event saved. SQLite: the write transaction
+    // already holds the only write lock.
+    let lock = match BACKEND {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let sql = format!("SELECT {CHAT_USER_COLUMNS} FROM chat_users WHERE channel = $1 AND external_id = $2{lock}");
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(channel.as_str())
         .bind(external_id)

@@ -234,6 +234,9 @@ struct Inner {
     interactions: HashMap<u64, InteractionState>,
     interaction_deadline: Option<Duration>,
     identify: Option<Value>,
+    /// The `shard` field of every IDENTIFY answered with READY (`null` when
+    /// it had none), in order.
+    identified_shards: Vec<Value>,
     sessions: HashMap<String, Session>,
     current_session: Option<String>,
     /// Dispatched before any session existed: sent after the next READY.
@@ -352,6 +355,12 @@ impl FakeDiscord {
     /// The `d` of the last IDENTIFY (token, intents, shard, properties, …).
     pub fn identify(&self) -> Option<Value> {
         self.lock().identify.clone()
+    }
+
+    /// The `shard` (`[id, total]`, or `null` when absent) of every IDENTIFY
+    /// so far, in the order they came, from every client connected.
+    pub fn identified_shards(&self) -> Vec<Value> {
+        self.lock().identified_shards.clone()
     }
 
     /// Sends a dispatch (op 0) with the next sequence number to the current
@@ -1023,6 +1032,7 @@ impl Inner {
 
     fn identify_session(&mut self, conn: u64, tx: &mpsc::UnboundedSender<Outgoing>, d: &Value) {
         self.identify = Some(d.clone());
+        self.identified_shards.push(d["shard"].clone());
         self.next_session += 1;
         let session_id = format!("fake-session-{}", self.next_session);
         let mut session = Session {

@@ -82,6 +82,74 @@ pub struct Options {
     /// Where every broadcast is also posted publicly (what
     /// `app::announcement_targets` gives), for the campaigns `/broadcast` makes.
     pub announcements: Vec<(Channel, String)>,
+    /// The gateway shards this process runs; `None`: the one shard of an
+    /// unsharded bot (`discord.shard_count` and `discord.shards` unset).
+    pub shards: Option<ShardRange>,
+}
+
+/// Gateway shards `first..=last` of `total`: the part of a sharded bot one
+/// replica runs. Discord sends each server's events to shard
+/// `(guild_id >> 22) % total`, and DMs to shard 0 only, so the replicas
+/// together must run every shard exactly once, each with the same `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRange {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl ShardRange {
+    /// From `discord.shards` (`"FIRST-LAST"` or `"N"`) and
+    /// `discord.shard_count`: `None` when both are unset; all shards when only
+    /// the count is set; an error naming the keys when the range is not
+    /// inside `0..shard_count`.
+    pub fn from_config(shards: Option<&str>, count: Option<u32>) -> Result<Option<Self>, String> {
+        let total = match (shards, count) {
+            (None, None) => return Ok(None),
+            (Some(s), None) => {
+                return Err(format!(
+                    "discord.shards = {s:?} needs discord.shard_count, the number of shards over all replicas"
+                ));
+            }
+            (_, Some(0)) => return Err("discord.shard_count must be at least 1".into()),
+            (_, Some(n)) => n,
+        };
+        let Some(spec) = shards else {
+            return Ok(Some(Self {
+                first: 0,
+                last: total - 1,
+                total,
+            }));
+        };
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("discord.shards = {spec:?} is not a shard range like \"0-1\" or \"3\""))
+        };
+        let (first, last) = match spec.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => {
+                let n = number(spec)?;
+                (n, n)
+            }
+        };
+        if first > last {
+            return Err(format!("discord.shards = {spec:?} runs backwards"));
+        }
+        if last >= total {
+            return Err(format!(
+                "discord.shards = {spec:?} is outside 0-{} (discord.shard_count = {total})",
+                total - 1
+            ));
+        }
+        Ok(Some(Self { first, last, total }))
+    }
+}
+
+impl std::fmt::Display for ShardRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{} of {}", self.first, self.last, self.total)
+    }
 }
 
 impl Options {
@@ -97,6 +165,7 @@ impl Options {
             escalations: Default::default(),
             marketing_role: None,
             announcements: Vec::new(),
+            shards: None,
         }
     }
 }
@@ -256,7 +325,8 @@ impl Discord {
     }
 
     /// Connects to the gateway and handles events until `shutdown` turns
-    /// true; serenity reconnects and resumes by itself after a drop.
+    /// true; serenity reconnects and resumes by itself after a drop. Runs the
+    /// shards of `Options::shards`, or the one shard of an unsharded bot.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let http = build_http(&self.token, &self.options);
         let client = serenity::all::ClientBuilder::new_with_http(http, INTENTS).event_handler(Handler(self.clone()));
@@ -268,7 +338,17 @@ impl Discord {
             }
         };
         let shards = client.shard_manager.clone();
-        let mut running = tokio::spawn(async move { client.start().await });
+        let range = self.options.shards;
+        let mut running = tokio::spawn(async move {
+            match range {
+                // serenity's range is inclusive of its end.
+                Some(r) => {
+                    tracing::info!(shards = %r, "discord gateway: starting shards");
+                    client.start_shard_range(r.first..r.last, r.total).await
+                }
+                None => client.start().await,
+            }
+        });
         tokio::select! {
             result = &mut running => {
                 match result {
@@ -749,7 +829,12 @@ struct Handler(Arc<Discord>);
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         self.0.connected.send_replace(true);
-        tracing::info!(bot = %ready.user.name, servers = ready.guilds.len(), "discord is connected");
+        // `id/total`: with several shards (here or on other replicas), one line each.
+        let shard = ready
+            .shard
+            .map(|s| format!("{}/{}", s.id.0, s.total))
+            .unwrap_or_default();
+        tracing::info!(bot = %ready.user.name, servers = ready.guilds.len(), shard, "discord is connected");
     }
 
     async fn message(&self, _ctx: Context, msg: Message) {
