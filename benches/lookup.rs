@@ -302,7 +302,7 @@ async fn measure(backend: &str, db: &Db, products: u64, samples: u64) {
         let started = Instant::now();
         let view = redeemdesk::views::status_view(db, &printed).await.unwrap();
         staff.push(started.elapsed());
-        assert_eq!(view.redemptions.len(), if n % 9 == 0 { 2 } else { 1 });
+        assert_eq!(view.redemptions.len(), if n.is_multiple_of(9) { 2 } else { 1 });
     }
     report(backend, "staff", &mut staff);
 }
@@ -324,7 +324,7 @@ async fn chat_lookup(db: &Db, n: u64) {
         .find(|p| p.product.chk == chk)
         .expect("the seeded product");
     let redemptions = tx.redemptions_of_product(product.id).await.unwrap();
-    assert_eq!(redemptions.len(), if n % 9 == 0 { 2 } else { 1 });
+    assert_eq!(redemptions.len(), if n.is_multiple_of(9) { 2 } else { 1 });
     for r in &redemptions {
         let promotion = tx.promotion(r.redemption.promotion_id.as_str()).await.unwrap();
         assert!(promotion.is_some());
