@@ -11,7 +11,7 @@
 //! Outside `cargo bench` (as `cargo test --all-targets` runs it) it sends to 40
 //! subscribers at 200 a second, only to check that the path works.
 
-#[path = "../tests/support/fake_telegram.rs"]
+#[path = "../tests/it/support/fake_telegram.rs"]
 #[allow(dead_code)]
 mod fake_telegram;
 

@@ -23,10 +23,10 @@
 //! Outside `cargo bench` (as `cargo test --all-targets` runs it) it starts
 //! `serve` once and settles half a second, only to check that it gets ready.
 
-#[path = "../tests/support/fake_discord.rs"]
+#[path = "../tests/it/support/fake_discord.rs"]
 #[allow(dead_code)]
 mod fake_discord;
-#[path = "../tests/support/fake_telegram.rs"]
+#[path = "../tests/it/support/fake_telegram.rs"]
 #[allow(dead_code)]
 mod fake_telegram;
 

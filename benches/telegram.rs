@@ -11,7 +11,7 @@
 //! Outside `cargo bench` (as `cargo test --all-targets` runs it) it only checks
 //! that a few updates go through.
 
-#[path = "../tests/support/fake_telegram.rs"]
+#[path = "../tests/it/support/fake_telegram.rs"]
 #[allow(dead_code)]
 mod fake_telegram;
 

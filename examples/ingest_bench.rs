@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-#[path = "../tests/support/eml.rs"]
+#[path = "../tests/it/support/eml.rs"]
 #[allow(dead_code)]
 mod eml;
 

@@ -29,7 +29,7 @@ pub struct Readiness {
     pub imap: bool,
 }
 
-/// Keeps the JSON `tests/cli.rs` and existing probes read:
+/// Keeps the JSON `tests/it/cli.rs` and existing probes read:
 /// `{"status": "ok", "database": "ok"}`, or 503 when the database is unreachable.
 pub async fn healthz(State(state): State<Shared>) -> (StatusCode, Json<serde_json::Value>) {
     match state.db.ping().await {

@@ -2,7 +2,7 @@
 //! FAQ for every intent, the status flow (serial → CHK → status, wrong CHK, rate
 //! limit, already proven), language, consent, fallback, restart mid-flow.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Duration, Utc};
 use redeemdesk::assistant::{Assistant, Content, Inbound, Outcome};

@@ -5,7 +5,7 @@
 //! campaign is sent by the runner to the subscribers, and its progress shows
 //! in one staff-group message edited until it says it finished.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

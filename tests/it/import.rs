@@ -1,7 +1,7 @@
 //! The import file: happy path, idempotence, and every kind of invalid record
 //! refused as a whole (named record and field, nothing written), on both backends.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use redeemdesk::import::{DEMO_JSON, ImportError, import_json};

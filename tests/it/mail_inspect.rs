@@ -3,7 +3,7 @@
 //! through the binary as operators run it. `make_fixtures.py` there wrote the
 //! messages; the expected JSON was checked by hand.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! posting claims and escalations and sending emails through the real Postfix
 //! + Dovecot on loopback (`scripts/mailstack.sh`), on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,7 +9,7 @@
 //! This binary restarts the mail stack, so it holds a single test: cargo runs
 //! test binaries one after another, and nothing else is using the stack then.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -5,7 +5,7 @@
 //! login, an SMTP server that is down and comes back, a permanent refusal,
 //! and the loop and bounce guards.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Repository tests, run on SQLite and on PostgreSQL: every test below becomes a
 //! module with a `sqlite` and a `postgres` test (see `support::both_backends!`).
 
-mod support;
+use crate::support;
 
 use chrono::NaiveDate;
 use redeemdesk::domain::{

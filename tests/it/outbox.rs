@@ -4,7 +4,7 @@
 //! have) never running one job twice; shutdown letting running jobs finish.
 //! The performer here is a test's own: the outbox is what is under test.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

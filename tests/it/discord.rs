@@ -3,7 +3,7 @@
 //! serenity's models, the REST answers the adapter relies on, and errors
 //! arriving as serenity reports Discord's.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -7,7 +7,7 @@
 //! Each test reads its own folders (random names) of the support mailbox, so
 //! tests run side by side without seeing each other's mail.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

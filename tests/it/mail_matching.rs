@@ -2,7 +2,7 @@
 //! token, In-Reply-To, subject tag (only from the member), sender with exactly
 //! one rejected claim; forged and expired handles match nothing.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use redeemdesk::domain::{Actor, RejectionReason};

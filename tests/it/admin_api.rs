@@ -2,7 +2,7 @@
 //! bearer token (and off without one), health and readiness, `/metrics` against
 //! the demo data, the OpenAPI document against the router, and the log format.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};

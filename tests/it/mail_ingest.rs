@@ -3,7 +3,7 @@
 //! back in the review queue with its files, event, email and chat notice; every
 //! other kind of message gets exactly its documented action; nothing acts twice.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, Utc};
 use redeemdesk::blobs::BlobStore;

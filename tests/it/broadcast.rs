@@ -4,7 +4,7 @@
 //! beyond), the audience by consent and filters, and the `broadcast` command
 //! killed mid-campaign and run again.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! marketing team's `/broadcast` with its preview and Confirm / Cancel, and
 //! the progress message in the staff channel. On SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! unconfigured, one process runs the one shard as before; a range outside
 //! the total is refused when the configuration is read.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,7 +6,6 @@
 //! database there and drops it afterwards. An unreachable server fails the test;
 //! it is never skipped.
 
-// Each test binary compiles this module separately and uses only part of it.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +16,7 @@ use tempfile::TempDir;
 
 pub mod eml;
 pub mod fake_discord;
+pub mod fake_s3;
 pub mod fake_telegram;
 pub mod mail;
 

@@ -1,7 +1,7 @@
 //! The Telegram channel end to end: the real teloxide client against the fake
 //! Bot API server in `support/fake_telegram.rs`.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -5,10 +5,9 @@
 //! failing is an error, never a success; start-up names what is wrong; and a
 //! photo sent to the Telegram bot of a running application lands in the bucket.
 
-mod support;
+use crate::support;
 // Not (yet) in `support/mod.rs`, which other tests share.
-#[path = "support/fake_s3.rs"]
-mod fake_s3;
+use crate::support::fake_s3;
 
 use std::time::Duration;
 

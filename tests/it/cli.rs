@@ -1,7 +1,7 @@
 //! The binary as operators use it: exit statuses, JSON output, `serve` with
 //! `/healthz` and a clean shutdown on SIGTERM.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,7 +1,7 @@
 //! `redeemdesk chat --json` and `redeemdesk faq classify` as the contract
 //! describes them, through the real binary.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
