@@ -24,7 +24,7 @@
 //! jobs — by design the only ones that may run twice — must have run once or
 //! twice, never zero times.
 //!
-//! `cargo test --release --test it replicas:: -- --ignored --nocapture` runs the benchmark
+//! `cargo test --test it replicas:: -- --ignored --nocapture` runs the benchmark
 //! below instead: the same mix on one replica and on two (see
 //! `docs/benchmarks.md`).
 
@@ -933,7 +933,7 @@ fn env_or(name: &str, default: usize) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a benchmark: cargo test --release --test it replicas:: -- --ignored --nocapture"]
+#[ignore = "a benchmark: cargo test --test it replicas:: -- --ignored --nocapture"]
 async fn bench_one_and_two_replicas_on_the_same_mix() {
     let emails = env_or("REPLICAS_BENCH_EMAILS", 500);
     let users = env_or("REPLICAS_BENCH_USERS", 125);
