@@ -5,9 +5,16 @@ use super::features::{BUCKETS, Features};
 
 pub struct Model {
     classes: usize,
-    /// `BUCKETS × classes`, row-major: a feature's weights are adjacent.
+    /// For each of the `BUCKETS` feature buckets, its row in `weights`, or
+    /// [`NO_ROW`]. Training only ever moves the weights of buckets its examples
+    /// use, so most rows stay exactly zero; keeping only the others makes the
+    /// model a fraction of its dense size, with the same scores.
+    row_of: Vec<u32>,
+    /// `rows × classes`, row-major: a feature's weights are adjacent.
     weights: Vec<f32>,
 }
+
+const NO_ROW: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
@@ -80,18 +87,55 @@ impl Model {
                 }
             }
         }
-        Self { classes, weights }
+        drop(grad_sq);
+        Self::compact(classes, &weights)
+    }
+
+    /// Keeps the rows of `dense` (`BUCKETS × classes`) that are not all zero.
+    fn compact(classes: usize, dense: &[f32]) -> Self {
+        let mut row_of = vec![NO_ROW; BUCKETS];
+        let mut weights = Vec::new();
+        for (bucket, row) in dense.chunks_exact(classes).enumerate() {
+            if row.iter().any(|&w| w != 0.0) {
+                row_of[bucket] = (weights.len() / classes) as u32;
+                weights.extend_from_slice(row);
+            }
+        }
+        weights.shrink_to_fit();
+        Self {
+            classes,
+            row_of,
+            weights,
+        }
+    }
+
+    /// Feature buckets with weights (the rest score zero).
+    pub fn rows(&self) -> usize {
+        self.weights.len() / self.classes.max(1)
     }
 
     /// Class probabilities for `f`, written into `probs` (resized to the class count).
     pub fn predict(&self, f: &Features, probs: &mut Vec<f32>) {
         probs.clear();
         probs.resize(self.classes, 0.0);
-        scores(&self.weights, self.classes, f, probs);
+        for (&i, &v) in f.idx.iter().zip(&f.val) {
+            let row = self.row_of[i as usize];
+            if row == NO_ROW {
+                continue;
+            }
+            let row = row as usize;
+            for (s, w) in probs
+                .iter_mut()
+                .zip(&self.weights[row * self.classes..(row + 1) * self.classes])
+            {
+                *s += w * v;
+            }
+        }
         softmax(probs);
     }
 }
 
+/// The scores of `f` under dense `weights` (training's).
 #[inline]
 fn scores(weights: &[f32], classes: usize, f: &Features, out: &mut [f32]) {
     out.iter_mut().for_each(|s| *s = 0.0);
@@ -112,5 +156,60 @@ fn softmax(s: &mut [f32]) {
     }
     for x in s.iter_mut() {
         *x /= sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(pairs: &[(u32, f32)]) -> Features {
+        let mut f = Features::default();
+        for &(i, v) in pairs {
+            f.idx.push(i);
+            f.val.push(v);
+        }
+        f
+    }
+
+    #[test]
+    fn the_compact_model_scores_as_the_dense_one() {
+        let classes = 3;
+        let mut dense = vec![0f32; BUCKETS * classes];
+        for (bucket, w) in [
+            (7usize, [0.5, -1.0, 0.25]),
+            (900, [2.0, 0.0, -0.5]),
+            (65_535, [0.0, 0.0, 1.5]),
+        ] {
+            dense[bucket * classes..(bucket + 1) * classes].copy_from_slice(&w);
+        }
+        let model = Model::compact(classes, &dense);
+        assert_eq!(model.rows(), 3);
+        for f in [
+            features(&[(7, 0.6), (900, 0.8)]),
+            features(&[(8, 1.0)]),
+            features(&[(65_535, 0.3), (7, 0.1), (12, 0.9)]),
+        ] {
+            let mut want = vec![0f32; classes];
+            scores(&dense, classes, &f, &mut want);
+            softmax(&mut want);
+            let mut got = Vec::new();
+            model.predict(&f, &mut got);
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn training_keeps_only_the_buckets_its_examples_use() {
+        let examples = vec![
+            (features(&[(1, 1.0), (2, 0.5)]), 0),
+            (features(&[(3, 1.0)]), 1),
+            (features(&[(2, 0.2), (4, 1.0)]), 1),
+        ];
+        let model = Model::train(&examples, 2, &TrainOptions::default());
+        assert_eq!(model.rows(), 4);
+        let mut probs = Vec::new();
+        model.predict(&features(&[(3, 1.0)]), &mut probs);
+        assert!(probs[1] > probs[0]);
     }
 }

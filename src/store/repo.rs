@@ -74,63 +74,98 @@ fn region(table: &'static str, code: &str) -> Result<Region> {
 
 // ---- promotions -------------------------------------------------------------
 
-pub async fn load_promotion(c: &mut Conn, id: &str) -> Result<Option<Promotion>> {
-    let catalog = load_categories(&mut *c).await?;
-    let row = sqlx::query(
-        "SELECT id, name_id, name_en, description_id, description_en, starts_on, ends_on, claim_deadline
-         FROM promotions WHERE id = $1",
+/// A promotion with its four lists, as rows of one query: the promotion's
+/// columns on every row, and one part (a category, region, reward or partner
+/// store) per row, or none. A status look-up loads a promotion per claim, so
+/// this is one round trip rather than one per table. Categories come joined
+/// with the `categories` table, so each is parsed against the catalog entries
+/// it names without loading the whole catalog. The NULLs are cast: PostgreSQL
+/// types a UNION's columns from its first branch.
+fn promotion_sql(one: bool) -> String {
+    let filter = if one { "WHERE promotion_id = $1" } else { "" };
+    let outer = if one {
+        "WHERE p.id = $1"
+    } else {
+        "ORDER BY p.starts_on DESC, p.id"
+    };
+    format!(
+        "SELECT p.id, p.name_id, p.name_en, p.description_id, p.description_en, p.starts_on, p.ends_on,
+                p.claim_deadline, x.part, x.a, x.b, x.kind, x.amount_idr, x.gift_id, x.gift_en,
+                x.category_id, x.category_en
+         FROM promotions p
+         LEFT JOIN (
+             SELECT promotion_id AS pid, 'category' AS part, k.code AS a, CAST(NULL AS TEXT) AS b,
+                    CAST(NULL AS TEXT) AS kind, CAST(NULL AS BIGINT) AS amount_idr, CAST(NULL AS TEXT) AS gift_id,
+                    CAST(NULL AS TEXT) AS gift_en, k.name_id AS category_id, k.name_en AS category_en
+             FROM promotion_categories JOIN categories k ON k.code = category {filter}
+             UNION ALL
+             SELECT promotion_id, 'region', region, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+             FROM promotion_regions {filter}
+             UNION ALL
+             SELECT promotion_id, 'reward', k.code, NULL, kind, amount_idr, gift_id, gift_en, k.name_id, k.name_en
+             FROM promotion_rewards JOIN categories k ON k.code = category {filter}
+             UNION ALL
+             SELECT promotion_id, 'store', region, store, NULL, NULL, NULL, NULL, NULL, NULL
+             FROM partner_stores {filter}
+         ) x ON x.pid = p.id
+         {outer}"
     )
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await?;
-    match row {
-        Some(row) => Ok(Some(promotion_from(&mut *c, &catalog, row).await?)),
-        None => Ok(None),
+}
+
+static ONE_PROMOTION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| promotion_sql(true));
+static ALL_PROMOTIONS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| promotion_sql(false));
+
+pub async fn load_promotion(c: &mut Conn, id: &str) -> Result<Option<Promotion>> {
+    let rows = sqlx::query(ONE_PROMOTION.as_str()).bind(id).fetch_all(&mut *c).await?;
+    if rows.is_empty() {
+        return Ok(None);
     }
+    Ok(Some(promotion_from(&rows)?))
 }
 
 pub async fn list_promotions(c: &mut Conn) -> Result<Vec<Promotion>> {
-    let catalog = load_categories(&mut *c).await?;
-    let rows = sqlx::query(
-        "SELECT id, name_id, name_en, description_id, description_en, starts_on, ends_on, claim_deadline
-         FROM promotions ORDER BY starts_on DESC, id",
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(promotion_from(&mut *c, &catalog, row).await?);
+    let rows = sqlx::query(ALL_PROMOTIONS.as_str()).fetch_all(&mut *c).await?;
+    // Rows of one promotion are adjacent: the order is by promotion.
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let id: String = rows[start].try_get("id")?;
+        let mut end = start + 1;
+        while end < rows.len() && rows[end].try_get::<String, _>("id")? == id {
+            end += 1;
+        }
+        out.push(promotion_from(&rows[start..end])?);
+        start = end;
     }
     Ok(out)
 }
 
-async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> Result<Promotion> {
+/// One promotion from its rows of [`promotion_sql`] (at least one).
+fn promotion_from(rows: &[DbRow]) -> Result<Promotion> {
+    let row = &rows[0];
     let id: String = row.try_get("id")?;
-    // The four lists in one round trip (a status look-up loads a promotion per
-    // claim). The NULLs are cast: PostgreSQL types a UNION's columns from
-    // its first branches.
-    let parts = sqlx::query(
-        "SELECT 'category' AS part, category AS a, CAST(NULL AS TEXT) AS b, CAST(NULL AS TEXT) AS kind,
-                CAST(NULL AS BIGINT) AS amount_idr, CAST(NULL AS TEXT) AS gift_id, CAST(NULL AS TEXT) AS gift_en
-         FROM promotion_categories WHERE promotion_id = $1
-         UNION ALL
-         SELECT 'region', region, NULL, NULL, NULL, NULL, NULL FROM promotion_regions WHERE promotion_id = $1
-         UNION ALL
-         SELECT 'reward', category, NULL, kind, amount_idr, gift_id, gift_en FROM promotion_rewards
-         WHERE promotion_id = $1
-         UNION ALL
-         SELECT 'store', region, store, NULL, NULL, NULL, NULL FROM partner_stores WHERE promotion_id = $1",
-    )
-    .bind(&id)
-    .fetch_all(&mut *c)
-    .await?;
+    // The categories this promotion names, as the JOIN found them.
+    let mut known = Vec::new();
+    for r in rows {
+        if let (Some(code), Some(name_id), Some(name_en)) = (
+            r.try_get::<Option<String>, _>("a")?,
+            r.try_get::<Option<String>, _>("category_id")?,
+            r.try_get::<Option<String>, _>("category_en")?,
+        ) {
+            known.push(CategoryInfo { code, name_id, name_en });
+        }
+    }
+    let catalog = CategoryCatalog::new(known);
     let (mut categories, mut regions, mut rewards, mut partner_stores) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for r in &parts {
-        let part: String = r.try_get("part")?;
-        let a: String = r.try_get("a")?;
+    for r in rows {
+        // A promotion without any part still has its one row, with no part.
+        let Some(part) = r.try_get::<Option<String>, _>("part")? else {
+            continue;
+        };
+        let a: String = r.try_get::<Option<String>, _>("a")?.unwrap_or_default();
         match part.as_str() {
-            "category" => categories.push(category(catalog, "promotion_categories", &a)?),
+            "category" => categories.push(category(&catalog, "promotion_categories", &a)?),
             "region" => regions.push(region("promotion_regions", &a)?),
             "reward" => {
                 let kind: String = r.try_get::<Option<String>, _>("kind")?.unwrap_or_default();
@@ -150,12 +185,13 @@ async fn promotion_from(c: &mut Conn, catalog: &CategoryCatalog, row: DbRow) -> 
                     },
                     None => return Err(corrupt("promotion_rewards", "kind", kind)),
                 };
-                rewards.push((category(catalog, "promotion_rewards", &a)?, reward));
+                rewards.push((category(&catalog, "promotion_rewards", &a)?, reward));
             }
-            _ => partner_stores.push(PartnerStore {
+            "store" => partner_stores.push(PartnerStore {
                 region: region("partner_stores", &a)?,
                 store: r.try_get::<Option<String>, _>("b")?.unwrap_or_default(),
             }),
+            other => return Err(corrupt("promotions", "part", other)),
         }
     }
     // Put in order here, not by ORDER BY: PostgreSQL sorts text by the
