@@ -26,7 +26,9 @@ use crate::faq::{Classifier, Intent};
 use crate::i18n::messages as m;
 use crate::mail::outbox::MailSettings;
 use crate::staff::EscalationSettings;
-use crate::store::{ChatUserRecord, Db, EscalationCause, ProductRecord, StoreError, TranscriptRole, Tx};
+use crate::store::{
+    ChatUserRecord, Db, EscalationCause, ProductRecord, RedemptionRecord, StoreError, TranscriptRole, Tx,
+};
 
 mod link;
 
@@ -702,7 +704,8 @@ impl Turn<'_> {
                     self.dialogue = Dialogue::Idle;
                     let mut replies = Vec::new();
                     for p in &owned {
-                        replies.push(self.show(p).await?);
+                        let redemptions = self.tx.redemptions_of_product(p.id).await?;
+                        replies.push(self.show(p, redemptions).await?);
                     }
                     return Ok(replies);
                 }
@@ -719,7 +722,8 @@ impl Turn<'_> {
         let owned = self.tx.owned_products(self.user.id).await?;
         if let Some(p) = owned.iter().find(|p| p.product.serial.match_key() == key) {
             self.dialogue = Dialogue::Idle;
-            return Ok(vec![self.show(p).await?]);
+            let redemptions = self.tx.redemptions_of_product(p.id).await?;
+            return Ok(vec![self.show(p, redemptions).await?]);
         }
         match chk {
             Some(chk) => self.verify(serial, chk).await,
@@ -747,12 +751,17 @@ impl Turn<'_> {
                     .button(m::BTN_AGENT, "agent"),
             ]);
         }
-        let candidates = self.tx.products_by_serial_key(&serial.match_key()).await?;
-        match candidates.into_iter().find(|p| p.product.chk == chk) {
-            Some(product) => {
+        // The redemptions come with the candidates (one statement): a look-up
+        // that matches needs them, and one that does not costs no more.
+        let candidates = self
+            .tx
+            .products_with_redemptions_by_serial_key(&serial.match_key())
+            .await?;
+        match candidates.into_iter().find(|(p, _)| p.product.chk == chk) {
+            Some((product, redemptions)) => {
                 self.tx.add_ownership(self.user.id, product.id, self.now).await?;
                 self.dialogue = Dialogue::Idle;
-                Ok(vec![self.show(&product).await?])
+                Ok(vec![self.show(&product, redemptions).await?])
             }
             None => {
                 self.tx.add_ownership_failure(self.user.id, self.now).await?;
@@ -769,14 +778,17 @@ impl Turn<'_> {
     }
 
     /// Every redemption of a proven product; with none, what it could claim.
-    async fn show(&mut self, product: &ProductRecord) -> Result<Reply, AssistantError> {
+    async fn show(
+        &mut self,
+        product: &ProductRecord,
+        redemptions: Vec<RedemptionRecord>,
+    ) -> Result<Reply, AssistantError> {
         let p = &product.product;
         let mut reply = Reply::text(
             crate::i18n::Msg::new(m::STATUS_PRODUCT)
                 .arg("model", p.model.as_str())
                 .arg("serial", p.serial.as_str()),
         );
-        let redemptions = self.tx.redemptions_of_product(product.id).await?;
         for rec in &redemptions {
             let promotion = self.tx.promotion(rec.redemption.promotion_id.as_str()).await?;
             for msg in words::redemption_status(rec, promotion.as_ref(), product, self.locale) {

@@ -251,6 +251,15 @@ impl Tx {
         dispatch!(self, find_products_by_serial_key(key))
     }
 
+    /// [`Tx::products_by_serial_key`] with each product's redemptions (as
+    /// [`Tx::redemptions_of_product`] gives them), read in one statement.
+    pub async fn products_with_redemptions_by_serial_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Vec<(ProductRecord, Vec<RedemptionRecord>)>> {
+        dispatch!(self, find_products_with_redemptions_by_serial_key(key))
+    }
+
     pub async fn products_of_member(&mut self, member_id: MemberId) -> Result<Vec<ProductRecord>> {
         dispatch!(self, find_products_of_member(member_id))
     }

@@ -54,31 +54,34 @@ pub enum StatusError {
 pub async fn status_view(db: &Db, query: &str) -> Result<StatusView, StatusError> {
     let serial = SerialNumber::parse(query)?;
     let mut tx = db.begin().await?;
-    let product = match tx.product_by_serial(serial.as_str()).await? {
-        Some(p) => p,
-        None => {
-            let mut found = tx.products_by_serial_key(&serial.match_key()).await?;
-            match found.len() {
-                0 => return Err(StatusError::Unknown(serial.to_string())),
-                1 => found.remove(0),
-                _ => {
-                    let candidates = found
-                        .iter()
-                        .map(|p| p.product.serial.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(StatusError::Ambiguous {
-                        query: query.to_owned(),
-                        candidates,
-                    });
-                }
+    // One statement for every product the serial could be, with its
+    // redemptions; the one printed exactly so wins over look-alikes.
+    let mut found = tx.products_with_redemptions_by_serial_key(&serial.match_key()).await?;
+    let (product, records) = match found
+        .iter()
+        .position(|(p, _)| p.product.serial.as_str() == serial.as_str())
+    {
+        Some(exact) => found.swap_remove(exact),
+        None => match found.len() {
+            0 => return Err(StatusError::Unknown(serial.to_string())),
+            1 => found.remove(0),
+            _ => {
+                let candidates = found
+                    .iter()
+                    .map(|(p, _)| p.product.serial.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(StatusError::Ambiguous {
+                    query: query.to_owned(),
+                    candidates,
+                });
             }
-        }
+        },
     };
     let member = tx.member(product.product.member_id).await?;
     let mut redemptions = Vec::new();
-    for rec in tx.redemptions_of_product(product.id).await? {
-        redemptions.push(redemption_view(&mut tx, &rec).await?);
+    for rec in &records {
+        redemptions.push(redemption_view(&mut tx, rec).await?);
     }
     let p = &product.product;
     Ok(StatusView {

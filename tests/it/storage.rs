@@ -473,6 +473,25 @@ both_backends! {
         assert_eq!(ids(tx.redemptions_of_product(p0.id).await.unwrap()), vec![b.clone(), a.clone()], "oldest first");
         assert_eq!(ids(tx.redemptions_of_product(p1.id).await.unwrap()), vec![c.clone()]);
         assert_eq!(ids(tx.redemptions_of_product(w.products[2].id).await.unwrap()), vec![]);
+        // The status look-up's one statement: each product with the same
+        // redemptions in the same order, also a product with none.
+        for p in &w.products {
+            let found = tx
+                .products_with_redemptions_by_serial_key(&p.product.serial.match_key())
+                .await
+                .unwrap();
+            let mine = found.iter().find(|(q, _)| q.id == p.id).expect("the product itself");
+            assert_eq!(&mine.0, p);
+            let alone = tx.redemptions_of_product(p.id).await.unwrap();
+            assert_eq!(mine.1, alone, "{}", p.product.serial);
+        }
+        let found = tx
+            .products_with_redemptions_by_serial_key(&p0.product.serial.match_key())
+            .await
+            .unwrap();
+        let of_p0 = &found.iter().find(|(q, _)| q.id == p0.id).unwrap().1;
+        assert_eq!(ids(of_p0.clone()), vec![b.clone(), a.clone()], "oldest first");
+        assert_eq!(tx.products_with_redemptions_by_serial_key("NOTHING1234").await.unwrap(), vec![]);
         assert_eq!(ids(tx.redemptions_of_member(w.member.id).await.unwrap()), vec![b.clone(), c, a.clone()]);
         assert_eq!(ids(tx.redemptions_of_member(8).await.unwrap()), vec![]);
 
