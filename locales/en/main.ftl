@@ -212,6 +212,7 @@ status-bad-chk = The CHK code must be exactly 3 digits. Please check the S/N sti
 status-no-match = Sorry, that serial number and CHK code don't match any registered product. Please check both (watch "0"/"O" and "1"/"l") and make sure the product is registered in Member Center (My Products).
 
 status-rate-limited = Sorry, there have been too many unsuccessful attempts. For security, please try again in { $minutes } minutes, or type /agent to ask a person.
+chat-slow-down = Easy there 🙏 Messages are arriving too fast, so we will not read the next ones in this minute. Please wait a moment, then send your question again.
 
 status-product = Status for { $model } (S/N { $serial }):
 

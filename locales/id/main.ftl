@@ -212,6 +212,7 @@ status-bad-chk = Kode CHK harus tepat 3 angka, Kak. Boleh dicek lagi di stiker S
 status-no-match = Mohon maaf, Kak, nomor seri dan kode CHK tersebut tidak cocok dengan produk terdaftar mana pun. Coba cek lagi keduanya (hati-hati dengan "0"/"O" dan "1"/"l"), dan pastikan produknya sudah didaftarkan di Member Center (My Products) ya.
 
 status-rate-limited = Mohon maaf, Kak, sudah terlalu banyak percobaan yang gagal. Demi keamanan, silakan coba lagi dalam { $minutes } menit ya, atau ketik /agent untuk dibantu tim CS.
+chat-slow-down = Pelan-pelan ya, Kak 🙏 Pesannya masuk terlalu cepat, jadi pesan berikutnya dalam semenit ini belum kami baca. Tunggu sebentar, lalu kirim lagi pertanyaan Kakak.
 
 status-product = Status untuk { $model } (S/N { $serial }):
 

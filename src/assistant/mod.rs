@@ -35,6 +35,15 @@ mod link;
 /// Failed ownership checks (serial + CHK) allowed per user per window.
 pub const MAX_FAILED_CHECKS: i64 = 5;
 pub const FAILED_CHECK_WINDOW_MINUTES: i64 = 60;
+/// Failed ownership checks allowed across all users per window: per-user
+/// limits alone let someone with many chat accounts probe CHK codes (1,000 of
+/// them per serial). Well above honest typos at the program's volume; while it
+/// holds, owners still see the products they proved before.
+pub const MAX_FAILED_CHECKS_ALL_USERS: i64 = 300;
+/// Messages one chat user may send per minute; past it the assistant says so
+/// once and reads nothing more until the minute is over. A person typing, or
+/// sending a few photos, stays far below it; a script does not.
+pub const MAX_MESSAGES_PER_MINUTE: i32 = 30;
 /// Largest file a customer can send in chat (Telegram bots can download up to 20 MB).
 pub const MAX_CHAT_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
 /// "Did not understand" answers in a row that open an escalation.
@@ -180,6 +189,31 @@ impl Assistant {
             );
         let locale = choose_locale(&user, inbound.lang_hint.as_deref(), &action);
         let mut user = user;
+        // The flood limit, counted on the chat user's row (read and saved anyway).
+        match user.burst_start {
+            Some(start) if start <= now && now - start < Duration::minutes(1) => user.burst_count += 1,
+            _ => {
+                user.burst_start = Some(now);
+                user.burst_count = 1;
+            }
+        }
+        if user.burst_count > MAX_MESSAGES_PER_MINUTE {
+            let first = user.burst_count == MAX_MESSAGES_PER_MINUTE + 1;
+            if first {
+                tracing::warn!(channel = %inbound.channel, user = user.id, "chat user over {MAX_MESSAGES_PER_MINUTE} messages a minute; not read until the minute is over");
+            }
+            tx.save_chat_user(&user, now).await?;
+            tx.commit().await?;
+            return Ok(Outcome {
+                locale,
+                replies: if first {
+                    vec![Reply::text(m::CHAT_SLOW_DOWN)]
+                } else {
+                    Vec::new()
+                },
+                settles_prompt: false,
+            });
+        }
         let fallbacks_before = user.fallbacks;
         user.fallbacks = 0;
         let customer_line = transcript::customer_line(&inbound.content, &action, &dialogue);
@@ -741,8 +775,20 @@ impl Turn<'_> {
     /// the same answer, and failures are rate-limited, so serials cannot be probed.
     async fn verify(&mut self, serial: SerialNumber, chk: ChkCode) -> Result<Vec<Reply>, AssistantError> {
         let window_start = self.now - Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
-        let (failures, oldest) = self.tx.ownership_failures_since(self.user.id, window_start).await?;
-        if failures >= MAX_FAILED_CHECKS {
+        let failed = self.tx.ownership_failures_since(self.user.id, window_start).await?;
+        let limited_since = if failed.mine >= MAX_FAILED_CHECKS {
+            Some(failed.my_oldest)
+        } else if failed.everyone >= MAX_FAILED_CHECKS_ALL_USERS {
+            tracing::warn!(
+                failures = failed.everyone,
+                "ownership checks refused for everyone: {MAX_FAILED_CHECKS_ALL_USERS} failed in \
+                 {FAILED_CHECK_WINDOW_MINUTES} min (serials being probed?)"
+            );
+            Some(failed.oldest)
+        } else {
+            None
+        };
+        if let Some(oldest) = limited_since {
             let free_at = oldest.unwrap_or(self.now) + Duration::minutes(FAILED_CHECK_WINDOW_MINUTES);
             let minutes = ((free_at - self.now).num_seconds() + 59) / 60;
             self.dialogue = Dialogue::Idle;

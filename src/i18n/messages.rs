@@ -85,6 +85,7 @@ messages! {
     STATUS_BAD_CHK = "status-bad-chk" [];
     STATUS_NO_MATCH = "status-no-match" [];
     STATUS_RATE_LIMITED = "status-rate-limited" ["minutes"];
+    CHAT_SLOW_DOWN = "chat-slow-down" [];
     STATUS_PRODUCT = "status-product" ["model", "serial"];
     STATUS_NO_REDEMPTIONS = "status-no-redemptions" [];
     STATUS_UNDER_REVIEW = "status-under-review" ["id", "promotion", "date"];

@@ -12,7 +12,8 @@ pub use leader::Leadership;
 
 pub use records::{
     AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, EscalationCause, EscalationRecord,
-    EscalationStatus, NewAttachment, NewInboundMail, ProductRecord, RedemptionRecord, TranscriptLine, TranscriptRole,
+    EscalationStatus, FailedChecks, NewAttachment, NewInboundMail, ProductRecord, RedemptionRecord, TranscriptLine,
+    TranscriptRole,
 };
 
 use std::str::FromStr;
@@ -419,12 +420,8 @@ impl Tx {
         dispatch!(self, add_ownership_failure(chat_user_id, at))
     }
 
-    /// How many ownership checks the user failed since `since`, and the oldest of them.
-    pub async fn ownership_failures_since(
-        &mut self,
-        chat_user_id: i64,
-        since: Timestamp,
-    ) -> Result<(i64, Option<Timestamp>)> {
+    /// How many ownership checks the user, and everyone, failed since `since`, and the oldest of them.
+    pub async fn ownership_failures_since(&mut self, chat_user_id: i64, since: Timestamp) -> Result<FailedChecks> {
         dispatch!(self, ownership_failures_since(chat_user_id, since))
     }
 

@@ -81,6 +81,9 @@ pub struct ChatUserRecord {
     pub active: bool,
     /// The assistant's "did not understand" answers in a row (two open an escalation).
     pub fallbacks: i32,
+    /// When the current minute of messages began, and how many came in it (the flood limit).
+    pub burst_start: Option<Timestamp>,
+    pub burst_count: i32,
 }
 
 /// A file a customer sent in chat, kept in the blob store.
@@ -229,4 +232,13 @@ pub struct TranscriptLine {
     pub role: TranscriptRole,
     pub text: String,
     pub at: Timestamp,
+}
+
+/// Failed ownership checks (serial + CHK) in a window: one user's and everyone's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedChecks {
+    pub mine: i64,
+    pub my_oldest: Option<Timestamp>,
+    pub everyone: i64,
+    pub oldest: Option<Timestamp>,
 }

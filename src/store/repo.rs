@@ -8,8 +8,8 @@ use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::super::records::{
-    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, NewAttachment, NewInboundMail,
-    ProductRecord, RedemptionRecord,
+    AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, FailedChecks, NewAttachment,
+    NewInboundMail, ProductRecord, RedemptionRecord,
 };
 use super::super::{Backend, Result, StoreError};
 use super::{BACKEND, DB};
@@ -879,7 +879,7 @@ pub async fn sync_id_sequences(c: &mut Conn) -> Result<()> {
 
 // ---- chat users (the assistant) -----------------------------------------------
 
-const CHAT_USER_COLUMNS: &str = "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active, fallbacks";
+const CHAT_USER_COLUMNS: &str = "id, channel, external_id, locale, detected_locale, dialogue, subscribed, consent_at, unsubscribed_at, active, fallbacks, burst_start, burst_count";
 
 fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
     let channel: String = row.try_get("channel")?;
@@ -902,6 +902,8 @@ fn chat_user_from(row: &DbRow) -> Result<ChatUserRecord> {
         unsubscribed_at: row.try_get("unsubscribed_at")?,
         active: row.try_get("active")?,
         fallbacks: row.try_get("fallbacks")?,
+        burst_start: row.try_get("burst_start")?,
+        burst_count: row.try_get("burst_count")?,
     })
 }
 
@@ -937,7 +939,8 @@ pub async fn chat_user(c: &mut Conn, channel: Channel, external_id: &str, now: T
 pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) -> Result<()> {
     sqlx::query(
         "UPDATE chat_users SET locale = $1, dialogue = $2, subscribed = $3, consent_at = $4,
-             unsubscribed_at = $5, active = $6, updated_at = $7, detected_locale = $9, fallbacks = $10
+             unsubscribed_at = $5, active = $6, updated_at = $7, detected_locale = $9, fallbacks = $10,
+             burst_start = $11, burst_count = $12
          WHERE id = $8",
     )
     .bind(u.locale.map(Locale::as_str))
@@ -950,6 +953,8 @@ pub async fn save_chat_user(c: &mut Conn, u: &ChatUserRecord, now: Timestamp) ->
     .bind(u.id)
     .bind(u.detected_locale.map(Locale::as_str))
     .bind(u.fallbacks)
+    .bind(u.burst_start)
+    .bind(u.burst_count)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -1009,19 +1014,26 @@ pub async fn add_ownership_failure(c: &mut Conn, chat_user_id: i64, at: Timestam
     Ok(())
 }
 
-/// The failed ownership checks of a user since `since`: how many, and the oldest.
-pub async fn ownership_failures_since(
-    c: &mut Conn,
-    chat_user_id: i64,
-    since: Timestamp,
-) -> Result<(i64, Option<Timestamp>)> {
-    let rows = sqlx::query("SELECT at FROM ownership_failures WHERE chat_user_id = $1 AND at > $2 ORDER BY at")
-        .bind(chat_user_id)
-        .bind(since)
-        .fetch_all(&mut *c)
-        .await?;
-    let oldest = rows.first().map(|r| r.try_get("at")).transpose()?;
-    Ok((rows.len() as i64, oldest))
+/// The failed ownership checks since `since`: this user's and everyone's,
+/// how many and the oldest of each, in one statement. The rows scanned stay
+/// few: once a limit is reached no failure is recorded until the window moves.
+pub async fn ownership_failures_since(c: &mut Conn, chat_user_id: i64, since: Timestamp) -> Result<FailedChecks> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN chat_user_id = $1 THEN 1 ELSE 0 END), 0) AS mine,
+                MIN(CASE WHEN chat_user_id = $1 THEN at END) AS my_oldest,
+                COUNT(*) AS everyone, MIN(at) AS oldest
+         FROM ownership_failures WHERE at > $2",
+    )
+    .bind(chat_user_id)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(FailedChecks {
+        mine: row.try_get("mine")?,
+        my_oldest: row.try_get("my_oldest")?,
+        everyone: row.try_get("everyone")?,
+        oldest: row.try_get("oldest")?,
+    })
 }
 
 /// The platform told us the user blocked the bot or left: stop writing to them.

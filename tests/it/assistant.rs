@@ -424,6 +424,65 @@ both_backends! {
         expect(&chat.say("/status K2305N0012345 482").await, m::STATUS_REJECTED, Locale::Id);
     }
 
+    /// Many accounts, each under its own limit, together probing CHK codes:
+    /// once everyone's failures reach the global limit, nobody can prove a new
+    /// serial until the window moves; products proven before still show.
+    async fn failed_checks_of_all_users_together_are_limited(db: Db) {
+        use redeemdesk::assistant::{MAX_FAILED_CHECKS, MAX_FAILED_CHECKS_ALL_USERS};
+        let assistant = demo(&db).await;
+        let owner = Chat::new(&assistant, "owner-before");
+        expect(&owner.say("/status K2305N0012345 482").await, m::STATUS_REJECTED, Locale::Id);
+        let accounts = MAX_FAILED_CHECKS_ALL_USERS / (MAX_FAILED_CHECKS - 1);
+        for a in 0..accounts {
+            let bot = Chat::new(&assistant, &format!("sybil-{a}"));
+            for i in 0..MAX_FAILED_CHECKS - 1 {
+                let o = bot.say(&format!("/status K2305N0012345 {:03}", 100 + i)).await;
+                expect(&o, m::STATUS_NO_MATCH, Locale::Id);
+            }
+        }
+        // A newcomer with the right CHK is refused, without a look-up.
+        let newcomer = Chat::new(&assistant, "newcomer");
+        let o = newcomer.say("/status K2305N0012345 482").await;
+        expect(&o, m::STATUS_RATE_LIMITED, Locale::Id);
+        assert!(text(&o).contains("60"), "{}", text(&o));
+        // The owner who proved the serial before still sees it.
+        expect(&owner.say("/status K2305N0012345").await, m::STATUS_REJECTED, Locale::Id);
+        // An hour later the window has passed for everyone.
+        let mut newcomer = newcomer;
+        newcomer.now = may() + Duration::minutes(61);
+        expect(&newcomer.say("/status K2305N0012345 482").await, m::STATUS_REJECTED, Locale::Id);
+    }
+
+    /// Thousands of messages from one user within a minute: the first
+    /// `MAX_MESSAGES_PER_MINUTE` are answered, the next one gets "slow down",
+    /// the rest nothing; nobody else is affected, and a minute later the user
+    /// is read again.
+    async fn a_flood_from_one_user_is_cut_off_for_the_minute(db: Db) {
+        use redeemdesk::assistant::MAX_MESSAGES_PER_MINUTE;
+        let assistant = demo(&db).await;
+        let mut flood = Chat::new(&assistant, "flooder");
+        let mut answered = 0;
+        let mut told = 0;
+        let mut silent = 0;
+        for i in 0..2_000 {
+            flood.now = may() + Duration::milliseconds(i * 25);
+            let o = flood.say(&format!("halo {i} <b>x</b> @everyone")).await;
+            if o.replies.is_empty() {
+                silent += 1;
+            } else if has(&o, m::CHAT_SLOW_DOWN) {
+                told += 1;
+            } else {
+                answered += 1;
+            }
+        }
+        assert_eq!((answered, told, silent), (MAX_MESSAGES_PER_MINUTE, 1, 2_000 - MAX_MESSAGES_PER_MINUTE - 1));
+        let other = Chat::new(&assistant, "bystander");
+        assert!(!has(&other.say("halo").await, m::CHAT_SLOW_DOWN));
+        flood.now = may() + Duration::milliseconds(2_000 * 25) + Duration::seconds(61);
+        let o = flood.say("cara redeem gimana?").await;
+        assert!(!o.replies.is_empty() && !has(&o, m::CHAT_SLOW_DOWN), "{:?}", ids(&o));
+    }
+
     async fn eligibility_reasons_for_a_proven_product(db: Db) {
         let assistant = demo(&db).await;
         let chat = Chat::new(&assistant, "budi-mb");

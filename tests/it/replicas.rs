@@ -177,6 +177,11 @@ impl World {
 
     /// Starts a `serve` replica (HTTP on a free port).
     fn spawn(&self, name: &'static str) -> Replica {
+        self.spawn_with(name, &[])
+    }
+
+    /// Starts a `serve` replica with some of its environment replaced.
+    fn spawn_with(&self, name: &'static str, env: &[(&str, String)]) -> Replica {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -213,6 +218,7 @@ impl World {
             // The fake enforces no limits; Telegram's would only slow the mix down.
             .env("REDEEMDESK_TELEGRAM__MESSAGES_PER_SECOND", "10000")
             .env("REDEEMDESK_TELEGRAM__MESSAGES_PER_CHAT_PER_SECOND", "1000")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("serve")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -689,21 +695,37 @@ async fn check_mail(world: &World) {
 /// ran once or twice — judged by the outbox and by what arrived: one
 /// confirmation per reply, one staff post per claim and per escalation.
 async fn check_jobs(world: &World, in_doubt: &[i64]) {
+    check_jobs_with(world, in_doubt, true).await
+}
+
+/// [`check_jobs`]; with `exact_runs` false, jobs may have been retried (a
+/// server was down) and count as in doubt when they were.
+async fn check_jobs_with(world: &World, in_doubt: &[i64], exact_runs: bool) {
     let counts = world.job_counts().await;
     let runs: i64 = counts.iter().map(|c| c.3 * i64::from(c.2)).sum();
     let total: i64 = counts.iter().map(|c| c.3).sum();
     assert_eq!(total, world.expected_jobs(), "{counts:?}");
     assert!(counts.iter().all(|c| c.1 == "done"), "{counts:?}");
-    assert_eq!(
-        runs,
-        total + in_doubt.len() as i64,
-        "one attempt each, two for the jobs a killed replica was running: {counts:?}"
-    );
+    let mut in_doubt = in_doubt.to_vec();
+    if exact_runs {
+        assert_eq!(
+            runs,
+            total + in_doubt.len() as i64,
+            "one attempt each, two for the jobs a killed replica was running: {counts:?}"
+        );
+    } else {
+        // A retried job may have got through on the attempt the fault cut short.
+        let retried: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE attempts > 1")
+            .fetch_all(world.db())
+            .await
+            .unwrap();
+        in_doubt.extend(retried);
+    }
 
     // What in-doubt jobs were about: emails (by Message-ID) and staff tasks.
     let mut doubtful_emails = HashSet::new();
     let mut doubtful_tasks = Vec::new();
-    for id in in_doubt {
+    for id in &in_doubt {
         let (kind, payload): (String, String) = sqlx::query_as("SELECT kind, payload FROM jobs WHERE id = $1")
             .bind(id)
             .fetch_one(world.db())
@@ -789,6 +811,35 @@ fn check_logs(replica: &Replica) {
     );
 }
 
+/// The log of a whole run at the production level holds no secret and no
+/// personal data: no credential (bot token, mailbox password), no customer's
+/// address, name or message text, no webhook secret.
+fn check_logs_private(replica: &Replica, world: &World) {
+    let log = replica.log_text();
+    assert!(!log.is_empty(), "{} logged nothing", replica.name);
+    let secret = default_secret(TOKEN);
+    let mut forbidden: Vec<(&str, String)> = vec![
+        ("the bot token", TOKEN.to_owned()),
+        (
+            "the bot token's secret half",
+            TOKEN.split(':').nth(1).unwrap().to_owned(),
+        ),
+        ("the mailbox password", SUPPORT.1.to_owned()),
+        ("the webhook secret", secret),
+        ("a customer's address", format!("customer3+{}", world.tag)),
+        ("a customer's name", "Pelanggan".to_owned()),
+        ("a customer's email text", "faktur yang sudah jelas".to_owned()),
+    ];
+    for q in QUESTIONS.iter().chain(&GIBBERISH) {
+        forbidden.push(("a customer's chat message", (*q).to_owned()));
+    }
+    for (what, text) in &forbidden {
+        if let Some(line) = log.lines().find(|l| l.contains(text.as_str())) {
+            panic!("{} logged {what}: {line}", replica.name);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_the_work_and_survive_the_leader_being_killed() {
     const EMAILS: usize = 500;
@@ -862,6 +913,8 @@ async fn two_replicas_share_the_work_and_survive_the_leader_being_killed() {
     );
     check_logs(&replicas[survivor]);
     check_logs(&replicas[leader]);
+    check_logs_private(&replicas[survivor], &world);
+    check_logs_private(&replicas[leader], &world);
     eprintln!(
         "leader {} killed after {before} emails; {} took over after {takeover:?}; \
          {} job(s) were running on the killed replica; {} gauge samples",
@@ -978,4 +1031,129 @@ async fn a_leader_whose_session_ends_knows_within_seconds() {
     assert!(taken.is_some(), "another process leads now");
     drop(lead);
     drop(taken);
+}
+
+/// One `serve` on PostgreSQL killed with SIGKILL again and again at random
+/// points while it reads a mailbox of corrected invoices (mid-fetch, mid-
+/// transaction, mid-move, mid-send: wherever the kill lands), restarted each
+/// time, and finally left to finish. Afterwards every email was acted on
+/// exactly once (resubmitted once, moved once), every resubmission has its
+/// confirmation in the customer's mailbox, and every job ran once, or twice
+/// when a kill caught it running. CI runs 15 cycles over 150 emails;
+/// `scripts/kill9.sh` runs the long version (100 cycles over 1,000 emails;
+/// last result in `docs/security.md`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_again_and_again_mid_ingest_acts_on_every_email_once() {
+    let emails = env_or("REDEEMDESK_KILL9_EMAILS", 150);
+    let cycles = env_or("REDEEMDESK_KILL9_CYCLES", 15);
+    let world = World::new(&[emails], 0).await;
+    world.release(0).await;
+    let mut in_doubt = Vec::new();
+    let mut progress = Vec::new();
+    for _ in 0..cycles {
+        let mut replica = world.spawn("k");
+        // From just after start (connecting, taking the lead) to well into the mailbox.
+        let delay = Duration::from_millis(rand::random_range(300..3_000));
+        tokio::time::sleep(delay).await;
+        assert!(!replica.exited(), "serve exited by itself:\n{}", replica.log_text());
+        replica.kill();
+        // Nothing else runs now: what is still `running` was the killed process's.
+        // Its lease would expire in minutes; expire it now, as the next start will find it.
+        let running: Vec<i64> =
+            sqlx::query_scalar("UPDATE jobs SET lease_until = $1 WHERE status = 'running' RETURNING id")
+                .bind(Utc::now() - chrono::Duration::seconds(1))
+                .fetch_all(world.db())
+                .await
+                .unwrap();
+        in_doubt.extend(running);
+        progress.push(world.ingested().await);
+    }
+    let mut last = [world.spawn("last")];
+    world.wait_ingested(emails as i64, &mut last).await;
+    world.wait_jobs_done(&mut last).await;
+    world.wait_confirmations(&mut last).await;
+
+    check_mail(&world).await;
+    check_jobs(&world, &in_doubt).await;
+    check_logs(&last[0]);
+    check_logs_private(&last[0], &world);
+    eprintln!(
+        "{cycles} kills over {emails} emails; ingested after each kill: {progress:?}; \
+         {} job run(s) cut short by a kill",
+        in_doubt.len()
+    );
+    last[0].stop();
+    world.clean_mailboxes().await;
+}
+
+/// Faults from outside while `serve` works through a mailbox of corrected
+/// invoices: the IMAP server goes away mid-fetch, PostgreSQL restarts (every
+/// connection cut, new ones refused for seconds), the SMTP server is down
+/// while confirmations are due. The faults are real connections cut between
+/// `serve` and the real servers (`support::outage`). Afterwards every email
+/// was acted on exactly once, nothing was quarantined, and every resubmission
+/// was confirmed; jobs whose outcome could not be recorded while the database
+/// was away ran at most twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_and_the_mail_servers_going_away_mid_run_lose_nothing() {
+    use support::outage::Outage;
+    const EMAILS: usize = 200;
+    let world = World::new(&[EMAILS], 0).await;
+    let pg = Outage::start("127.0.0.1:5432".parse().unwrap()).await;
+    let imap_relay = Outage::start(format!("127.0.0.1:{IMAP_PLAIN}").parse().unwrap()).await;
+    let smtp_relay = Outage::start(format!("127.0.0.1:{SMTP_PLAIN}").parse().unwrap()).await;
+    let url = world
+        .db
+        .url
+        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", pg.port()));
+    assert_ne!(url, world.db.url, "the database is reached through the relay");
+    let mut replica = [world.spawn_with(
+        "f",
+        &[
+            ("DATABASE_URL", url),
+            ("REDEEMDESK_IMAP__PORT", imap_relay.port().to_string()),
+            ("REDEEMDESK_SMTP__PORT", smtp_relay.port().to_string()),
+        ],
+    )];
+    replica[0].wait_healthy().await;
+    world.release(0).await;
+
+    // The IMAP server goes away in the middle of the mailbox.
+    world.wait_ingested(20, &mut replica).await;
+    imap_relay.down();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    imap_relay.up();
+    assert!(imap_relay.cut() > 0, "the IMAP fault hit a live session");
+
+    // The SMTP server is down while confirmations are due, and stays down
+    // across the database's restart.
+    world.wait_ingested(60, &mut replica).await;
+    smtp_relay.down();
+    world.wait_ingested(80, &mut replica).await;
+    pg.down();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    pg.up();
+    let back = Utc::now();
+    assert!(pg.cut() > 0, "the database fault hit live connections");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    smtp_relay.up();
+
+    // Jobs whose end could not be written while the database was away keep
+    // their lease (minutes); expire it now instead of waiting.
+    let in_doubt = world.expire_dead_leases(back).await;
+    world.wait_ingested(EMAILS as i64, &mut replica).await;
+    world.wait_jobs_done(&mut replica).await;
+    world.wait_confirmations(&mut replica).await;
+    check_mail(&world).await;
+    check_jobs_with(&world, &in_doubt, false).await;
+    check_logs_private(&replica[0], &world);
+    eprintln!(
+        "connections cut: database {}, IMAP {}, SMTP {}; {} job(s) in doubt",
+        pg.cut(),
+        imap_relay.cut(),
+        smtp_relay.cut(),
+        in_doubt.len()
+    );
+    replica[0].stop();
+    world.clean_mailboxes().await;
 }

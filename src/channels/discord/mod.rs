@@ -11,7 +11,7 @@ mod commands;
 mod escalation;
 mod files;
 mod marketing;
-mod render;
+pub mod render;
 mod staff;
 
 pub use commands::Slash;

@@ -6,7 +6,7 @@
 
 mod broadcast;
 mod files;
-mod render;
+pub mod render;
 mod staff;
 mod webhook;
 
@@ -410,20 +410,7 @@ impl Telegram {
     /// In groups the bot answers commands and messages that mention it; the
     /// mention itself is removed.
     fn addressed_to_me(&self, text: &str) -> Option<String> {
-        if text.starts_with('/') {
-            return Some(text.to_owned());
-        }
-        let mention = format!("@{}", self.username);
-        if !self.username.is_empty() && text.to_lowercase().contains(&mention.to_lowercase()) {
-            let lower = text.to_lowercase();
-            let at = lower.find(&mention.to_lowercase())?;
-            return Some(
-                format!("{}{}", &text[..at], &text[at + mention.len()..])
-                    .trim()
-                    .to_owned(),
-            );
-        }
-        None
+        addressed_to(text, &self.username)
     }
 
     /// Sends `out` to `chat`, or puts it in place of message `edit`, retrying
@@ -566,5 +553,55 @@ impl crate::jobs::Performer for Telegram {
                 SendOutcome::Failed => Err(JobError::Transient("Telegram did not take the message".into())),
             }
         })
+    }
+}
+
+/// A group message meant for the bot `username`: a command, or text that
+/// mentions `@username` (case-insensitive), returned without the mention.
+/// Usernames are ASCII, so the search folds ASCII case only: folding all of
+/// Unicode can change a text's length ("İ" lower-cases to two characters) and
+/// put the cut past the end.
+pub fn addressed_to(text: &str, username: &str) -> Option<String> {
+    if text.starts_with('/') {
+        return Some(text.to_owned());
+    }
+    if username.is_empty() {
+        return None;
+    }
+    let mention = format!("@{}", username.to_ascii_lowercase());
+    let at = text.to_ascii_lowercase().find(&mention)?;
+    Some(
+        format!("{}{}", &text[..at], &text[at + mention.len()..])
+            .trim()
+            .to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod mention_tests {
+    use super::addressed_to;
+
+    #[test]
+    fn mentions_are_found_and_cut_out() {
+        assert_eq!(
+            addressed_to("halo @RedeemBot cek status", "redeembot").as_deref(),
+            Some("halo  cek status")
+        );
+        assert_eq!(addressed_to("/status X", "redeembot").as_deref(), Some("/status X"));
+        assert_eq!(addressed_to("halo semua", "redeembot"), None);
+        assert_eq!(addressed_to("halo @redeembot", ""), None);
+    }
+
+    /// Found by reading: full Unicode lower-casing made "İ" two characters
+    /// long and the cut fell past the end of the text (a panic that stopped
+    /// Telegram polling).
+    #[test]
+    fn text_that_changes_length_when_lower_cased_does_not_panic() {
+        assert_eq!(addressed_to("İ@redeembot", "RedeemBot").as_deref(), Some("İ"));
+        assert_eq!(
+            addressed_to("İİİİ x@redeembotİ", "redeembot").as_deref(),
+            Some("İİİİ xİ")
+        );
+        assert_eq!(addressed_to("ẞ@redeembot", "redeembot").as_deref(), Some("ẞ"));
     }
 }

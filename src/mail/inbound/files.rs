@@ -168,8 +168,6 @@ pub fn sniff(b: &[u8]) -> Sniffed {
         Sniffed::Png
     } else if starts(b"GIF87a") || starts(b"GIF89a") {
         Sniffed::Gif
-    } else if b.len() >= 5 && b[..b.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
-        Sniffed::Pdf
     } else if b.len() >= 12
         && &b[4..8] == b"ftyp"
         && [&b"heic"[..], b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"].contains(&&b[8..12])
@@ -190,6 +188,11 @@ pub fn sniff(b: &[u8]) -> Sniffed {
         || starts(&[0xFD, b'7', b'z', b'X', b'Z'])
     {
         Sniffed::Archive
+    } else if b.len() >= 5 && b[..b.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        // Readers accept "%PDF-" anywhere in the first kilobyte; checked after
+        // the magic numbers, so an executable or archive that carries a PDF
+        // header in its first kilobyte is what its first bytes say.
+        Sniffed::Pdf
     } else {
         Sniffed::Other
     }
@@ -516,6 +519,9 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0"), Sniffed::Heic);
         assert_eq!(sniff(b"MZ\x90\0"), Sniffed::Executable);
         assert_eq!(sniff(b"PK\x03\x04"), Sniffed::Archive);
+        assert_eq!(sniff(b"junk\n%PDF-1.4\n"), Sniffed::Pdf);
+        assert_eq!(sniff(b"MZ\x90\0 %PDF-1.4\n"), Sniffed::Executable);
+        assert_eq!(sniff(b"PK\x03\x04 faktur.pdf %PDF-1.4\n"), Sniffed::Archive);
         assert_eq!(sniff(b"hello"), Sniffed::Other);
     }
 

@@ -119,7 +119,9 @@ pub fn token_of(address: &str, settings: &MailSettings) -> Option<String> {
 
 /// `[RDM-1042]` anywhere in the subject.
 pub fn subject_tag(subject: &str) -> Option<i64> {
-    let upper = subject.to_uppercase();
+    // ASCII folding keeps byte offsets: full Unicode upper-casing does not
+    // ("ŉ" becomes two characters) and the cut fell off the text.
+    let upper = subject.to_ascii_uppercase();
     let at = upper.find("[RDM-")?;
     let rest = &subject[at + 5..];
     let end = rest.find(']')?;
@@ -255,6 +257,9 @@ mod tests {
         assert_eq!(subject_tag("RE: [rdm-7]"), Some(7));
         assert_eq!(subject_tag("[RDM-x]"), None);
         assert_eq!(subject_tag("hello"), None);
+        // Found by reading: text that grows when upper-cased used to panic.
+        assert_eq!(subject_tag("ŉ[RDM-é]"), None);
+        assert_eq!(subject_tag("ŉŉŉ Re: [RDM-1042]"), Some(1042));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod fake_discord;
 pub mod fake_s3;
 pub mod fake_telegram;
 pub mod mail;
+pub mod outage;
 
 /// The `redeemdesk` binary with `DATABASE_URL` set, run in `dir`, with none of
 /// the caller's `REDEEMDESK_*` settings or chat tokens leaking in.
