@@ -359,6 +359,9 @@ pub struct ImapConfig {
     pub poll_seconds: u64,
     /// A PEM certificate to trust as the only root (a private CA or the test server's own).
     pub ca_file: Option<PathBuf>,
+    /// An email larger than this (in MB, as the server counts it) is moved to
+    /// the quarantine mailbox unread, with a staff alert.
+    pub max_message_mb: u32,
 }
 
 impl Default for ImapConfig {
@@ -375,6 +378,7 @@ impl Default for ImapConfig {
             idle: true,
             poll_seconds: 60,
             ca_file: None,
+            max_message_mb: 40,
         }
     }
 }

@@ -202,6 +202,9 @@ pub async fn decide(
     }
     .map_err(|source| ReviewError::Transition { id, source })?;
     tx.record_transition(&rec.redemption, before, &event, now).await?;
+    // Handles redeem once: whatever this decision was, no earlier email's
+    // handle may reach the claim any more (a rejection issues a fresh one below).
+    tx.spend_reply_handles(id, now).await?;
     tx.release_review(id, None).await?;
     notify_member(&mut tx, &rec, event.change.kind(), mail, now).await?;
     // Its posts in the staff channels show who decided what (also when the

@@ -15,7 +15,7 @@ use crate::domain::{Channel, Region};
 use crate::store::{Db, StoreError};
 
 /// The answer to anyone outside marketing, for the command and the buttons.
-pub const NOT_MARKETING: &str = "Only the marketing team can start, confirm or cancel broadcasts. Nothing was done.";
+pub const NOT_MARKETING: &str = "Only the marketing team can start, confirm or cancel broadcasts, and only in the staff channel or group. Nothing was done.";
 /// How the command is written (Telegram's syntax; Discord has options).
 pub const USAGE: &str = "Use /broadcast PROMOTION_ID [region=CODE ...] [category=CODE ...], \
      e.g. /broadcast smart-office-2026 region=ID category=AIO";

@@ -82,6 +82,8 @@ pub struct ImapSettings {
     pub poll: Duration,
     /// Use MOVE when the server offers it (false forces COPY + delete; tests use it).
     pub prefer_move: bool,
+    /// Larger emails go to quarantine without being downloaded (`imap.max_message_mb`).
+    pub max_message_bytes: u64,
     tls_config: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
@@ -131,6 +133,7 @@ impl ImapSettings {
             idle: cfg.idle,
             poll: Duration::from_secs(cfg.poll_seconds.max(1)),
             prefer_move: true,
+            max_message_bytes: u64::from(cfg.max_message_mb.max(1)) * 1_000_000,
             tls_config,
         }))
     }
@@ -401,7 +404,24 @@ impl Poller {
     async fn read_all(&mut self, session: &mut ImapSession, validity: u32, can: Abilities) -> Result<(), ImapError> {
         let mut uids: Vec<u32> = session.uid_search("UNDELETED").await?.into_iter().collect();
         uids.sort_unstable();
+        let sizes = message_sizes(session, &uids).await?;
         for uid in uids {
+            // Sizes first: a huge email is never read into memory (the MTA's
+            // own limit may be larger than what we are willing to parse).
+            if let Some(&size) = sizes.get(&uid)
+                && u64::from(size) > self.settings.max_message_bytes
+            {
+                tracing::error!(
+                    target: "staff_alert",
+                    uid,
+                    size,
+                    limit = self.settings.max_message_bytes,
+                    "an inbound email over imap.max_message_mb was moved to quarantine unread"
+                );
+                move_message(session, uid, &self.settings.quarantine, can).await?;
+                self.news |= drain_unsolicited(session);
+                continue;
+            }
             let raw = {
                 let mut fetches = session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await?;
                 let mut raw = None;
@@ -448,6 +468,26 @@ impl Poller {
         }
         Ok(())
     }
+}
+
+/// The size the server gives each of `uids` (RFC822.SIZE), in one command.
+async fn message_sizes(
+    session: &mut ImapSession,
+    uids: &[u32],
+) -> Result<std::collections::HashMap<u32, u32>, ImapError> {
+    let mut sizes = std::collections::HashMap::new();
+    let (Some(first), Some(last)) = (uids.first(), uids.last()) else {
+        return Ok(sizes);
+    };
+    let mut fetches = session
+        .uid_fetch(format!("{first}:{last}"), "(UID RFC822.SIZE)")
+        .await?;
+    while let Some(f) = fetches.try_next().await? {
+        if let (Some(uid), Some(size)) = (f.uid, f.size) {
+            sizes.insert(uid, size);
+        }
+    }
+    Ok(sizes)
 }
 
 /// Moves one message: MOVE when the server has it, else COPY + delete.

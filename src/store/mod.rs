@@ -522,17 +522,28 @@ impl Tx {
         )
     }
 
-    /// (redemption, member, message id, expires at) of a reply handle.
+    /// Spends every unspent reply handle of `redemption` (single-redemption
+    /// handles): a spent handle matches nothing.
+    pub async fn spend_reply_handles(&mut self, redemption: RedemptionId, now: Timestamp) -> Result<u64> {
+        dispatch!(self, spend_reply_handles(redemption, now))
+    }
+
+    /// (redemption, member, message id, expires at) of an unspent reply handle.
     pub async fn reply_handle(&mut self, token: &str) -> Result<Option<(RedemptionId, MemberId, String, Timestamp)>> {
         dispatch!(self, reply_handle(token))
     }
 
-    /// (token, redemption, member, expires at) of the handle our email `message_id` carried.
+    /// (token, redemption, member, expires at) of the unspent handle our email `message_id` carried.
     pub async fn reply_handle_by_message_id(
         &mut self,
         message_id: &str,
     ) -> Result<Option<(String, RedemptionId, MemberId, Timestamp)>> {
         dispatch!(self, reply_handle_by_message_id(message_id))
+    }
+
+    /// Whether we sent the email `message_id` to `address_key` (bounces act only then).
+    pub async fn email_sent(&mut self, message_id: &str, address_key: &str) -> Result<bool> {
+        dispatch!(self, email_sent(message_id, address_key))
     }
 
     pub async fn email_suppressed(&mut self, address_key: &str) -> Result<bool> {
@@ -641,6 +652,11 @@ impl Tx {
     /// The report recorded for a message handled before.
     pub async fn inbound_mail_report(&mut self, dedup_key: &str) -> Result<Option<serde_json::Value>> {
         dispatch!(self, inbound_mail_report(dedup_key))
+    }
+
+    /// Emails escalated to staff since `since`: (from this sender, from everyone).
+    pub async fn mail_escalations_since(&mut self, from: &str, since: Timestamp) -> Result<(i64, i64)> {
+        dispatch!(self, mail_escalations_since(from, since))
     }
 
     /// (Message-ID, action) of every handled message, oldest first.

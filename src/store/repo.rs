@@ -1336,13 +1336,25 @@ pub async fn insert_reply_handle(
     Ok(())
 }
 
+/// Spends every unspent reply handle of `redemption`; how many there were.
+pub async fn spend_reply_handles(c: &mut Conn, redemption: RedemptionId, now: Timestamp) -> Result<u64> {
+    let done = sqlx::query("UPDATE reply_handles SET spent_at = $2 WHERE redemption_id = $1 AND spent_at IS NULL")
+        .bind(redemption)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// The reply handle with this token: (redemption, member, message id, expires at).
 pub async fn reply_handle(c: &mut Conn, token: &str) -> Result<Option<(RedemptionId, MemberId, String, Timestamp)>> {
-    let row =
-        sqlx::query("SELECT redemption_id, member_id, message_id, expires_at FROM reply_handles WHERE token = $1")
-            .bind(token)
-            .fetch_optional(&mut *c)
-            .await?;
+    let row = sqlx::query(
+        "SELECT redemption_id, member_id, message_id, expires_at FROM reply_handles
+             WHERE token = $1 AND spent_at IS NULL",
+    )
+    .bind(token)
+    .fetch_optional(&mut *c)
+    .await?;
     row.map(|r| {
         Ok((
             r.try_get::<RedemptionId, _>("redemption_id")?,
@@ -1392,6 +1404,16 @@ pub async fn email_sent_since(
     .bind(since)
     .fetch_one(&mut *c)
     .await?;
+    Ok(n > 0)
+}
+
+/// Whether we sent the email with this Message-ID to this (lower-cased) address.
+pub async fn email_sent(c: &mut Conn, message_id: &str, address_key: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM email_log WHERE message_id = $1 AND address_key = $2")
+        .bind(message_id)
+        .bind(address_key)
+        .fetch_one(&mut *c)
+        .await?;
     Ok(n > 0)
 }
 
@@ -1558,11 +1580,13 @@ pub async fn reply_handle_by_message_id(
     c: &mut Conn,
     message_id: &str,
 ) -> Result<Option<(String, RedemptionId, MemberId, Timestamp)>> {
-    let row =
-        sqlx::query("SELECT token, redemption_id, member_id, expires_at FROM reply_handles WHERE message_id = $1")
-            .bind(message_id)
-            .fetch_optional(&mut *c)
-            .await?;
+    let row = sqlx::query(
+        "SELECT token, redemption_id, member_id, expires_at FROM reply_handles
+             WHERE message_id = $1 AND spent_at IS NULL",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *c)
+    .await?;
     row.map(|r| {
         Ok((
             r.try_get("token")?,
@@ -1637,6 +1661,19 @@ pub async fn inbound_mail_report(c: &mut Conn, dedup_key: &str) -> Result<Option
     report
         .map(|r| serde_json::from_str(&r).map_err(|_| corrupt("inbound_mail", "report", r)))
         .transpose()
+}
+
+/// Emails escalated to staff since `since`: (from this sender, from everyone).
+pub async fn mail_escalations_since(c: &mut Conn, from: &str, since: Timestamp) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN from_address = $1 THEN 1 ELSE 0 END), 0) AS mine, COUNT(*) AS everyone
+         FROM inbound_mail WHERE action = 'escalated' AND received_at > $2",
+    )
+    .bind(from)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok((row.try_get("mine")?, row.try_get("everyone")?))
 }
 
 /// Every handled message's action, oldest first (for tests and the CLI).

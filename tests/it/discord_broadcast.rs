@@ -407,6 +407,21 @@ both_backends! {
         assert!(ephemeral(&refused), "{refused}");
         assert!(text(&refused).contains("Only the marketing team"), "{refused}");
         assert!(campaigns().await.is_empty());
+        // The marketing role in another channel of the server: refused too.
+        let elsewhere = FakeDiscord::with_roles(
+            bot.fake.slash_command(
+                bot.fake.new_id(),
+                8002,
+                "en-US",
+                Some((GUILD, STAFF_CHANNEL + 1)),
+                "broadcast",
+                vec![("promotion", json!(PROMO))],
+            ),
+            &[MARKETING_ROLE],
+        );
+        let refused = bot.interact(elsewhere).await;
+        assert!(ephemeral(&refused) && text(&refused).contains("Only the marketing team"), "{refused}");
+        assert!(campaigns().await.is_empty());
 
         // Mistakes are answered privately.
         let marketer = 8002u64;

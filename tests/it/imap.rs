@@ -61,6 +61,7 @@ fn config(f: &Folders, tls: TlsMode, port: u16) -> ImapConfig {
         idle: true,
         poll_seconds: 1,
         ca_file: Some(cert()),
+        max_message_mb: 40,
     }
 }
 
@@ -106,16 +107,25 @@ async fn the_poller_acts_moves_quarantines_and_wakes_on_idle() {
         .header("Auto-Submitted", Some("auto-replied"));
     append(&f.inbox, &ooo.build()).await;
     append(&f.inbox, b"garbage that is not an email, without a single header\r\n").await;
+    // Over the size limit: quarantined without being read.
+    let huge = Eml::new("someone@elsewhere.test", SUPPORT.0, "faktur besar").attach(
+        "faktur.pdf",
+        "application/pdf",
+        vec![b'%'; 1_500_000],
+    );
+    append(&f.inbox, &huge.build()).await;
 
-    let settings = ImapSettings::from_config(&config(&f, TlsMode::None, support::mail::IMAP_PLAIN))
-        .unwrap()
-        .unwrap();
+    let mut cfg = config(&f, TlsMode::None, support::mail::IMAP_PLAIN);
+    cfg.max_message_mb = 1;
+    let settings = ImapSettings::from_config(&cfg).unwrap().unwrap();
     let (stop, task) = start(settings, ingestor(&db.db, &blobs), &db.db);
-    eventually(30, "the three messages are moved", || async {
-        count(&f.inbox).await == 0 && count(&f.done).await == 2 && count(&f.quarantine).await == 1
+    eventually(30, "the four messages are moved", || async {
+        count(&f.inbox).await == 0 && count(&f.done).await == 2 && count(&f.quarantine).await == 2
     })
     .await;
     assert_eq!(status(&db.db, 1042).await, Status::UnderReview);
+    let read = db.db.begin().await.unwrap().inbound_mail_actions().await.unwrap();
+    assert_eq!(read.len(), 3, "the huge one was never read: {read:?}");
 
     // While the poller idles, a new message arrives: IDLE wakes it.
     let (reply_to, _) = {

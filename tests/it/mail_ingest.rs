@@ -12,7 +12,7 @@ use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::jobs::JobKind;
 use redeemdesk::mail::EmailKind;
 use redeemdesk::mail::inbound::MailKind;
-use redeemdesk::mail::inbound::ingest::{Ingestor, MailAction};
+use redeemdesk::mail::inbound::ingest::{Ingestor, MAX_MAIL_ESCALATIONS, MAX_MAIL_ESCALATIONS_PER_SENDER, MailAction};
 use redeemdesk::mail::outbox::MailSettings;
 use redeemdesk::review::{Decision, decide};
 use redeemdesk::store::Db;
@@ -141,6 +141,81 @@ both_backends! {
         assert_eq!(kinds.iter().filter(|k| **k == EventKind::Resubmitted).count(), 2);
     }
 
+    async fn a_reply_handle_attaches_once_and_never_again(db: Db) {
+        let (ingest, _blobs) = setup(&db).await;
+        let files = |db: &Db| {
+            let db = db.clone();
+            async move { db.begin().await.unwrap().attachments(1044).await.unwrap().len() }
+        };
+        let status = |db: &Db| {
+            let db = db.clone();
+            async move { db.begin().await.unwrap().redemption(1044).await.unwrap().unwrap().redemption.status() }
+        };
+        let (first_address, first_id) = reject(&db, 1044).await;
+        let used = Eml::new(RIZKY, &first_address, "Re: klaim").attach("faktur.jpg", "image/jpeg", jpeg(64, 64));
+        let done = ingest.ingest(&used.build(), Utc::now()).await.unwrap();
+        assert_eq!((done.action, done.report["matched_by"].as_str()), (MailAction::Resubmitted, Some("token")));
+        let attached = files(&db).await;
+
+        // The same handle, leaked, from someone else while the claim is in review:
+        // spent, so it matches nothing (no status of the claim goes anywhere).
+        let leaked = Eml::new("someone@elsewhere.test", &first_address, "Re: klaim").attach("lain.jpg", "image/jpeg", jpeg(65, 64));
+        let done = ingest.ingest(&leaked.build(), Utc::now()).await.unwrap();
+        assert_eq!((done.action, done.redemption_id), (MailAction::Escalated, None));
+
+        // Rejected again: the old handle and the old email's Message-ID still reach nothing.
+        let (second_address, _) = reject(&db, 1044).await;
+        let replayed = Eml::new("someone@elsewhere.test", &first_address, "Re: klaim").attach("lagi.jpg", "image/jpeg", jpeg(66, 64));
+        let done = ingest.ingest(&replayed.build(), Utc::now()).await.unwrap();
+        assert_eq!((done.action, done.redemption_id), (MailAction::Escalated, None));
+        let quoted = Eml::new("someone@elsewhere.test", SUPPORT, "Re: klaim")
+            .header("In-Reply-To", Some(&first_id))
+            .attach("kutip.jpg", "image/jpeg", jpeg(67, 64));
+        let done = ingest.ingest(&quoted.build(), Utc::now()).await.unwrap();
+        assert_eq!((done.action, done.redemption_id), (MailAction::Escalated, None));
+        assert_eq!(status(&db).await, Status::Rejected);
+        assert_eq!(files(&db).await, attached, "no file reached the claim through a spent handle");
+
+        // The new handle works, once.
+        let fixed = Eml::new(RIZKY, &second_address, "Re: klaim").attach("faktur2.jpg", "image/jpeg", jpeg(68, 64));
+        let done = ingest.ingest(&fixed.build(), Utc::now()).await.unwrap();
+        assert_eq!((done.action, done.report["matched_by"].as_str()), (MailAction::Resubmitted, Some("token")));
+        let again = Eml::new("someone@elsewhere.test", &second_address, "Re: klaim").attach("faktur3.jpg", "image/jpeg", jpeg(69, 64));
+        assert_eq!(ingest.ingest(&again.build(), Utc::now()).await.unwrap().action, MailAction::Escalated);
+        assert_eq!(status(&db).await, Status::UnderReview);
+    }
+
+    async fn a_flood_of_unmatched_mail_reaches_staff_only_up_to_the_limits(db: Db) {
+        let (ingest, _blobs) = setup(&db).await;
+        let now = Utc::now();
+        let mail = |from: &str, n: i64| Eml::new(from, SUPPORT, &format!("tolong {n}")).text("halo, ada yang bisa bantu?").build();
+        let mut actions = Vec::new();
+        for n in 0..MAX_MAIL_ESCALATIONS_PER_SENDER + 2 {
+            actions.push(ingest.ingest(&mail("spam@elsewhere.test", n), now).await.unwrap().action);
+        }
+        let mut expected = vec![MailAction::Escalated; MAX_MAIL_ESCALATIONS_PER_SENDER as usize];
+        expected.extend([MailAction::Quarantined; 2]);
+        assert_eq!(actions, expected, "one sender: five an hour, the rest quarantined");
+        // Another sender still reaches staff; an hour on, the first one does again.
+        assert_eq!(ingest.ingest(&mail("other@elsewhere.test", 0), now).await.unwrap().action, MailAction::Escalated);
+        let later = now + Duration::minutes(61);
+        assert_eq!(ingest.ingest(&mail("spam@elsewhere.test", 99), later).await.unwrap().action, MailAction::Escalated);
+
+        // Everyone together, each from a new address.
+        let t = now + Duration::hours(3);
+        for n in 0..MAX_MAIL_ESCALATIONS {
+            let done = ingest.ingest(&mail(&format!("s{n}@elsewhere.test"), n), t).await.unwrap();
+            assert_eq!(done.action, MailAction::Escalated, "mail {n}");
+        }
+        let over = ingest.ingest(&mail("one-more@elsewhere.test", 0), t).await.unwrap();
+        assert_eq!(over.action, MailAction::Quarantined);
+        let escalations = db.begin().await.unwrap().open_mail_escalations().await.unwrap().len() as i64;
+        assert_eq!(escalations, MAX_MAIL_ESCALATIONS_PER_SENDER + 2 + MAX_MAIL_ESCALATIONS);
+        // Every one of them is kept, with its action.
+        let recorded = db.begin().await.unwrap().inbound_mail_actions().await.unwrap();
+        assert_eq!(recorded.iter().filter(|(_, a)| a == "quarantined").count(), 3);
+    }
+
     async fn a_reply_without_a_usable_file_gets_each_problem_and_a_fresh_handle(db: Db) {
         let (ingest, _blobs) = setup(&db).await;
         let (reply_to, _) = reject(&db, 1044).await;
@@ -194,21 +269,46 @@ both_backends! {
         let ours = Eml::new("support+abc@example.test", SUPPORT, "Re: [RDM-1042]");
         assert_eq!(ingest.ingest(&ours.build(), Utc::now()).await.unwrap().action, MailAction::Ignored);
 
-        let bounce = format!(
-            "From: MAILER-DAEMON@mx.example.test\r\nTo: {SUPPORT}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
-             Message-ID: <bounce1@mx.example.test>\r\nMIME-Version: 1.0\r\n\
-             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
-             --B\r\nContent-Type: text/plain\r\n\r\nThe mail system could not deliver your message.\r\n\
-             --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n\
-             Final-Recipient: rfc822; dewi.lestari@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B--\r\n"
-        );
-        let done = ingest.ingest(bounce.as_bytes(), Utc::now()).await.unwrap();
+        // A bounce acts only when it returns an email we sent to that address:
+        // Dewi's rejection email (RDM-1046) bounced.
+        assert!(support::customer_jobs(&db).await.is_empty(), "no machine was answered");
+        let (_, sent_id) = reject(&db, 1046).await;
+        let jobs_before = db.begin().await.unwrap().jobs(None, 100).await.unwrap().len();
+        let dsn = |n: u32, recipient: &str, returned_id: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.example.test\r\nTo: {SUPPORT}\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+                 Message-ID: <bounce{n}@mx.example.test>\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+                 --B\r\nContent-Type: text/plain\r\n\r\nThe mail system could not deliver your message.\r\n\
+                 --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n\
+                 Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n\
+                 --B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.test\r\n\
+                 Message-ID: {returned_id}\r\nSubject: klaim\r\n\r\n--B--\r\n"
+            )
+        };
+        // Forged: an email we never sent, ours sent to someone else, no returned headers at all.
+        for (n, raw) in [
+            (1, dsn(1, "dewi.lestari@example.test", "<never-sent@example.test>")),
+            (2, dsn(2, "sarah.wijaya@example.test", &sent_id)),
+            (3, dsn(3, "dewi.lestari@example.test", &sent_id).replace("Message-ID: <RDM", "X-Other: <RDM")),
+        ] {
+            let done = ingest.ingest(raw.as_bytes(), Utc::now()).await.unwrap();
+            assert_eq!((done.kind, done.action), (MailKind::Bounce, MailAction::Ignored), "forged bounce {n}");
+        }
+        let mut tx = db.begin().await.unwrap();
+        assert!(!tx.email_suppressed("dewi.lestari@example.test").await.unwrap());
+        assert!(!tx.email_suppressed("sarah.wijaya@example.test").await.unwrap());
+        drop(tx);
+        // The genuine one, the returned headers folded as some servers do.
+        let genuine = dsn(4, "Dewi.Lestari@example.test", &sent_id).replace("Message-ID: <", "Message-ID:\r\n <");
+        let done = ingest.ingest(genuine.as_bytes(), Utc::now()).await.unwrap();
         assert_eq!((done.kind, done.action), (MailKind::Bounce, MailAction::BounceRecorded));
         assert!(db.begin().await.unwrap().email_suppressed("dewi.lestari@example.test").await.unwrap());
+        let jobs_after = db.begin().await.unwrap().jobs(None, 100).await.unwrap().len();
+        assert_eq!(jobs_after, jobs_before, "no bounce is answered");
 
         let rec = db.begin().await.unwrap().redemption(1042).await.unwrap().unwrap();
         assert_eq!(rec.redemption.status(), Status::Rejected);
-        assert!(support::customer_jobs(&db).await.is_empty(), "nothing was answered");
     }
 
     async fn strangers_and_weak_handles_from_other_senders_go_to_staff(db: Db) {

@@ -287,7 +287,9 @@ fn ingest_acts_once_per_message() {
         // X-Auto-Response-Suppress alone: a person writing.
         ("autoreply-exchange-header-only", "unmatched", "escalated", Value::Null),
         ("autoreply-id", "auto_reply", "ignored", Value::Null),
-        ("dsn-bounce", "bounce", "bounce_recorded", Value::Null),
+        // A hard bounce about no email we sent (its returned headers carry no
+        // Message-ID of ours): ignored, nothing suppressed.
+        ("dsn-bounce", "bounce", "ignored", Value::Null),
         // A soft bounce is recorded too (and suppresses nothing).
         ("dsn-soft-bounce", "bounce", "bounce_recorded", Value::Null),
         ("forged-token-stranger", "unmatched", "escalated", Value::Null),

@@ -19,6 +19,7 @@ mod discord;
 mod discord_broadcast;
 mod discord_shards;
 mod email;
+mod hostile_mail;
 mod imap;
 mod import;
 mod locales;

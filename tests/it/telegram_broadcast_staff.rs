@@ -27,7 +27,7 @@ const STAFF: i64 = -1_001_234_567_890;
 const MARKETER: i64 = 9001;
 /// Rina, a reviewer in the staff group, not in marketing.
 const AGENT: i64 = 9003;
-const NOT_MARKETING: &str = "Only the marketing team can start, confirm or cancel broadcasts. Nothing was done.";
+const NOT_MARKETING: &str = "Only the marketing team can start, confirm or cancel broadcasts, and only in the staff channel or group. Nothing was done.";
 
 /// The bot polling the fake, with the staff group and Mita as marketing.
 struct Group {

@@ -8,9 +8,10 @@
 //! changes. A guild command of the staff server only, never the assistant's.
 
 use serenity::all::{
-    ButtonStyle, CommandDataOptionValue, CommandInteraction, CommandOptionType, ComponentInteraction, CreateActionRow,
-    CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, EditInteractionResponse, InteractionContext, Member,
+    ButtonStyle, ChannelId, CommandDataOptionValue, CommandInteraction, CommandOptionType, ComponentInteraction,
+    CreateActionRow, CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, EditInteractionResponse, InteractionContext,
+    Member,
 };
 use serenity::builder::Builder;
 
@@ -135,10 +136,14 @@ fn option<'a>(command: &'a CommandInteraction, name: &str) -> Option<&'a str> {
 }
 
 impl Discord {
-    /// Whether `member` has the marketing role (nobody has, when none is configured).
-    fn is_marketer(&self, member: Option<&Member>) -> bool {
+    /// Whether `member` has the marketing role (nobody has, when none is
+    /// configured) and acts in the staff channel: a role alone would let a
+    /// marketer start a campaign from any channel of the server, where others
+    /// watch and press.
+    fn is_marketer(&self, member: Option<&Member>, channel: ChannelId) -> bool {
+        let in_staff_channel = self.options.staff.as_ref().is_some_and(|s| s.channel == channel);
         match (self.options.marketing_role, member) {
-            (Some(role), Some(member)) => member.roles.contains(&role),
+            (Some(role), Some(member)) => in_staff_channel && member.roles.contains(&role),
             _ => false,
         }
     }
@@ -153,8 +158,8 @@ impl Discord {
             may_update: false,
             component: false,
         };
-        if !self.is_marketer(command.member.as_deref()) {
-            tracing::warn!(user = %command.user.id, "/broadcast used by someone without the marketing role");
+        if !self.is_marketer(command.member.as_deref(), command.channel_id) {
+            tracing::warn!(user = %command.user.id, "/broadcast used without the marketing role or outside the staff channel");
             return self
                 .give(&responder, Answer::Private(NOT_MARKETING.into()), false)
                 .await;
@@ -196,8 +201,8 @@ impl Discord {
                 .give(&responder, Answer::Private("This button is not known.".into()), false)
                 .await;
         };
-        if !self.is_marketer(component.member.as_ref()) {
-            tracing::warn!(user = %component.user.id, "a broadcast button pressed by someone without the marketing role");
+        if !self.is_marketer(component.member.as_ref(), component.channel_id) {
+            tracing::warn!(user = %component.user.id, "a broadcast button pressed without the marketing role or outside the staff channel");
             return self
                 .give(&responder, Answer::Private(NOT_MARKETING.into()), false)
                 .await;

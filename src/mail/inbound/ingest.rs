@@ -30,6 +30,13 @@ use crate::mail::compose::{self, ClaimFacts};
 use crate::mail::outbox::{self, MailSettings};
 use crate::store::{AttachmentSource, Db, NewAttachment, NewInboundMail, RedemptionRecord, StoreError, Tx};
 
+/// Emails from one sender escalated to staff in an hour; the rest of that
+/// hour's are quarantined (kept, for a person to look at when they can).
+pub const MAX_MAIL_ESCALATIONS_PER_SENDER: i64 = 5;
+/// Emails from everyone together escalated to staff in an hour: a flood from
+/// ever-changing addresses fills the quarantine mailbox, not the staff channels.
+pub const MAX_MAIL_ESCALATIONS: i64 = 200;
+
 /// What was done with a message (the contract's `action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,9 +224,19 @@ impl Ingestor {
                     && b.hard
                     && let Some(recipient) = &b.recipient
                 {
+                    // Anyone can write a DSN: it stops our mail to an address
+                    // only when it returns an email we sent to that address.
+                    let recipient = recipient.trim().to_lowercase();
+                    let ours = match &b.original_message_id {
+                        Some(id) => tx.email_sent(id, &recipient).await?,
+                        None => false,
+                    };
+                    if !ours {
+                        tracing::warn!("a bounce that returns no email we sent; not acted on");
+                        return Ok(plain(MailKind::Bounce, MailAction::Ignored));
+                    }
                     let detail = b.status.clone().unwrap_or_default();
-                    tx.suppress_email(&recipient.trim().to_lowercase(), &detail, now)
-                        .await?;
+                    tx.suppress_email(&recipient, &detail, now).await?;
                 }
                 return Ok(plain(MailKind::Bounce, MailAction::BounceRecorded));
             }
@@ -230,6 +247,9 @@ impl Ingestor {
             return Ok(plain(MailKind::Reply, MailAction::Ignored));
         }
         let Some(found) = matching::find(tx, mail, now).await? else {
+            if !may_escalate(tx, mail, now).await? {
+                return Ok(plain(MailKind::Unmatched, MailAction::Quarantined));
+            }
             let member = match &mail.from {
                 Some(from) => tx.member_by_email(from).await?,
                 None => None,
@@ -254,6 +274,9 @@ impl Ingestor {
         if found.sender_mismatch && found.matched_by != MatchedBy::Token {
             // Anybody who saw one of our emails can quote its Message-ID: from
             // another address, that is not enough to change a claim.
+            if !may_escalate(tx, mail, now).await? {
+                return Ok(Decided::matched(found, MailAction::Quarantined));
+            }
             let why = format!(
                 "reply about RDM-{} from {}, not the member's address",
                 rec.redemption.id,
@@ -438,6 +461,9 @@ pub async fn resubmit(
         .resubmit(ids, Actor::Customer, now)
         .map_err(|e| StoreError::Conflict(format!("redemption {id}: {e}")))?;
     tx.record_transition(&rec.redemption, before, &event, now).await?;
+    // The handle that brought this file (and every other of the claim) is
+    // spent: a reply token attaches once, and a later rejection issues a new one.
+    tx.spend_reply_handles(id, now).await?;
 
     let claim = facts.claim(&rec.redemption);
     let message_id = outbox::new_message_id(settings, &format!("RDM-{id}"));
@@ -472,6 +498,25 @@ pub async fn resubmit(
         "claim resubmitted"
     );
     Ok(rec)
+}
+
+/// Whether one more email may go to the staff channels this hour (the
+/// per-sender and overall limits, read in one statement).
+async fn may_escalate(tx: &mut Tx, mail: &InboundMail, now: Timestamp) -> Result<bool, StoreError> {
+    let from = mail.from.as_deref().unwrap_or_default();
+    let (mine, everyone) = tx
+        .mail_escalations_since(from, now - chrono::Duration::hours(1))
+        .await?;
+    if mine >= MAX_MAIL_ESCALATIONS_PER_SENDER || everyone >= MAX_MAIL_ESCALATIONS {
+        tracing::warn!(
+            target: "staff_alert",
+            from_sender = mine,
+            from_everyone = everyone,
+            "too many emails for staff this hour; this one was quarantined instead"
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 struct Decided {

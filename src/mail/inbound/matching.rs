@@ -3,7 +3,8 @@
 //! References, the `[RDM-<id>]` subject tag but only from that claim's member,
 //! and last the sender's address when that member has exactly one rejected
 //! claim. A token or Message-ID we never issued (or that expired) matches
-//! nothing; a valid token from another sender still matches, and says so.
+//! nothing, nor does one spent by a resubmission or a decision (handles redeem
+//! once); a valid token from another sender still matches, and says so.
 
 use serde::Serialize;
 

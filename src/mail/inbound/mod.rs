@@ -46,6 +46,13 @@ pub enum MatchedBy {
     Sender,
 }
 
+/// Reply tokens looked up per email (a reply carries one; a few more allow
+/// for forwarding and Cc).
+pub const MAX_TOKENS: usize = 8;
+/// Message-IDs of In-Reply-To and References looked up per email, In-Reply-To
+/// first: a reply's parent is its first.
+pub const MAX_PARENT_IDS: usize = 32;
+
 /// A failed delivery a bounce reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bounce {
@@ -53,6 +60,9 @@ pub struct Bounce {
     /// 5.x.x: the address is gone; 4.x.x: it may work later.
     pub hard: bool,
     pub status: Option<String>,
+    /// The Message-ID of the email that bounced (from the returned headers),
+    /// with angle brackets: a bounce acts only when it names one we sent.
+    pub original_message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -175,8 +185,13 @@ pub fn parse(raw: &[u8], settings: &MailSettings, limits: &FileLimits) -> Inboun
             }
         }
     }
+    // Each handle costs a look-up in `matching::find`: a hostile email with
+    // thousands of recipients or References gets the first few looked at.
     let mut tokens: Vec<String> = Vec::new();
     for r in &recipients {
+        if tokens.len() == MAX_TOKENS {
+            break;
+        }
         if let Some(t) = token_of(r, settings)
             && !tokens.contains(&t)
         {
@@ -184,8 +199,11 @@ pub fn parse(raw: &[u8], settings: &MailSettings, limits: &FileLimits) -> Inboun
         }
     }
     let mut parent_ids = Vec::new();
-    for v in [msg.in_reply_to(), msg.references()] {
+    'ids: for v in [msg.in_reply_to(), msg.references()] {
         for id in header_text(v) {
+            if parent_ids.len() == MAX_PARENT_IDS {
+                break 'ids;
+            }
             let id = format!("<{}>", id.trim().trim_start_matches('<').trim_end_matches('>'));
             if !parent_ids.contains(&id) {
                 parent_ids.push(id);
@@ -260,6 +278,23 @@ mod tests {
         // Found by reading: text that grows when upper-cased used to panic.
         assert_eq!(subject_tag("ŉ[RDM-é]"), None);
         assert_eq!(subject_tag("ŉŉŉ Re: [RDM-1042]"), Some(1042));
+    }
+
+    #[test]
+    fn handles_looked_up_are_capped() {
+        let to: Vec<String> = (0..5000).map(|i| format!("support+tok{i:05}@example.test")).collect();
+        let refs: Vec<String> = (0..5000).map(|i| format!("<r{i}@x.test>")).collect();
+        let raw = format!(
+            "From: a@b.test\r\nTo: {}\r\nIn-Reply-To: <parent@x.test>\r\nReferences: {}\r\n\
+             Message-ID: <m@b.test>\r\nSubject: hi\r\n\r\nbody\r\n",
+            to.join(", "),
+            refs.join(" ")
+        );
+        let m = parse(raw.as_bytes(), &settings(), &FileLimits::default());
+        assert_eq!(m.tokens.len(), MAX_TOKENS);
+        assert_eq!(m.tokens[0], "tok00000");
+        assert_eq!(m.parent_ids.len(), MAX_PARENT_IDS);
+        assert_eq!(m.parent_ids[0], "<parent@x.test>", "In-Reply-To first");
     }
 
     #[test]
