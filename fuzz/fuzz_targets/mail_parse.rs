@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use redeemdesk::mail::inbound::{FileLimits, parse, trim};
+use redeemdesk::mail::inbound::{FileLimits, MAX_PARENT_IDS, MAX_TOKENS, parse, trim};
 use redeemdesk::mail::outbox::MailSettings;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,6 +30,14 @@ fuzz_target!(|data: &[u8]| {
     }
     for token in &mail.tokens {
         assert!(!token.is_empty());
+    }
+    // Each handle costs a database look-up: bounded whatever the headers hold.
+    assert!(mail.tokens.len() <= MAX_TOKENS);
+    assert!(mail.parent_ids.len() <= MAX_PARENT_IDS);
+    if let Some(b) = &mail.bounce
+        && let Some(id) = &b.original_message_id
+    {
+        assert!(id.starts_with('<') && id.ends_with('>') && !id.contains(char::is_whitespace), "{id:?}");
     }
     // The quote stripper on the same bytes read as text.
     let _ = trim::note_of(&String::from_utf8_lossy(data));

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod chk;
 pub mod eligibility;
 pub mod email;
+pub mod invoice;
 pub mod locale;
 pub mod product;
 pub mod promotion;

@@ -68,7 +68,13 @@ pub fn escape(text: &str) -> String {
         match next_link(rest) {
             Some((start, end)) => {
                 escape_plain(&rest[..start], &mut out);
-                out.push_str(&rest[start..end]);
+                // A link stays clickable, but a mention hidden in it
+                // (`https://x@here.test`) is broken like any other.
+                out.push_str(
+                    &rest[start..end]
+                        .replace("@everyone", "@\u{200B}everyone")
+                        .replace("@here", "@\u{200B}here"),
+                );
                 rest = &rest[end..];
             }
             None => {
@@ -206,6 +212,16 @@ mod tests {
             escape("see https://id.msi.com/promo_2024?a=1 now_"),
             r"see https://id.msi.com/promo_2024?a=1 now\_"
         );
+    }
+
+    #[test]
+    fn mentions_inside_links_are_broken_too() {
+        // Found by the `chat_text` fuzz target: a link was passed through whole,
+        // `@here` and all.
+        let escaped = escape("<b>hi</b> **bold** [xV(https://ex@herei</V()");
+        assert!(!escaped.contains("@here"), "{escaped:?}");
+        assert_eq!(escape("https://a@everyone.test/x"), "https://a@\u{200B}everyone.test/x");
+        assert_eq!(escape("http://@here"), "http://@\u{200B}here");
     }
 
     #[test]
