@@ -51,7 +51,7 @@ for t in "${targets[@]}"; do
     seed "$t"
     echo "fuzz: $t for ${seconds}s" >&2
     status=0
-    cargo fuzz run --sanitizer none "$t" "fuzz/corpus/$t" -- \
+    cargo fuzz run -O --sanitizer none "$t" "fuzz/corpus/$t" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 \
         >"fuzz/last-$t.log" 2>&1 || status=$?
     grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|peak_rss_mb|new_units_added)|==[0-9]+== ERROR|SUMMARY)' \
