@@ -340,6 +340,87 @@ async fn emails_wait_while_the_smtp_server_is_down_and_all_arrive_once_it_is_bac
     proxy.abort();
 }
 
+/// SMTP down for most of an hour: the service's own retry schedule (the
+/// default `WorkerOptions`: 30 s doubling, capped, 8 attempts) carries it and
+/// the email arrives once when the server is back. The clock is moved on by
+/// making each retry due as soon as it is planned (as time would), so the test
+/// does not wait the hour; what it checks is how long the schedule waited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_smtp_outage_of_most_of_an_hour_is_carried_by_the_retry_schedule() {
+    let db = support::TestDb::sqlite().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = mail::smtp(TlsMode::None);
+    cfg.port = Some(port);
+    cfg.timeout_seconds = 2;
+    let member = redeemdesk::domain::Member {
+        id: 2,
+        email: redeemdesk::domain::EmailAddress::parse("customer2@example.test").unwrap(),
+        name: "Pelanggan 2".into(),
+        locale: Locale::Id,
+        region: redeemdesk::domain::Region::parse("ID").unwrap(),
+        phone: None,
+    };
+    let message_id = outbox::new_message_id(&settings(), "outage");
+    let email = redeemdesk::mail::compose::link_code(&member, "333444", "Telegram", 15, &message_id);
+    let mut tx = db.db.begin_write().await.unwrap();
+    outbox::enqueue(&mut tx, &email, &message_id, None, Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let options = WorkerOptions {
+        kinds: vec![redeemdesk::jobs::JobKind::Email],
+        ..WorkerOptions::default()
+    };
+    let worker = Worker::new(db.db.clone(), Arc::new(Mailer::from_config(&cfg).unwrap()), options);
+    let Db::Sqlite(pool, _) = &db.db else {
+        unreachable!("a SQLite test database")
+    };
+    let mut waited = chrono::Duration::zero();
+    let mut failed = 0;
+    while waited < chrono::Duration::minutes(45) {
+        let tried_at = Utc::now();
+        worker.drain().await.unwrap();
+        let job = db.db.begin().await.unwrap().jobs(None, 10).await.unwrap().remove(0);
+        assert_eq!(
+            job.status,
+            JobStatus::Queued,
+            "still waiting after {failed} failures: {job:?}"
+        );
+        failed = job.attempts;
+        waited += job.run_at - tried_at;
+        // Time passes: the planned retry is due now.
+        sqlx::query("UPDATE jobs SET run_at = $1 WHERE id = $2")
+            .bind(Utc::now())
+            .bind(job.id)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    assert!(
+        failed < redeemdesk::jobs::DEFAULT_MAX_ATTEMPTS,
+        "{failed} attempts used"
+    );
+
+    // The server is back: the next attempt delivers, once.
+    let proxy = forward(port).await;
+    worker.drain().await.unwrap();
+    let job = db.db.begin().await.unwrap().jobs(None, 10).await.unwrap().remove(0);
+    assert_eq!(job.status, JobStatus::Done, "{job:?}");
+    let raw = mail::fetch_by_message_id("customer2@example.test", "pass", &message_id).await;
+    assert_eq!(raw.len(), 1);
+    eprintln!(
+        "SMTP refused for {} planned minutes over {failed} attempts; delivered on attempt {}",
+        waited.num_minutes(),
+        job.attempts
+    );
+    proxy.abort();
+}
+
 /// The account-linking flow with the real mail stack: the code travels by
 /// email and comes back through chat.
 #[tokio::test]

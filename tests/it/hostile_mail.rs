@@ -920,7 +920,7 @@ fn heic(c: &mut Corpus) {
     ftyp.extend(c.rng.bytes(2048));
     let mut mif1 = b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic".to_vec();
     mif1.extend(vec![0; 1024]);
-    let cases: Vec<(&str, &str, Vec<u8>, &'static [&'static str])> = vec![
+    let mut cases: Vec<(&str, &str, Vec<u8>, &'static [&'static str])> = vec![
         ("IMG_0001.HEIC", "image/heic", junk.clone(), &["unsupported_type"]),
         ("IMG_0002.heic", "image/heic", ftyp, &["unreadable"]),
         ("IMG_0003.HEIF", "image/heif", mif1, &["unreadable"]),
@@ -950,6 +950,10 @@ fn heic(c: &mut Corpus) {
             &["name_does_not_match_content"],
         ),
     ];
+    // A well-formed HEIC of 7000×6000 pixels (42 Mpx, over the 40 Mpx limit)
+    // in 9.6 kB: made once with `heif-enc -q 10` from a flat grey PNG.
+    let bomb = include_bytes!("../fixtures/hostile/heic-bomb-7000x6000.heic").to_vec();
+    cases.push(("IMG_0009.heic", "image/heic", bomb, &["image_too_large"]));
     for (name, ctype, data, reasons) in cases {
         let (head, claim) = c.head("Re: foto iPhone");
         let data = c.hostile(data);

@@ -102,8 +102,11 @@ impl World {
     /// Imports `emails` rejected claims (one member and product each), builds
     /// one reply per claim and stages them in folders of `batches` sizes.
     async fn new(batches: &[usize], users: usize) -> Self {
+        Self::new_with(TestDb::postgres().await, batches, users).await
+    }
+
+    async fn new_with(db: TestDb, batches: &[usize], users: usize) -> Self {
         let emails: usize = batches.iter().sum();
-        let db = TestDb::postgres().await;
         import_json(&db.db, DEMO_JSON, Utc::now()).await.unwrap();
         let tag = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
         let (mut members, mut products, mut redemptions) = (Vec::new(), Vec::new(), Vec::new());
@@ -1091,25 +1094,31 @@ async fn killed_again_and_again_mid_ingest_acts_on_every_email_once() {
 }
 
 /// Faults from outside while `serve` works through a mailbox of corrected
-/// invoices: the IMAP server goes away mid-fetch, PostgreSQL restarts (every
-/// connection cut, new ones refused for seconds), the SMTP server is down
-/// while confirmations are due. The faults are real connections cut between
-/// `serve` and the real servers (`support::outage`). Afterwards every email
+/// invoices: the IMAP server goes away mid-fetch, PostgreSQL is restarted (a
+/// server of the test's own, `support::pg_server`: stopped, down for 5 s,
+/// started), the SMTP server is down while confirmations are due. The mail
+/// faults are real connections cut between `serve` and the real servers
+/// (`support::outage`). Afterwards every email
 /// was acted on exactly once, nothing was quarantined, and every resubmission
 /// was confirmed; jobs whose outcome could not be recorded while the database
 /// was away ran at most twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_and_the_mail_servers_going_away_mid_run_lose_nothing() {
     use support::outage::Outage;
+    use support::pg_server::PgServer;
     const EMAILS: usize = 200;
-    let world = World::new(&[EMAILS], 0).await;
-    let pg = Outage::start("127.0.0.1:5432".parse().unwrap()).await;
+    // A PostgreSQL server of this test's own, so it can really be restarted
+    // (declared first: it outlives the database the world drops).
+    let server = PgServer::start();
+    let world = World::new_with(TestDb::postgres_on(&server.admin_url(), "").await, &[EMAILS], 0).await;
+    // A transparent relay in front of it, only to see serve's live sessions.
+    let pg = Outage::start(format!("127.0.0.1:{}", server.port).parse().unwrap()).await;
     let imap_relay = Outage::start(format!("127.0.0.1:{IMAP_PLAIN}").parse().unwrap()).await;
     let smtp_relay = Outage::start(format!("127.0.0.1:{SMTP_PLAIN}").parse().unwrap()).await;
-    let url = world
-        .db
-        .url
-        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", pg.port()));
+    let url = world.db.url.replace(
+        &format!("127.0.0.1:{}", server.port),
+        &format!("127.0.0.1:{}", pg.port()),
+    );
     assert_ne!(url, world.db.url, "the database is reached through the relay");
     let mut replica = [world.spawn_with(
         "f",
@@ -1134,11 +1143,14 @@ async fn the_database_and_the_mail_servers_going_away_mid_run_lose_nothing() {
     world.wait_ingested(60, &mut replica).await;
     smtp_relay.down();
     world.wait_ingested(80, &mut replica).await;
-    pg.down();
+    // PostgreSQL restarts: stopped (every session terminated), down for 5 s,
+    // started again.
+    let live = pg.open();
+    assert!(live > 0, "serve has live database sessions when the server stops");
+    server.stop();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    pg.up();
+    server.start_again();
     let back = Utc::now();
-    assert!(pg.cut() > 0, "the database fault hit live connections");
     tokio::time::sleep(Duration::from_secs(10)).await;
     smtp_relay.up();
 
@@ -1152,8 +1164,7 @@ async fn the_database_and_the_mail_servers_going_away_mid_run_lose_nothing() {
     check_jobs_with(&world, &in_doubt, false).await;
     check_logs_private(&replica[0], &world);
     eprintln!(
-        "connections cut: database {}, IMAP {}, SMTP {}; {} job(s) in doubt",
-        pg.cut(),
+        "database restarted under {live} live session(s); connections cut: IMAP {}, SMTP {}; {} job(s) in doubt",
         imap_relay.cut(),
         smtp_relay.cut(),
         in_doubt.len()

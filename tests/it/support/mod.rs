@@ -20,6 +20,7 @@ pub mod fake_s3;
 pub mod fake_telegram;
 pub mod mail;
 pub mod outage;
+pub mod pg_server;
 
 /// The `redeemdesk` binary with `DATABASE_URL` set, run in `dir`, with none of
 /// the caller's `REDEEMDESK_*` settings or chat tokens leaking in.
@@ -94,6 +95,12 @@ impl TestDb {
     /// collation other than the server's default.
     pub async fn postgres_with(create_options: &str) -> Self {
         let admin_url = std::env::var("REDEEMDESK_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_owned());
+        Self::postgres_on(&admin_url, create_options).await
+    }
+
+    /// A fresh database on the server of `admin_url` (a test's own server).
+    pub async fn postgres_on(admin_url: &str, create_options: &str) -> Self {
+        let admin_url = admin_url.to_owned();
         let name = unique_database_name();
         let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!(

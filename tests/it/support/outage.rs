@@ -16,6 +16,8 @@ pub struct Outage {
     /// Bumped on each `down()`: connections opened before it end.
     generation: watch::Sender<usize>,
     cut: Arc<AtomicUsize>,
+    /// Connections relayed right now.
+    open: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -27,8 +29,9 @@ impl Outage {
         let down = Arc::new(AtomicBool::new(false));
         let (generation, _) = watch::channel(0usize);
         let cut = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
         let task = {
-            let (down, generation, cut) = (down.clone(), generation.clone(), cut.clone());
+            let (down, generation, cut, open) = (down.clone(), generation.clone(), cut.clone(), open.clone());
             tokio::spawn(async move {
                 loop {
                     let Ok((client, _)) = listener.accept().await else {
@@ -39,11 +42,12 @@ impl Outage {
                         continue;
                     }
                     let mut ended = generation.subscribe();
-                    let cut = cut.clone();
+                    let (cut, open) = (cut.clone(), open.clone());
                     tokio::spawn(async move {
                         let Ok(server) = TcpStream::connect(upstream).await else {
                             return;
                         };
+                        open.fetch_add(1, Ordering::SeqCst);
                         let (mut client, mut server) = (client, server);
                         tokio::select! {
                             _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
@@ -51,6 +55,7 @@ impl Outage {
                                 cut.fetch_add(1, Ordering::SeqCst);
                             }
                         }
+                        open.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
             })
@@ -60,6 +65,7 @@ impl Outage {
             down,
             generation,
             cut,
+            open,
             task,
         }
     }
@@ -77,6 +83,11 @@ impl Outage {
     /// Accepts connections again.
     pub fn up(&self) {
         self.down.store(false, Ordering::SeqCst);
+    }
+
+    /// Connections relayed right now (the server's end may close them too).
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
     }
 
     /// Connections cut by `down()` so far.
