@@ -77,15 +77,24 @@ pub enum Action {
 /// Longest text the assistant reads from one message; the rest is ignored.
 pub const MAX_TEXT_CHARS: usize = 4000;
 
+/// Whether the assistant keeps `c` of a customer's text: not a control
+/// character (newlines aside), and not an invisible formatting character that
+/// could turn text around or hide it where staff read it (bidirectional
+/// overrides and isolates, zero-width space, byte-order mark). Zero-width
+/// joiners stay: emoji and some scripts need them.
+pub fn kept_char(c: char) -> bool {
+    let invisible = matches!(
+        c,
+        '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}'
+    );
+    (!c.is_control() || c == '\n') && !invisible
+}
+
 impl Content {
     pub fn action(&self) -> Action {
         match self {
             Content::Text(text) => {
-                let text: String = text
-                    .chars()
-                    .filter(|c| !c.is_control() || *c == '\n')
-                    .take(MAX_TEXT_CHARS)
-                    .collect();
+                let text: String = text.chars().filter(|c| kept_char(*c)).take(MAX_TEXT_CHARS).collect();
                 let trimmed = text.trim();
                 match trimmed.strip_prefix('/') {
                     Some(command) if !command.is_empty() && !command.starts_with('/') => parse_command(command),
@@ -177,6 +186,17 @@ pub fn is_button_data(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_formatting_is_dropped() {
+        // A right-to-left override would show "faktur.exe" as "faktur\u{202E}exe.jpg"
+        // in a staff post; a zero-width space hides a word from search.
+        let Action::Text(t) = text("faktur\u{202E}gpj.exe ok\u{200B}e\u{FEFF}\u{2066}x\u{2069} 👨\u{200D}💻\nlagi")
+        else {
+            panic!("text");
+        };
+        assert_eq!(t, "fakturgpj.exe okex 👨\u{200D}💻\nlagi");
+    }
 
     fn text(s: &str) -> Action {
         Content::Text(s.into()).action()

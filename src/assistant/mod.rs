@@ -14,7 +14,7 @@ mod state;
 mod transcript;
 pub(crate) mod words;
 
-pub use input::{Action, Content, Inbound, MAX_TEXT_CHARS, is_button_data, parse_button};
+pub use input::{Action, Content, Inbound, MAX_TEXT_CHARS, is_button_data, kept_char, parse_button};
 pub use output::{Button, Line, Outcome, Rendered, RenderedButton, Reply};
 pub use state::Dialogue;
 

@@ -183,11 +183,11 @@ fn text(localizer: &Localizer, locale: Locale, def: MsgDef) -> String {
     localizer.render(locale, &Msg::new(def))
 }
 
-/// An option's value as the assistant reads typed text: no control characters,
-/// trimmed, bounded.
+/// An option's value as the assistant reads typed text: no control or
+/// invisible formatting characters (nor newlines), trimmed, bounded.
 fn clean(s: &str) -> String {
     s.chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| *c != '\n' && crate::assistant::kept_char(*c))
         .take(crate::assistant::MAX_TEXT_CHARS)
         .collect::<String>()
         .trim()
