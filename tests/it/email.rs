@@ -284,9 +284,9 @@ async fn forward(port: u16) -> tokio::task::JoinHandle<()> {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn emails_wait_while_the_smtp_server_is_down_and_all_arrive_once_it_is_back() {
-    let db = support::TestDb::sqlite().await;
+/// Plain SMTP settings pointing at a free loopback port nobody listens on
+/// (yet: `forward(port)` brings the real server there), with a short timeout.
+fn smtp_nobody_listens_on() -> (redeemdesk::config::SmtpConfig, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -295,6 +295,13 @@ async fn emails_wait_while_the_smtp_server_is_down_and_all_arrive_once_it_is_bac
     let mut cfg = mail::smtp(TlsMode::None);
     cfg.port = Some(port);
     cfg.timeout_seconds = 2;
+    (cfg, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_wait_while_the_smtp_server_is_down_and_all_arrive_once_it_is_back() {
+    let db = support::TestDb::sqlite().await;
+    let (cfg, port) = smtp_nobody_listens_on();
     let member = |n: u32| redeemdesk::domain::Member {
         id: i64::from(n),
         email: redeemdesk::domain::EmailAddress::parse(&format!("customer{n}@example.test")).unwrap(),
@@ -348,14 +355,7 @@ async fn emails_wait_while_the_smtp_server_is_down_and_all_arrive_once_it_is_bac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_smtp_outage_of_most_of_an_hour_is_carried_by_the_retry_schedule() {
     let db = support::TestDb::sqlite().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cfg = mail::smtp(TlsMode::None);
-    cfg.port = Some(port);
-    cfg.timeout_seconds = 2;
+    let (cfg, port) = smtp_nobody_listens_on();
     let member = redeemdesk::domain::Member {
         id: 2,
         email: redeemdesk::domain::EmailAddress::parse("customer2@example.test").unwrap(),

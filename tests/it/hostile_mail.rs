@@ -20,16 +20,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use futures::StreamExt;
 use redeemdesk::blobs::{BlobStore, sha256_hex};
-use redeemdesk::domain::{Actor, RejectionReason, Status};
+use redeemdesk::domain::Status;
 use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::jobs::JobKind;
-use redeemdesk::mail::EmailKind;
 use redeemdesk::mail::inbound::ingest::{Ingested, Ingestor, MailAction};
 use redeemdesk::mail::outbox::MailSettings;
-use redeemdesk::review::{Decision, decide};
 use redeemdesk::store::Db;
 
 use crate::support::{TestDb, eml};
@@ -47,34 +45,14 @@ const B: &str = "=_hostile_0";
 const TRAVERSAL_TARGETS: &[&str] = &["passwd", "shadow", "win.ini", "hosts", "authorized_keys", "evil.jpg"];
 
 fn settings() -> MailSettings {
-    MailSettings {
-        reply_local: "support".into(),
-        reply_domain: "example.test".into(),
-        handle_ttl: Duration::days(60),
-    }
+    crate::support::mail::reply_settings()
 }
 
 /// Rejects `id` as staff would: its live reply token and the rejection's Message-ID.
 async fn reject(db: &Db, id: i64) -> (String, String) {
-    let decision = Decision::Reject {
-        reason: RejectionReason::InvoiceUnreadable,
-        note: None,
-    };
-    decide(
-        db,
-        id,
-        decision,
-        Actor::parse("staff:rina").unwrap(),
-        &settings(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    let log = db.begin().await.unwrap().emails_of_redemption(id).await.unwrap();
-    let last = log.iter().rev().find(|e| e.kind == EmailKind::Rejection).unwrap();
-    let address = last.reply_address.clone().unwrap();
+    let (address, message_id) = crate::support::mail::reject_as_staff(db, id).await;
     let token = address.split_once('+').unwrap().1.split_once('@').unwrap().0.to_owned();
-    (token, last.message_id.clone())
+    (token, message_id)
 }
 
 /// A live reply token of `id`, rejecting it first unless it already is.

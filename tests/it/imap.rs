@@ -26,11 +26,7 @@ use support::mail::{SUPPORT, append, cert, count, eventually, unique_folder};
 use tokio::sync::watch;
 
 fn mail_settings() -> MailSettings {
-    MailSettings {
-        reply_local: "support".into(),
-        reply_domain: "example.test".into(),
-        handle_ttl: chrono::Duration::days(60),
-    }
+    support::mail::reply_settings()
 }
 
 struct Folders {
@@ -128,26 +124,7 @@ async fn the_poller_acts_moves_quarantines_and_wakes_on_idle() {
     assert_eq!(read.len(), 3, "the huge one was never read: {read:?}");
 
     // While the poller idles, a new message arrives: IDLE wakes it.
-    let (reply_to, _) = {
-        use redeemdesk::domain::{Actor, RejectionReason};
-        use redeemdesk::review::{Decision, decide};
-        let reject = Decision::Reject {
-            reason: RejectionReason::SerialPhotoMissing,
-            note: None,
-        };
-        decide(
-            &db.db,
-            1044,
-            reject,
-            Actor::parse("staff:rina").unwrap(),
-            &mail_settings(),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-        let log = db.db.begin().await.unwrap().emails_of_redemption(1044).await.unwrap();
-        (log[0].reply_address.clone().unwrap(), log[0].message_id.clone())
-    };
+    let (reply_to, _) = support::mail::reject_as_staff(&db.db, 1044).await;
     let rizky =
         Eml::new("rizky.pratama@example.test", &reply_to, "Re: klaim").attach("sn.jpg", "image/jpeg", jpeg(200, 100));
     append(&f.inbox, &rizky.build()).await;

@@ -7,14 +7,13 @@ use crate::support;
 
 use chrono::{Duration, Utc};
 use redeemdesk::blobs::BlobStore;
-use redeemdesk::domain::{Actor, Channel, EventKind, RejectionReason, Status};
+use redeemdesk::domain::{Actor, Channel, EventKind, Status};
 use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::jobs::JobKind;
 use redeemdesk::mail::EmailKind;
 use redeemdesk::mail::inbound::MailKind;
 use redeemdesk::mail::inbound::ingest::{Ingestor, MAX_MAIL_ESCALATIONS, MAX_MAIL_ESCALATIONS_PER_SENDER, MailAction};
 use redeemdesk::mail::outbox::MailSettings;
-use redeemdesk::review::{Decision, decide};
 use redeemdesk::store::Db;
 use support::both_backends;
 use support::eml::{Eml, jpeg, pdf};
@@ -24,11 +23,7 @@ const RIZKY: &str = "Rizky <rizky.pratama@example.test>";
 const SUPPORT: &str = "support@example.test";
 
 fn settings() -> MailSettings {
-    MailSettings {
-        reply_local: "support".into(),
-        reply_domain: "example.test".into(),
-        handle_ttl: Duration::days(60),
-    }
+    support::mail::reply_settings()
 }
 
 async fn setup(db: &Db) -> (Ingestor, tempfile::TempDir) {
@@ -37,25 +32,9 @@ async fn setup(db: &Db) -> (Ingestor, tempfile::TempDir) {
     (Ingestor::new(db.clone(), BlobStore::new(dir.path()), settings()), dir)
 }
 
-/// Rejects `id` as staff would and returns the reply address and Message-ID of the rejection email.
+/// Rejects `id` as staff would: the reply address and Message-ID of the rejection email.
 async fn reject(db: &Db, id: i64) -> (String, String) {
-    let decision = Decision::Reject {
-        reason: RejectionReason::InvoiceUnreadable,
-        note: None,
-    };
-    decide(
-        db,
-        id,
-        decision,
-        Actor::parse("staff:rina").unwrap(),
-        &settings(),
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    let log = db.begin().await.unwrap().emails_of_redemption(id).await.unwrap();
-    let last = log.iter().rev().find(|e| e.kind == EmailKind::Rejection).unwrap();
-    (last.reply_address.clone().unwrap(), last.message_id.clone())
+    support::mail::reject_as_staff(db, id).await
 }
 
 async fn emails(db: &Db, id: i64) -> Vec<EmailKind> {

@@ -129,3 +129,37 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// The reply settings every mail test uses (`support+TOKEN@example.test`, 60-day handles).
+pub fn reply_settings() -> redeemdesk::mail::outbox::MailSettings {
+    redeemdesk::mail::outbox::MailSettings {
+        reply_local: "support".into(),
+        reply_domain: "example.test".into(),
+        handle_ttl: chrono::Duration::days(60),
+    }
+}
+
+/// Rejects claim `id` as staff would (`review::decide`), and returns the
+/// rejection email's reply address (with its fresh token) and Message-ID.
+pub async fn reject_as_staff(db: &redeemdesk::store::Db, id: i64) -> (String, String) {
+    use redeemdesk::domain::{Actor, RejectionReason};
+    use redeemdesk::mail::EmailKind;
+    use redeemdesk::review::{Decision, decide};
+    let decision = Decision::Reject {
+        reason: RejectionReason::InvoiceUnreadable,
+        note: None,
+    };
+    decide(
+        db,
+        id,
+        decision,
+        Actor::parse("staff:rina").unwrap(),
+        &reply_settings(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let log = db.begin().await.unwrap().emails_of_redemption(id).await.unwrap();
+    let last = log.iter().rev().find(|e| e.kind == EmailKind::Rejection).unwrap();
+    (last.reply_address.clone().unwrap(), last.message_id.clone())
+}
