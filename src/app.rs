@@ -58,6 +58,10 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", config.http.bind))?;
         log_channels(config);
+        // Whether Tesseract is there, asked (and logged) at start rather than
+        // on a customer's first invoice.
+        let precheck = crate::precheck::PreCheck::new(config.precheck.clone());
+        tokio::task::spawn_blocking(move || precheck.is_on()).await?;
         let telegram = match &config.telegram.token {
             Some(token) => Some(start_telegram(config, token, &db).await?),
             None => None,
@@ -114,7 +118,8 @@ impl Application {
                     db.clone(),
                     blobs.clone(),
                     crate::mail::outbox::MailSettings::from_config(&config.smtp),
-                );
+                )
+                .with_precheck(crate::precheck::PreCheck::new(config.precheck.clone()));
                 Some(crate::mail::imap::Poller::new(settings, ingestor, db.clone()))
             }
             None => None,
@@ -234,6 +239,7 @@ pub async fn connect_telegram(config: &Config, token: &secrecy::SecretString, db
     let mut options = telegram::Options::new(BlobStore::from_config(&config.storage)?);
     options.api_url = config.telegram.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    options.precheck = crate::precheck::PreCheck::new(config.precheck.clone());
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     options.staff_chat = config.telegram.staff_chat_id.filter(|id| *id != 0);
     options.marketing_users = config.telegram.marketing_user_ids.clone();
@@ -323,6 +329,7 @@ pub async fn connect_discord(config: &Config, token: &secrecy::SecretString, db:
     let mut options = discord::Options::new(BlobStore::from_config(&config.storage)?);
     options.api_url = config.discord.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
+    options.precheck = crate::precheck::PreCheck::new(config.precheck.clone());
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     options.staff = config
         .discord

@@ -484,7 +484,8 @@ async fn mail(config: &Config, cmd: MailCommand) -> Result<(), CliError> {
                 crate::blobs::BlobStore::from_config(&config.storage).map_err(|e| CliError::Failed(e.into()))?,
                 settings,
             )
-            .with_limits(limits);
+            .with_limits(limits)
+            .with_precheck(crate::precheck::PreCheck::new(config.precheck.clone()));
             for (file, raw) in files.iter().zip(raws) {
                 let done = ingestor
                     .ingest(&raw, Utc::now())

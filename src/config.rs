@@ -25,6 +25,7 @@ pub struct Config {
     pub review: ReviewConfig,
     pub support: SupportConfig,
     pub broadcast: BroadcastConfig,
+    pub precheck: crate::precheck::PreCheckSettings,
     pub log: LogConfig,
 }
 

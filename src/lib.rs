@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod precheck;
 pub mod redact;
 pub mod retry;
 pub mod review;

@@ -72,6 +72,11 @@ pub enum Action {
     UnknownCommand(String),
     Text(String),
     Attachment,
+    /// The pre-check's question about a re-uploaded file: submit it as it
+    /// is (`true`), or send another file.
+    Reupload {
+        submit: bool,
+    },
 }
 
 /// Longest text the assistant reads from one message; the rest is ignored.
@@ -156,6 +161,8 @@ pub fn parse_button(data: &str) -> Action {
             .filter(|i| i.is_faq_topic())
             .map_or(Action::FaqMenu, Action::Faq),
         Some(("lang", l)) => Action::Language(Locale::parse(l).ok()),
+        Some(("reupload", "submit")) => Action::Reupload { submit: true },
+        Some(("reupload", "other")) => Action::Reupload { submit: false },
         _ => match data {
             "menu" => Action::Menu,
             "faq" => Action::FaqMenu,
@@ -180,7 +187,7 @@ pub fn is_button_data(text: &str) -> bool {
         text,
         "menu" | "faq" | "status" | "promos" | "lang" | "subscribe" | "unsubscribe" | "agent"
     ) || text.strip_prefix("faq:").is_some_and(|i| Intent::parse(i).is_some())
-        || matches!(text, "lang:id" | "lang:en")
+        || matches!(text, "lang:id" | "lang:en" | "reupload:submit" | "reupload:other")
 }
 
 #[cfg(test)]

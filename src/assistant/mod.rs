@@ -77,12 +77,19 @@ impl From<crate::mail::inbound::ingest::IngestError> for AssistantError {
 /// What the checks made of a file sent in chat.
 type Checked = Result<crate::mail::inbound::AcceptedFile, crate::mail::inbound::FileProblem>;
 
+/// A file sent in chat, checked, and read by the pre-check when it is on.
+struct Upload {
+    checked: Checked,
+    read: Option<Result<crate::precheck::InvoiceText, crate::precheck::ReadError>>,
+}
+
 pub struct Assistant {
     db: Db,
     mail: MailSettings,
     /// Where chat uploads are kept; without it, files cannot be re-uploaded to a claim.
     blobs: Option<crate::blobs::BlobStore>,
     escalation: EscalationSettings,
+    precheck: crate::precheck::PreCheck,
 }
 
 /// Everything one event's handling needs, inside its transaction.
@@ -112,7 +119,14 @@ impl Assistant {
             mail: MailSettings::default(),
             blobs: None,
             escalation: EscalationSettings::default(),
+            precheck: crate::precheck::PreCheck::off(),
         }
+    }
+
+    /// Reads re-uploaded invoices before they go to review (off unless set).
+    pub fn with_precheck(mut self, precheck: crate::precheck::PreCheck) -> Self {
+        self.precheck = precheck;
+        self
     }
 
     /// Working hours and the wait customers are promised when they ask for a person.
@@ -128,9 +142,10 @@ impl Assistant {
         self
     }
 
-    /// A chat upload through the same checks as an email attachment, off the
-    /// async threads and before the transaction (decoding may take a while).
-    async fn check_upload(&self, content: &Content) -> Result<Option<Checked>, AssistantError> {
+    /// A chat upload through the same checks as an email attachment, then the
+    /// pre-check's reading, off the async threads and before the transaction
+    /// (decoding and OCR take a while).
+    async fn check_upload(&self, content: &Content) -> Result<Option<Upload>, AssistantError> {
         let (
             Content::Attachment {
                 filename,
@@ -145,10 +160,18 @@ impl Assistant {
         let data = blobs.get(&blob.key).await?;
         let name = filename.clone();
         let limits = crate::mail::inbound::FileLimits::default();
-        let checked = tokio::task::spawn_blocking(move || crate::mail::inbound::judge(&name, &data, &limits))
-            .await
-            .map_err(|e| AssistantError::FileCheck(e.to_string()))?;
-        Ok(Some(checked))
+        let precheck = self.precheck.clone();
+        let upload = tokio::task::spawn_blocking(move || {
+            let checked = crate::mail::inbound::judge(&name, &data, &limits);
+            let read = match &checked {
+                Ok(file) => precheck.read(file.content_type, &file.data),
+                Err(_) => None,
+            };
+            Upload { checked, read }
+        })
+        .await
+        .map_err(|e| AssistantError::FileCheck(e.to_string()))?;
+        Ok(Some(upload))
     }
 
     /// The settings for emails the assistant sends (account-link codes).
@@ -159,7 +182,7 @@ impl Assistant {
 
     /// Handles one event at time `now`.
     pub async fn handle(&self, inbound: &Inbound, now: Timestamp) -> Result<Outcome, AssistantError> {
-        let checked = self.check_upload(&inbound.content).await?;
+        let upload = self.check_upload(&inbound.content).await?;
         // Before the transaction: right after start-up the classifier may
         // still be training (`Classifier::train_in_background`).
         let classifier = Classifier::shared_async().await;
@@ -244,7 +267,7 @@ impl Assistant {
                 bytes,
                 stored,
             } => {
-                turn.attachment(filename, content_type, *bytes, stored.as_ref(), checked)
+                turn.attachment(filename, content_type, *bytes, stored.as_ref(), upload)
                     .await?
             }
             _ => turn.act(action).await?,
@@ -297,6 +320,7 @@ fn action_label(action: &Action) -> String {
         Action::UnknownCommand(_) => "command:unknown",
         Action::Text(_) => "text",
         Action::Attachment => "attachment",
+        Action::Reupload { .. } => "button:reupload",
     }
     .to_owned()
 }
@@ -335,7 +359,7 @@ impl Turn<'_> {
         content_type: &str,
         bytes: u64,
         stored: Option<&crate::blobs::StoredBlob>,
-        checked: Option<Checked>,
+        upload: Option<Upload>,
     ) -> Result<Vec<Reply>, AssistantError> {
         match stored {
             Some(blob) => {
@@ -356,8 +380,14 @@ impl Turn<'_> {
             }
             None => {}
         }
-        if let (Dialogue::AwaitingReupload { redemption }, Some(checked)) = (self.dialogue.clone(), checked) {
-            return self.reupload(redemption, checked).await;
+        let waiting = match &self.dialogue {
+            Dialogue::AwaitingReupload { redemption } | Dialogue::ConfirmingReupload { redemption, .. } => {
+                Some(*redemption)
+            }
+            _ => None,
+        };
+        if let (Some(redemption), Some(upload), Some(blob)) = (waiting, upload, stored) {
+            return self.reupload(redemption, upload, blob, filename).await;
         }
         Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)])
     }
@@ -365,20 +395,23 @@ impl Turn<'_> {
     /// A file sent for a rejected claim shown in this chat: if the user still
     /// owns it and it is still rejected, the file goes to the claim and the claim
     /// back to review (the same code as an emailed invoice).
-    async fn reupload(&mut self, redemption: i64, checked: Checked) -> Result<Vec<Reply>, AssistantError> {
+    async fn reupload(
+        &mut self,
+        redemption: i64,
+        upload: Upload,
+        blob: &crate::blobs::StoredBlob,
+        filename: &str,
+    ) -> Result<Vec<Reply>, AssistantError> {
         use crate::i18n::Msg;
-        let rec = self.tx.redemption(redemption).await?;
-        let owned = self.tx.owned_products(self.user.id).await?;
-        let Some(rec) = rec.filter(|r| {
-            r.redemption.status() == crate::domain::Status::Rejected && owned.iter().any(|p| p.id == r.product_id)
-        }) else {
+        let Some(rec) = self.rejected_claim_of_user(redemption).await? else {
             self.dialogue = Dialogue::Idle;
             return Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)]);
         };
-        let file = match checked {
+        let file = match upload.checked {
             Ok(file) => file,
             Err(problem) => {
                 // Still waiting for a usable file.
+                self.dialogue = Dialogue::AwaitingReupload { redemption };
                 return Ok(vec![Reply::text(
                     Msg::new(m::REUPLOAD_UNUSABLE)
                         .arg("id", redemption)
@@ -386,6 +419,96 @@ impl Turn<'_> {
                 )]);
             }
         };
+        let facts = crate::mail::compose::ClaimFacts::load(&mut self.tx, &rec).await?;
+        let expected = facts.expected_invoice();
+        let assessment = upload
+            .read
+            .as_ref()
+            .map(|read| crate::precheck::assess([(file.sha256.as_str(), read)], &expected));
+        let problems = assessment.as_ref().map(|a| a.problems()).unwrap_or_default();
+        if let Some(assessment) = assessment.as_ref().filter(|_| !problems.is_empty()) {
+            self.dialogue = Dialogue::ConfirmingReupload {
+                redemption,
+                blob_key: blob.key.clone(),
+                filename: filename.to_owned(),
+                assessment: serde_json::to_value(assessment).expect("an assessment serialises"),
+            };
+            let mut reply = Reply::text(Msg::new(m::REUPLOAD_PRECHECK).arg("id", redemption));
+            for p in &problems {
+                if let Some(msg) = words::precheck_problem(p, &expected) {
+                    reply = reply.bullet(msg);
+                }
+            }
+            return Ok(vec![
+                reply
+                    .then(m::REUPLOAD_PRECHECK_CHOICE)
+                    .button(m::BTN_SUBMIT_AS_IS, "reupload:submit")
+                    .button(m::BTN_SEND_ANOTHER, "reupload:other"),
+            ]);
+        }
+        self.submit_reupload(rec, file, assessment.as_ref()).await
+    }
+
+    /// The rejected claim `redemption`, if this chat user still owns its product.
+    async fn rejected_claim_of_user(
+        &mut self,
+        redemption: i64,
+    ) -> Result<Option<crate::store::RedemptionRecord>, AssistantError> {
+        let rec = self.tx.redemption(redemption).await?;
+        let owned = self.tx.owned_products(self.user.id).await?;
+        Ok(rec.filter(|r| {
+            r.redemption.status() == crate::domain::Status::Rejected && owned.iter().any(|p| p.id == r.product_id)
+        }))
+    }
+
+    /// The answer to the pre-check's question: the held file goes to review
+    /// as it is (checked again from the blob store), or we wait for another.
+    async fn reupload_choice(&mut self, submit: bool) -> Result<Vec<Reply>, AssistantError> {
+        use crate::i18n::Msg;
+        let Dialogue::ConfirmingReupload {
+            redemption,
+            blob_key,
+            filename,
+            assessment,
+        } = self.dialogue.clone()
+        else {
+            // A button from an earlier question: nothing is waiting.
+            return Ok(vec![menu()]);
+        };
+        if !submit {
+            self.dialogue = Dialogue::AwaitingReupload { redemption };
+            return Ok(vec![Reply::text(
+                Msg::new(m::REUPLOAD_SEND_ANOTHER).arg("id", redemption),
+            )]);
+        }
+        let (Some(rec), Some(blobs)) = (self.rejected_claim_of_user(redemption).await?, self.blobs) else {
+            self.dialogue = Dialogue::Idle;
+            return Ok(vec![menu()]);
+        };
+        let data = blobs.get(&blob_key).await?;
+        let limits = crate::mail::inbound::FileLimits::default();
+        let checked = tokio::task::spawn_blocking(move || crate::mail::inbound::judge(&filename, &data, &limits))
+            .await
+            .map_err(|e| AssistantError::FileCheck(e.to_string()))?;
+        let Ok(file) = checked else {
+            self.dialogue = Dialogue::AwaitingReupload { redemption };
+            return Ok(vec![Reply::text(
+                Msg::new(m::REUPLOAD_SEND_ANOTHER).arg("id", redemption),
+            )]);
+        };
+        let assessment: Option<crate::precheck::Assessment> = serde_json::from_value(assessment).ok();
+        self.submit_reupload(rec, file, assessment.as_ref()).await
+    }
+
+    /// Attaches the file and puts the claim back in review (the same code as an emailed invoice).
+    async fn submit_reupload(
+        &mut self,
+        rec: crate::store::RedemptionRecord,
+        file: crate::mail::inbound::AcceptedFile,
+        findings: Option<&crate::precheck::Assessment>,
+    ) -> Result<Vec<Reply>, AssistantError> {
+        use crate::i18n::Msg;
+        let redemption = rec.redemption.id;
         let Some(blobs) = self.blobs else {
             return Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)]);
         };
@@ -397,6 +520,7 @@ impl Turn<'_> {
             in_reply_to: None,
             tell_linked_chats: false,
             already_stored: false,
+            findings,
         };
         crate::mail::inbound::ingest::resubmit(&mut self.tx, blobs, self.mail, rec, &facts, what, self.now).await?;
         self.dialogue = Dialogue::Idle;
@@ -449,6 +573,7 @@ impl Turn<'_> {
                 )]
             }
             Action::Attachment => vec![Reply::text(m::ATTACHMENT_RECEIVED)],
+            Action::Reupload { submit } => self.reupload_choice(submit).await?,
             Action::Text(text) => self.text(&text).await?,
         })
     }
@@ -474,6 +599,10 @@ impl Turn<'_> {
             return Ok(replies);
         }
         match self.dialogue.clone() {
+            // "Kirim" / "yes" typed instead of pressing the button.
+            Dialogue::ConfirmingReupload { .. } if crate::precheck::affirmative(text) => {
+                return self.reupload_choice(true).await;
+            }
             Dialogue::AwaitingChk { serial } if found_serial.is_none() => {
                 if let Some(chk) = serial::chk(text) {
                     return match SerialNumber::parse(&serial) {

@@ -19,6 +19,16 @@ pub enum Dialogue {
     /// We showed a rejected claim of a product this user proved they own: a
     /// photo or document sent now is the corrected file for it.
     AwaitingReupload { redemption: i64 },
+    /// The invoice pre-check found a clear miss in the file sent for a
+    /// rejected claim; we asked whether to submit it as it is (the file is in
+    /// the blob store, its findings here) or to wait for another.
+    ConfirmingReupload {
+        redemption: i64,
+        blob_key: String,
+        filename: String,
+        /// `precheck::Assessment` as JSON.
+        assessment: serde_json::Value,
+    },
 }
 
 impl Dialogue {

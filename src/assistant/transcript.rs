@@ -33,6 +33,8 @@ pub fn customer_line(content: &Content, action: &Action, dialogue: &Dialogue) ->
         (_, Action::Verify { .. }) => "/verify".to_owned(),
         (_, Action::UnknownCommand(c)) => format!("/{}", c.trim_start_matches('/')),
         (_, Action::Attachment) => "[file]".to_owned(),
+        (_, Action::Reupload { submit: true }) => "[submit the file as it is]".to_owned(),
+        (_, Action::Reupload { submit: false }) => "[send another file]".to_owned(),
     };
     cut(&line)
 }

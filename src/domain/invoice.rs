@@ -341,7 +341,45 @@ fn read_model(doc: &Doc, model: &str) -> Option<(ModelMatch, Evidence)> {
     {
         return Some((ModelMatch::Full, doc.evidence(a, b)));
     }
-    partial_model(doc, &keys).map(|(a, b)| (ModelMatch::Partial, doc.evidence(a, b)))
+    partial_model(doc, &keys)
+        .or_else(|| glued_model(doc, &keys))
+        .map(|(a, b)| (ModelMatch::Partial, doc.evidence(a, b)))
+}
+
+/// Two model words OCR glued together (`CubiNUC`, `RTX5070126`): a line whose
+/// letters and digits, without the spaces, contain the pair (look-alikes
+/// folded on both sides). Only pairs of six characters or more: shorter runs
+/// turn up inside prices and numbers.
+fn glued_model(doc: &Doc, keys: &[String]) -> Option<(usize, usize)> {
+    let pairs: Vec<String> = keys
+        .windows(2)
+        .filter(|p| !(is_generic(&p[0]) && is_generic(&p[1])))
+        .map(|p| fold(&format!("{}{}", p[0], p[1])))
+        .filter(|k| k.chars().count() >= 6)
+        .collect();
+    doc.lines.iter().find_map(|line| {
+        let toks = line.toks.clone();
+        if toks.is_empty() {
+            return None;
+        }
+        // The line without spaces, and where each token ended in it.
+        let (mut compact, mut ends) = (String::new(), Vec::new());
+        for t in &doc.tokens[toks.clone()] {
+            compact.push_str(&fold(&t.raw));
+            ends.push(compact.len());
+        }
+        let found = pairs.iter().any(|p| {
+            compact.match_indices(p.as_str()).any(|(start, _)| {
+                let end = start + p.len();
+                // `AM242` must not match inside `AM2420`: a pair ending in a digit
+                // ends where a token ends; one ending in a letter is not followed by one.
+                let next = compact[end..].chars().next();
+                ends.contains(&end)
+                    || (!p.ends_with(|c: char| c.is_ascii_digit()) && next.is_none_or(|c| !c.is_alphabetic()))
+            })
+        });
+        found.then_some((toks.start, toks.end - 1))
+    })
 }
 
 /// The first place in the text where a distinctive token or a run of two model words appears.
@@ -492,10 +530,19 @@ fn date_at(doc: &Doc, i: usize, end: usize) -> Option<(NaiveDate, usize)> {
         (dd <= 2 && soft(0) && soft(1)).then_some(())?;
         NaiveDate::from_ymd_opt(full_year(year, yd)?, month, day)
     };
+    // OCR splits a month after a capital with a descender or a wide kerning: `27 J ul 2026`.
+    let day_split_month_year = || {
+        (i + 3 < end && t(1).len() <= 2 && doc.gap(i + 1) == " ").then_some(())?;
+        let joined = format!("{}{}", t(1), t(2));
+        let ((day, dd), month, (year, yd)) = (number(t(0))?, month(&joined)?, number(t(3))?);
+        (dd <= 2 && soft(0) && soft(2)).then_some(())?;
+        NaiveDate::from_ymd_opt(full_year(year, yd)?, month, day)
+    };
     numeric()
         .or_else(day_month_year)
         .or_else(month_day_year)
         .map(|d| (d, i + 2))
+        .or_else(|| day_split_month_year().map(|d| (d, i + 3)))
 }
 
 /// `12/04/2026`, `12-04-26`, `12.04.2026`, `2026-04-12`: day first as in Indonesia, month first
@@ -829,6 +876,10 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
             ("Mini PC Cubi 5", "Cubi NUC 1M", None),
             ("MSI MPG 321URX\nQD-OLED Monitor", "MPG 321URX QD-OLED", full), // split over two lines
             ("Monitor 321URX", "MPG 321URX QD-OLED", partial),
+            // Words OCR glued together.
+            ("MSI CubiNUC IM Rp 2:500:000.", "Cubi NUC 1M", partial),
+            ("MSI ModernAM242 IM", "Modern AM242 1M", partial),
+            ("MSI GeForce RTX5070 12G", "GeForce RTX 5070 12G VENTUS 2X", partial),
         ] {
             assert_eq!(model(text, name), want, "{text}");
         }
@@ -836,10 +887,14 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
 
     #[test]
     fn other_models_and_generic_words_never_match() {
-        for text in "MSI Modern AM272P 7M|Modern AM24 1M|Modern AM2420|Modern XAM242|MSI Modern Gaming".split('|') {
+        for text in
+            "MSI Modern AM272P 7M|Modern AM24 1M|Modern AM2420|Modern XAM242|MSI Modern Gaming|ModernAM2420".split('|')
+        {
             assert_eq!(model(text, "Modern AM242 1M"), None, "{text}");
         }
-        for text in "MSI GeForce RTX Gaming Monitor Laptop|Total Rp 5.070.000|GeForce RTX 5060 VENTUS 2X".split('|') {
+        for text in
+            "MSI GeForce RTX Gaming Monitor Laptop|Total Rp 5.070.000|GeForce RTX 5060 VENTUS 2X|RTX50701".split('|')
+        {
             assert_eq!(model(text, "GeForce RTX 5070 12G VENTUS 2X"), None, "{text}");
         }
     }
@@ -863,7 +918,8 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
     #[test]
     fn date_formats_and_rejections() {
         let april = "12/04/2026; 12-04-2026; 12.04.2026; 2026-04-12; 12/04/26; 12 April 2026; 12 Apr 2026; \
-            12-Apr-26; april 12, 2026; APR 12TH 2026; 12 /04/ 2026; l2/04/2O26; Tgl.12 Apr. 2026; Tgl/12/04/2026; |2/04/2026";
+            12-Apr-26; april 12, 2026; APR 12TH 2026; 12 /04/ 2026; l2/04/2O26; Tgl.12 Apr. 2026; Tgl/12/04/2026; |2/04/2026; \
+            12 A pril 2026; 12-A pr-26";
         for text in april.split("; ") {
             assert_eq!(dates_in(text), [day(2026, 4, 12)], "{text}");
         }
@@ -877,6 +933,10 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
         assert_eq!(
             dates_in("12 Agu 2026, 1 Agt 2026, 3 Nop 2026, 9 Des 26, 1 0ktober 2026"),
             months
+        );
+        assert_eq!(
+            dates_in("27 J ul 2026 and 1 J un 26"),
+            [day(2026, 7, 27), day(2026, 6, 1)]
         );
         assert_eq!(
             dates_in("04/25/2026"),

@@ -183,6 +183,10 @@ messages! {
     EMAIL_UNUSABLE_NO_FILES = "email-unusable-no-files" [];
     EMAIL_UNUSABLE_FILE = "email-unusable-file" ["filename", "problem"];
     EMAIL_UNUSABLE_HOW = "email-unusable-how" ["id"];
+    EMAIL_PRECHECK_SUBJECT = "email-precheck-subject" ["id", "promotion"];
+    EMAIL_PRECHECK_INTRO = "email-precheck-intro" ["id", "promotion"];
+    EMAIL_PRECHECK_PROBLEM = "email-precheck-problem" ["problem"];
+    EMAIL_PRECHECK_HOW = "email-precheck-how" ["id"];
     FILE_PROBLEM_EXECUTABLE = "file-problem-executable" [];
     FILE_PROBLEM_ARCHIVE = "file-problem-archive" [];
     FILE_PROBLEM_UNSUPPORTED_TYPE = "file-problem-unsupported-type" [];
@@ -204,6 +208,13 @@ messages! {
     STATUS_REUPLOAD_HINT = "status-reupload-hint" ["id"];
     REUPLOAD_RECEIVED = "reupload-received" ["id", "promotion"];
     REUPLOAD_UNUSABLE = "reupload-unusable" ["id", "problem"];
+    REUPLOAD_PRECHECK = "reupload-precheck" ["id"];
+    REUPLOAD_PRECHECK_CHOICE = "reupload-precheck-choice" [];
+    REUPLOAD_SEND_ANOTHER = "reupload-send-another" ["id"];
+    BTN_SUBMIT_AS_IS = "btn-submit-as-is" [];
+    BTN_SEND_ANOTHER = "btn-send-another" [];
+    PRECHECK_MODEL_MISSING = "precheck-model-missing" ["model"];
+    PRECHECK_DATE_OUTSIDE = "precheck-date-outside" ["date", "from", "to"];
 
     ELIGIBILITY_HEADER = "eligibility-header" ["model"];
     ELIGIBILITY_ELIGIBLE = "eligibility-eligible" ["promotion", "reward"];

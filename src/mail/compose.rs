@@ -70,6 +70,16 @@ impl ClaimFacts {
         })
     }
 
+    /// What the claim's invoice should show, for the pre-check.
+    pub fn expected_invoice(&self) -> crate::domain::invoice::Expected<'_> {
+        crate::domain::invoice::Expected {
+            model: &self.product.model,
+            serial: Some(self.product.serial.as_str()),
+            store: Some(&self.product.store),
+            period: (self.promotion.starts_on, self.promotion.ends_on),
+        }
+    }
+
     pub fn claim<'a>(&'a self, redemption: &'a Redemption) -> Claim<'a> {
         Claim {
             redemption,
@@ -214,6 +224,42 @@ pub fn reply_unusable(
     let draft = Draft {
         kind: EmailKind::ReplyUnusable,
         subject: Msg::new(m::EMAIL_UNUSABLE_SUBJECT)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+        paragraphs,
+    };
+    let mut email = render(draft, claim.member, message_id);
+    email.in_reply_to = in_reply_to.map(str::to_owned);
+    email.reply_to = reply_to.map(str::to_owned);
+    email
+}
+
+/// What the invoice pre-check found in a reply's files, before they go to
+/// review: the customer replies with another file, or KIRIM to send them as they are.
+pub fn precheck_findings(
+    claim: &Claim,
+    problems: &[crate::domain::invoice::Problem],
+    expected: &crate::domain::invoice::Expected,
+    message_id: &str,
+    in_reply_to: Option<&str>,
+    reply_to: Option<&str>,
+) -> OutgoingEmail {
+    let id = claim.id();
+    let mut paragraphs = vec![
+        Msg::new(m::EMAIL_PRECHECK_INTRO)
+            .arg("id", id)
+            .arg("promotion", claim.promotion_name()),
+    ];
+    for p in problems {
+        if let Some(problem) = crate::assistant::words::precheck_problem(p, expected) {
+            paragraphs.push(Msg::new(m::EMAIL_PRECHECK_PROBLEM).arg("problem", problem));
+        }
+    }
+    paragraphs.push(Msg::new(m::EMAIL_PRECHECK_HOW).arg("id", id));
+    let draft = Draft {
+        // A reply we did not (yet) use: the same kind, and loop guard, as "unusable".
+        kind: EmailKind::ReplyUnusable,
+        subject: Msg::new(m::EMAIL_PRECHECK_SUBJECT)
             .arg("id", id)
             .arg("promotion", claim.promotion_name()),
         paragraphs,

@@ -12,8 +12,8 @@ pub use leader::Leadership;
 
 pub use records::{
     AttachmentRecord, AttachmentSource, ChatUpload, ChatUserRecord, EmailLogRecord, EscalationCause, EscalationRecord,
-    EscalationStatus, FailedChecks, NewAttachment, NewInboundMail, ProductRecord, RedemptionRecord, TranscriptLine,
-    TranscriptRole,
+    EscalationStatus, FailedChecks, FraudSignals, NewAttachment, NewInboundMail, PrecheckHold, ProductRecord,
+    RedemptionRecord, TranscriptLine, TranscriptRole,
 };
 
 use std::str::FromStr;
@@ -389,6 +389,51 @@ impl Tx {
 
     pub async fn attachments(&mut self, redemption_id: RedemptionId) -> Result<Vec<AttachmentRecord>> {
         dispatch!(self, attachments_of(redemption_id))
+    }
+
+    /// The pre-check's findings (JSON) for an attachment; a file linked again keeps its first.
+    pub async fn insert_invoice_findings(
+        &mut self,
+        attachment_id: i64,
+        findings: &str,
+        invoice_number_key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            precheck_repo::insert_invoice_findings(attachment_id, findings, invoice_number_key, now)
+        )
+    }
+
+    /// (attachment id, findings JSON) of a claim's files that were read.
+    pub async fn invoice_findings(&mut self, redemption_id: RedemptionId) -> Result<Vec<(i64, String)>> {
+        dispatch!(self, precheck_repo::invoice_findings_of(redemption_id))
+    }
+
+    pub async fn insert_precheck_hold(
+        &mut self,
+        redemption_id: RedemptionId,
+        inbound_mail_id: i64,
+        assessment: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        dispatch!(
+            self,
+            precheck_repo::insert_precheck_hold(redemption_id, inbound_mail_id, assessment, now)
+        )
+    }
+
+    pub async fn open_precheck_hold(&mut self, redemption_id: RedemptionId) -> Result<Option<PrecheckHold>> {
+        dispatch!(self, precheck_repo::open_precheck_hold(redemption_id))
+    }
+
+    pub async fn close_precheck_holds(&mut self, redemption_id: RedemptionId, now: Timestamp) -> Result<()> {
+        dispatch!(self, precheck_repo::close_precheck_holds(redemption_id, now))
+    }
+
+    /// Other claims sharing this claim's files, invoice numbers or serial (see `FraudSignals`).
+    pub async fn fraud_signals(&mut self, redemption_id: RedemptionId) -> Result<FraudSignals> {
+        dispatch!(self, precheck_repo::fraud_signals(redemption_id))
     }
 
     /// The chat user for a platform identity, created on first contact. On

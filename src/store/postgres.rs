@@ -15,3 +15,7 @@ pub mod escalation_repo;
 #[allow(clippy::duplicate_mod)]
 #[path = "broadcast_repo.rs"]
 pub mod broadcast_repo;
+
+#[allow(clippy::duplicate_mod)]
+#[path = "precheck_repo.rs"]
+pub mod precheck_repo;

@@ -242,3 +242,33 @@ pub struct FailedChecks {
     pub everyone: i64,
     pub oldest: Option<Timestamp>,
 }
+
+/// An emailed resubmission the pre-check held for the customer's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecheckHold {
+    pub id: i64,
+    pub inbound_mail_id: i64,
+    /// JSON of `precheck::Assessment`.
+    pub assessment: String,
+    /// The held email's raw message in the blob store.
+    pub raw_blob_key: Option<String>,
+}
+
+/// What reviewers are warned about on a claim (each a list of other claims).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FraudSignals {
+    /// Another member's claim carries one of this claim's files (same SHA-256).
+    pub same_file_other_member: Vec<RedemptionId>,
+    /// Another member's claim has an invoice with the same number.
+    pub same_invoice_number_other_member: Vec<RedemptionId>,
+    /// The same serial (look-alikes folded) is claimed again in this promotion.
+    pub same_serial_in_promotion: Vec<RedemptionId>,
+}
+
+impl FraudSignals {
+    pub fn is_empty(&self) -> bool {
+        self.same_file_other_member.is_empty()
+            && self.same_invoice_number_other_member.is_empty()
+            && self.same_serial_in_promotion.is_empty()
+    }
+}

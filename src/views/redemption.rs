@@ -24,6 +24,8 @@ pub struct RedemptionView {
     pub recipient: Option<RecipientView>,
     pub history: Vec<EventView>,
     pub attachments: Vec<AttachmentView>,
+    /// Other claims that share this one's files, invoice numbers or serial.
+    pub fraud_signals: crate::store::FraudSignals,
     /// The emails about this redemption, oldest first, and how delivery went.
     pub emails: Vec<crate::store::EmailLogRecord>,
 }
@@ -72,6 +74,8 @@ pub struct AttachmentView {
     pub height: Option<i64>,
     pub source: &'static str,
     pub stored: bool,
+    /// What the invoice pre-check read from the file; null when it was not read.
+    pub findings: Option<crate::precheck::InvoiceFindings>,
 }
 
 fn event_view(e: &Event) -> EventView {
@@ -103,6 +107,7 @@ fn attachment_view(a: &AttachmentRecord) -> AttachmentView {
         height: x.height,
         source: x.source.as_str(),
         stored: x.blob_key.is_some(),
+        findings: None,
     }
 }
 
@@ -135,7 +140,14 @@ pub async fn redemption_view(tx: &mut Tx, rec: &RedemptionRecord) -> Result<Rede
         _ => (None, None),
     };
     let history = tx.history(r.id).await?.iter().map(event_view).collect();
-    let attachments = tx.attachments(r.id).await?.iter().map(attachment_view).collect();
+    let mut attachments: Vec<AttachmentView> = tx.attachments(r.id).await?.iter().map(attachment_view).collect();
+    for (attachment_id, json) in tx.invoice_findings(r.id).await? {
+        if let Some(a) = attachments.iter_mut().find(|a| a.id == attachment_id) {
+            // Findings of an older shape are shown as not read rather than failing the view.
+            a.findings = serde_json::from_str(&json).ok();
+        }
+    }
+    let fraud_signals = tx.fraud_signals(r.id).await?;
     let emails = tx.emails_of_redemption(r.id).await?;
     Ok(RedemptionView {
         id: r.id,
@@ -157,6 +169,7 @@ pub async fn redemption_view(tx: &mut Tx, rec: &RedemptionRecord) -> Result<Rede
         }),
         history,
         attachments,
+        fraud_signals,
         emails,
     })
 }

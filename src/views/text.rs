@@ -77,6 +77,32 @@ fn claim(r: &RedemptionView, with_emails: bool) -> String {
             "    attachment {} {} ({}, {} bytes)",
             a.id, a.filename, a.content_type, a.bytes
         );
+        if let Some(f) = &a.findings {
+            out.push_str(&findings(f));
+        }
+    }
+    let signals = &r.fraud_signals;
+    let others = |ids: &[i64]| ids.iter().map(|i| format!("RDM-{i}")).collect::<Vec<_>>().join(", ");
+    if !signals.same_file_other_member.is_empty() {
+        let _ = writeln!(
+            out,
+            "    ⚠ the same file is on another member's claim: {}",
+            others(&signals.same_file_other_member)
+        );
+    }
+    if !signals.same_invoice_number_other_member.is_empty() {
+        let _ = writeln!(
+            out,
+            "    ⚠ the same invoice number is on another member's claim: {}",
+            others(&signals.same_invoice_number_other_member)
+        );
+    }
+    if !signals.same_serial_in_promotion.is_empty() {
+        let _ = writeln!(
+            out,
+            "    ⚠ the same serial is claimed again in this promotion: {}",
+            others(&signals.same_serial_in_promotion)
+        );
     }
     for e in r.emails.iter().filter(|_| with_emails) {
         let _ = writeln!(
@@ -89,6 +115,47 @@ fn claim(r: &RedemptionView, with_emails: bool) -> String {
             e.last_error.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
         );
     }
+    out
+}
+
+/// The pre-check's reading of one file, under it.
+fn findings(f: &crate::precheck::InvoiceFindings) -> String {
+    let mut out = String::new();
+    if let Some(why) = &f.unread {
+        let _ = writeln!(out, "      pre-check: not read ({why})");
+        return out;
+    }
+    let from = match f.text_from {
+        Some(crate::precheck::TextSource::PdfText) => "PDF text",
+        _ => "OCR",
+    };
+    let or_none = |v: &Option<String>| v.as_deref().map_or("✗ not found".to_owned(), |t| format!("\"{t}\""));
+    let _ = writeln!(
+        out,
+        "      pre-check ({from}{}): model {}{}",
+        if f.legible { "" } else { ", little text read" },
+        or_none(&f.model_name),
+        f.model_match.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+    );
+    let date = match (f.purchase_date, f.in_period) {
+        (Some(d), Some(true)) => format!("{d} (in period)"),
+        (Some(d), _) => format!("{d} ⚠ outside the period"),
+        (None, _) => "✗ not found".into(),
+    };
+    let _ = writeln!(out, "        date {date}; invoice no. {}", or_none(&f.invoice_number));
+    let store = match (&f.store, f.store_is_members) {
+        (Some(s), Some(true)) => format!("\"{s}\" (the member's)"),
+        (Some(s), _) => format!("\"{s}\" ⚠ not the member's store"),
+        (None, _) => "✗ not found".into(),
+    };
+    let _ = writeln!(
+        out,
+        "        store {store}{}",
+        f.serial
+            .as_deref()
+            .map(|s| format!("; serial \"{s}\""))
+            .unwrap_or_default()
+    );
     out
 }
 

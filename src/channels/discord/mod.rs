@@ -66,6 +66,9 @@ pub struct Options {
     pub blobs: BlobStore,
     /// For the emails the assistant sends (account-link codes).
     pub mail: crate::mail::outbox::MailSettings,
+    /// Reads re-uploaded invoices before they go to review (off by default;
+    /// `serve` sets it from `[precheck]`).
+    pub precheck: crate::precheck::PreCheck,
     /// Discord waits 3 seconds for an interaction's answer; an answer not
     /// ready by then is deferred ("thinking…") and sent when it is.
     pub defer_after: Duration,
@@ -158,6 +161,7 @@ impl Options {
             api_url: None,
             blobs,
             mail: Default::default(),
+            precheck: crate::precheck::PreCheck::off(),
             defer_after: Duration::from_millis(2000),
             backoff_base: Duration::from_millis(500),
             http_timeout: Duration::from_secs(30),
@@ -282,6 +286,7 @@ impl Discord {
             assistant: Assistant::new(db.clone())
                 .with_mail(options.mail.clone())
                 .with_blobs(options.blobs.clone())
+                .with_precheck(options.precheck.clone())
                 .with_escalations(options.escalations.clone()),
             options,
             db,

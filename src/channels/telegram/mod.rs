@@ -67,6 +67,9 @@ pub struct Options {
     pub blobs: BlobStore,
     /// For the emails the assistant sends (account-link codes).
     pub mail: crate::mail::outbox::MailSettings,
+    /// Reads re-uploaded invoices before they go to review (off by default;
+    /// `serve` sets it from `[precheck]`).
+    pub precheck: crate::precheck::PreCheck,
     /// Working hours and the promised wait, for customers who ask for a person.
     pub escalations: crate::staff::EscalationSettings,
     /// The staff group's chat id (`telegram.staff_chat_id`): claims and
@@ -89,6 +92,7 @@ impl Options {
             http_timeout: Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 10),
             blobs,
             mail: Default::default(),
+            precheck: crate::precheck::PreCheck::off(),
             escalations: Default::default(),
             staff_chat: None,
             marketing_users: Vec::new(),
@@ -183,6 +187,7 @@ impl Telegram {
                 Assistant::new(db.clone())
                     .with_mail(options.mail.clone())
                     .with_blobs(options.blobs.clone())
+                    .with_precheck(options.precheck.clone())
                     .with_escalations(options.escalations),
             ),
             db,

@@ -28,6 +28,7 @@ use crate::i18n::{Localizer, Msg, messages as m};
 use crate::jobs::{ChatMessage, JobKind, NewJob};
 use crate::mail::compose::{self, ClaimFacts};
 use crate::mail::outbox::{self, MailSettings};
+use crate::precheck::{InvoiceText, PreCheck, ReadError};
 use crate::store::{AttachmentSource, Db, NewAttachment, NewInboundMail, RedemptionRecord, StoreError, Tx};
 
 /// Emails from one sender escalated to staff in an hour; the rest of that
@@ -94,7 +95,11 @@ pub struct Ingestor {
     blobs: BlobStore,
     settings: MailSettings,
     limits: FileLimits,
+    precheck: PreCheck,
 }
+
+/// Each accepted file's text (by SHA-256), as the pre-check read it.
+type Reads = Vec<(String, Result<InvoiceText, ReadError>)>;
 
 impl Ingestor {
     pub fn new(db: Db, blobs: BlobStore, settings: MailSettings) -> Self {
@@ -103,7 +108,14 @@ impl Ingestor {
             blobs,
             settings,
             limits: FileLimits::default(),
+            precheck: PreCheck::off(),
         }
+    }
+
+    /// Reads replies' files before they go to review (off unless set).
+    pub fn with_precheck(mut self, precheck: PreCheck) -> Self {
+        self.precheck = precheck;
+        self
     }
 
     pub fn with_limits(mut self, limits: FileLimits) -> Self {
@@ -131,6 +143,13 @@ impl Ingestor {
         let (mail, kept_raw) = tokio::join!(parsing, keeping_raw);
         let mail = mail.map_err(|e| IngestError::Parser(e.to_string()))?;
         let (raw_sha256, raw_blob) = kept_raw?;
+        // The pre-check reads a reply's files (OCR takes about a second each)
+        // before the transaction, whatever the reply turns out to be about.
+        let reads = if mail.kind == MailKind::Reply && !mail.accepted.is_empty() {
+            self.read_files(&mail.accepted).await?
+        } else {
+            None
+        };
         let dedup_key = match &mail.message_id {
             Some(id) => format!("mid:{id}"),
             None => format!("sha256:{raw_sha256}"),
@@ -178,10 +197,18 @@ impl Ingestor {
                 .flatten()
                 .map(|(data, sha256)| self.blobs.put_hashed(data, sha256)),
         );
-        let (kept, decided) = tokio::join!(keeping, self.act(&mut tx, row, &mail, now));
+        let (kept, decided) = tokio::join!(keeping, self.act(&mut tx, row, &mail, reads.as_ref(), now));
         kept?;
         let decided = decided?;
-        let report = report(&mail, decided.kind, decided.matched.as_ref(), decided.action);
+        let mut report = report(&mail, decided.kind, decided.matched.as_ref(), decided.action);
+        if let (Some(assessment), Some(files)) = (&decided.assessment, report["accepted_attachments"].as_array_mut()) {
+            for file in files {
+                let found = file["sha256"].as_str().and_then(|sha| assessment.findings_for(sha));
+                if let Some(findings) = found {
+                    file["findings"] = findings.contract_json();
+                }
+            }
+        }
         tx.finish_inbound_mail(
             row,
             kind_str(decided.kind),
@@ -210,11 +237,41 @@ impl Ingestor {
         })
     }
 
-    async fn act(&self, tx: &mut Tx, row: i64, mail: &InboundMail, now: Timestamp) -> Result<Decided, IngestError> {
+    /// The pre-check's reading of each file (blocking work, off the async
+    /// threads); `None` when the pre-check is off.
+    async fn read_files(&self, files: &[AcceptedFile]) -> Result<Option<Reads>, IngestError> {
+        let precheck = self.precheck.clone();
+        let files: Vec<(String, &'static str, Vec<u8>)> = files
+            .iter()
+            .map(|f| (f.sha256.clone(), f.content_type, f.data.clone()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let mut reads = Vec::new();
+            for (sha256, content_type, data) in files {
+                match precheck.read(content_type, &data) {
+                    Some(read) => reads.push((sha256, read)),
+                    None => return None,
+                }
+            }
+            Some(reads)
+        })
+        .await
+        .map_err(|e| IngestError::Parser(e.to_string()))
+    }
+
+    async fn act(
+        &self,
+        tx: &mut Tx,
+        row: i64,
+        mail: &InboundMail,
+        reads: Option<&Reads>,
+        now: Timestamp,
+    ) -> Result<Decided, IngestError> {
         let plain = |kind, action| Decided {
             kind,
             matched: None,
             action,
+            assessment: None,
         };
         match mail.kind {
             MailKind::Malformed | MailKind::Unmatched => return Ok(plain(mail.kind, MailAction::Quarantined)),
@@ -301,28 +358,137 @@ impl Ingestor {
                 "a reply token was used from another address; accepted and recorded"
             );
         }
+        let expected = facts.expected_invoice();
+        let assessment =
+            reads.map(|reads| crate::precheck::assess(reads.iter().map(|(sha, r)| (sha.as_str(), r)), &expected));
         let action = match rec.redemption.status() {
             Status::Rejected if !mail.accepted.is_empty() => {
+                let problems = assessment.as_ref().map(|a| a.problems()).unwrap_or_default();
+                // Held files are confirmed with KIRIM; a new file with it is sent as it is too.
+                let confirmed = crate::precheck::affirmative(&mail.note)
+                    && tx.open_precheck_hold(rec.redemption.id).await?.is_some();
+                if !problems.is_empty() && !confirmed {
+                    let assessment = assessment.as_ref().expect("problems come from an assessment");
+                    self.hold(tx, row, &rec, &facts, mail, assessment, &problems, now)
+                        .await?;
+                    let mut decided = Decided::matched(found, MailAction::AskedForAttachment);
+                    decided.assessment = Some(assessment.clone());
+                    return Ok(decided);
+                }
                 let source = Resubmission {
                     files: &mail.accepted,
                     source: AttachmentSource::Email,
                     in_reply_to: mail.message_id.as_deref(),
                     tell_linked_chats: true,
                     already_stored: true,
+                    findings: assessment.as_ref(),
                 };
                 resubmit(tx, &self.blobs, &self.settings, rec, &facts, source, now).await?;
                 MailAction::Resubmitted
             }
             Status::Rejected => {
-                self.ask_for_attachment(tx, &rec, &facts, mail, now).await?;
-                MailAction::AskedForAttachment
+                if crate::precheck::affirmative(&mail.note)
+                    && let Some(hold) = tx.open_precheck_hold(rec.redemption.id).await?
+                    && self.confirm_hold(tx, &hold, rec.clone(), &facts, mail, now).await?
+                {
+                    MailAction::Resubmitted
+                } else {
+                    self.ask_for_attachment(tx, &rec, &facts, mail, now).await?;
+                    MailAction::AskedForAttachment
+                }
             }
             _ => {
                 self.answer_status(tx, &rec, &facts, mail, now).await?;
                 MailAction::AnsweredStatus
             }
         };
-        Ok(Decided::matched(found, action))
+        let mut decided = Decided::matched(found, action);
+        decided.assessment = assessment;
+        Ok(decided)
+    }
+
+    /// The pre-check found a clear miss: the files wait (in the raw message,
+    /// already stored) and the customer is asked to send another file or to
+    /// confirm these with KIRIM, on a fresh reply handle.
+    #[allow(clippy::too_many_arguments)]
+    async fn hold(
+        &self,
+        tx: &mut Tx,
+        row: i64,
+        rec: &RedemptionRecord,
+        facts: &ClaimFacts,
+        mail: &InboundMail,
+        assessment: &crate::precheck::Assessment,
+        problems: &[crate::domain::invoice::Problem],
+        now: Timestamp,
+    ) -> Result<(), IngestError> {
+        let id = rec.redemption.id;
+        tx.close_precheck_holds(id, now).await?;
+        let json = serde_json::to_string(assessment).expect("an assessment serialises");
+        tx.insert_precheck_hold(id, row, &json, now).await?;
+        let message_id = outbox::new_message_id(&self.settings, &format!("RDM-{id}"));
+        let token = outbox::issue_reply_handle(tx, id, rec.member_id, &message_id, &self.settings, now).await?;
+        let claim = facts.claim(&rec.redemption);
+        let email = compose::precheck_findings(
+            &claim,
+            problems,
+            &facts.expected_invoice(),
+            &message_id,
+            mail.message_id.as_deref(),
+            Some(&self.settings.reply_address(&token)),
+        );
+        // One answer per file set: the same files sent again within the hour are not answered twice.
+        let first = mail.accepted.first().map_or("", |f| f.sha256.as_str());
+        outbox::enqueue(tx, &email, &format!("{id}/precheck/{first}"), Some(id), now).await?;
+        tracing::info!(
+            redemption = id,
+            problems = problems.len(),
+            "pre-check held a resubmission"
+        );
+        Ok(())
+    }
+
+    /// KIRIM to a held resubmission: its email is read again from the raw
+    /// message (its files were stored when it came) and resubmitted with the
+    /// findings it was held with. False when the held email no longer gives
+    /// usable files (then the customer is asked for them).
+    async fn confirm_hold(
+        &self,
+        tx: &mut Tx,
+        hold: &crate::store::PrecheckHold,
+        rec: RedemptionRecord,
+        facts: &ClaimFacts,
+        mail: &InboundMail,
+        now: Timestamp,
+    ) -> Result<bool, IngestError> {
+        let Some(key) = &hold.raw_blob_key else {
+            return Ok(false);
+        };
+        let raw = self.blobs.get(key).await?;
+        let (settings, limits) = (self.settings.clone(), self.limits.clone());
+        let held = tokio::task::spawn_blocking(move || parse(&raw, &settings, &limits))
+            .await
+            .map_err(|e| IngestError::Parser(e.to_string()))?;
+        if held.accepted.is_empty() {
+            return Ok(false);
+        }
+        let assessment: Option<crate::precheck::Assessment> = serde_json::from_str(&hold.assessment).ok();
+        let source = Resubmission {
+            files: &held.accepted,
+            source: AttachmentSource::Email,
+            in_reply_to: mail.message_id.as_deref(),
+            tell_linked_chats: true,
+            already_stored: true,
+            findings: assessment.as_ref(),
+        };
+        let id = rec.redemption.id;
+        resubmit(tx, &self.blobs, &self.settings, rec, facts, source, now).await?;
+        tracing::info!(
+            redemption = id,
+            hold = hold.id,
+            "held resubmission confirmed by the customer"
+        );
+        Ok(true)
     }
 
     fn is_ours(&self, address: &str) -> bool {
@@ -393,6 +559,8 @@ pub struct Resubmission<'a> {
     /// The caller already wrote the files (and originals) to the blob store and
     /// makes sure they are durable before the transaction commits.
     pub already_stored: bool,
+    /// What the pre-check read from the files, stored beside each for reviewers.
+    pub findings: Option<&'a crate::precheck::Assessment>,
 }
 
 /// Puts a rejected claim back in the review queue with new files, inside the
@@ -414,7 +582,11 @@ pub async fn resubmit(
     let existing = tx.attachments(id).await?;
     let mut ids = Vec::new();
     for file in what.files {
+        let findings = what.findings.and_then(|a| a.findings_for(&file.sha256));
         if let Some(same) = existing.iter().find(|a| a.attachment.sha256 == file.sha256) {
+            if let Some(f) = findings {
+                store_findings(tx, same.id, f, now).await?;
+            }
             ids.push(same.id);
             continue;
         }
@@ -439,6 +611,9 @@ pub async fn resubmit(
                 now,
             )
             .await?;
+        if let Some(f) = findings {
+            store_findings(tx, attachment_id, f, now).await?;
+        }
         if let Some(original) = &file.original {
             if !what.already_stored {
                 blobs.put_hashed(&original.data, &original.sha256).await?;
@@ -464,6 +639,8 @@ pub async fn resubmit(
     // The handle that brought this file (and every other of the claim) is
     // spent: a reply token attaches once, and a later rejection issues a new one.
     tx.spend_reply_handles(id, now).await?;
+    // Whatever route the new files came by, a held email resubmission is settled.
+    tx.close_precheck_holds(id, now).await?;
 
     let claim = facts.claim(&rec.redemption);
     let message_id = outbox::new_message_id(settings, &format!("RDM-{id}"));
@@ -500,6 +677,17 @@ pub async fn resubmit(
     Ok(rec)
 }
 
+async fn store_findings(
+    tx: &mut Tx,
+    attachment_id: i64,
+    findings: &crate::precheck::InvoiceFindings,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(findings).expect("findings serialise");
+    tx.insert_invoice_findings(attachment_id, &json, findings.invoice_number_key().as_deref(), now)
+        .await
+}
+
 /// Whether one more email may go to the staff channels this hour (the
 /// per-sender and overall limits, read in one statement).
 async fn may_escalate(tx: &mut Tx, mail: &InboundMail, now: Timestamp) -> Result<bool, StoreError> {
@@ -523,6 +711,8 @@ struct Decided {
     kind: MailKind,
     matched: Option<Match>,
     action: MailAction,
+    /// What the pre-check read from the files (for the report).
+    assessment: Option<crate::precheck::Assessment>,
 }
 
 impl Decided {
@@ -531,6 +721,7 @@ impl Decided {
             kind: MailKind::Reply,
             matched: Some(found),
             action,
+            assessment: None,
         }
     }
 }
