@@ -614,7 +614,15 @@ const INVOICE_LABELS: &str = "NO FAKTUR, NOMOR FAKTUR, NO INVOICE, NOMOR INVOICE
 fn read_invoice_number(doc: &Doc, dates: &[DateHit]) -> Option<Evidence> {
     let date_starts: Vec<usize> = dates.iter().map(|d| doc.tokens[d.first].start).collect();
     let valid = |start: usize, line: usize| {
-        let chunk = doc.text[start..doc.lines[line].end].split_whitespace().next()?;
+        // OCR puts a space beside a separator now and then (`FJ -2026-00417`): rejoined.
+        let mut parts = doc.text[start..doc.lines[line].end].split_whitespace();
+        let mut chunk = parts.next()?.to_owned();
+        for part in parts {
+            if !(chunk.ends_with(['-', '/']) || part.starts_with(['-', '/'])) {
+                break;
+            }
+            chunk.push_str(part);
+        }
         let id = chunk.trim_end_matches(['.', ',', ';', ':', ')']);
         (id.chars().count() >= 4 && has_digit(id) && !date_starts.contains(&start)).then(|| Evidence::new(id, line))
     };
@@ -1002,6 +1010,7 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
         assert_eq!(invoice("No. Transaksi\n  TRX-99871 ").as_deref(), Some("TRX-99871"));
         assert_eq!(invoice("pesanan INV-0042 selesai").as_deref(), Some("INV-0042"));
         assert_eq!(invoice("N0. Nota: 0042/EK").as_deref(), Some("0042/EK"));
+        assert_eq!(invoice("No. Faktur: FJ -2026-00417 Tanggal").as_deref(), Some("FJ-2026-00417"));
         assert_eq!(invoice("Invoice Date: 12/04/2026\nNo. Faktur: 12"), None);
         assert_eq!(invoice("INVOICE\nInvoice ini sah"), None);
         assert_eq!(invoice("Jl. Sudirman No. 1234, INVENTARIS 2026"), None);

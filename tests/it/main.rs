@@ -28,6 +28,7 @@ mod mail_ingest;
 mod mail_inspect;
 mod mail_matching;
 mod outbox;
+mod precheck;
 mod replicas;
 mod storage;
 mod telegram;

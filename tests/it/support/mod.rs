@@ -18,6 +18,7 @@ pub mod eml;
 pub mod fake_discord;
 pub mod fake_s3;
 pub mod fake_telegram;
+pub mod invoices;
 pub mod mail;
 pub mod outage;
 pub mod pg_server;
