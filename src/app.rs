@@ -60,7 +60,7 @@ impl Application {
         log_channels(config);
         // Whether Tesseract is there, asked (and logged) at start rather than
         // on a customer's first invoice.
-        let precheck = crate::precheck::PreCheck::new(config.precheck.clone());
+        let precheck = crate::precheck::PreCheck::new(crate::precheck::PreCheckSettings::from_config(&config.precheck));
         tokio::task::spawn_blocking(move || precheck.is_on()).await?;
         let telegram = match &config.telegram.token {
             Some(token) => Some(start_telegram(config, token, &db).await?),
@@ -119,7 +119,9 @@ impl Application {
                     blobs.clone(),
                     crate::mail::outbox::MailSettings::from_config(&config.smtp),
                 )
-                .with_precheck(crate::precheck::PreCheck::new(config.precheck.clone()));
+                .with_precheck(crate::precheck::PreCheck::new(
+                    crate::precheck::PreCheckSettings::from_config(&config.precheck),
+                ));
                 Some(crate::mail::imap::Poller::new(settings, ingestor, db.clone()))
             }
             None => None,
@@ -239,7 +241,7 @@ pub async fn connect_telegram(config: &Config, token: &secrecy::SecretString, db
     let mut options = telegram::Options::new(BlobStore::from_config(&config.storage)?);
     options.api_url = config.telegram.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
-    options.precheck = crate::precheck::PreCheck::new(config.precheck.clone());
+    options.precheck = crate::precheck::PreCheck::new(crate::precheck::PreCheckSettings::from_config(&config.precheck));
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     options.staff_chat = config.telegram.staff_chat_id.filter(|id| *id != 0);
     options.marketing_users = config.telegram.marketing_user_ids.clone();
@@ -329,7 +331,7 @@ pub async fn connect_discord(config: &Config, token: &secrecy::SecretString, db:
     let mut options = discord::Options::new(BlobStore::from_config(&config.storage)?);
     options.api_url = config.discord.api_url.clone();
     options.mail = crate::mail::outbox::MailSettings::from_config(&config.smtp);
-    options.precheck = crate::precheck::PreCheck::new(config.precheck.clone());
+    options.precheck = crate::precheck::PreCheck::new(crate::precheck::PreCheckSettings::from_config(&config.precheck));
     options.escalations = crate::staff::EscalationSettings::from_config(&config.support, &config.review);
     options.staff = config
         .discord

@@ -485,7 +485,9 @@ async fn mail(config: &Config, cmd: MailCommand) -> Result<(), CliError> {
                 settings,
             )
             .with_limits(limits)
-            .with_precheck(crate::precheck::PreCheck::new(config.precheck.clone()));
+            .with_precheck(crate::precheck::PreCheck::new(
+                crate::precheck::PreCheckSettings::from_config(&config.precheck),
+            ));
             for (file, raw) in files.iter().zip(raws) {
                 let done = ingestor
                     .ingest(&raw, Utc::now())

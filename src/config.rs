@@ -25,8 +25,44 @@ pub struct Config {
     pub review: ReviewConfig,
     pub support: SupportConfig,
     pub broadcast: BroadcastConfig,
-    pub precheck: crate::precheck::PreCheckSettings,
+    pub precheck: PrecheckConfig,
     pub log: LogConfig,
+}
+
+/// The invoice pre-check (`src/precheck`): the programs that read re-uploaded
+/// invoices, and how far they may go on one file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrecheckConfig {
+    pub enabled: bool,
+    pub tesseract: PathBuf,
+    pub pdftotext: PathBuf,
+    pub pdftoppm: PathBuf,
+    pub languages: String,
+    pub page_segmentation: u8,
+    pub timeout_seconds: u64,
+    pub max_pixels: u64,
+    pub max_side: u32,
+    pub min_side: u32,
+    pub max_text_bytes: usize,
+}
+
+impl Default for PrecheckConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tesseract: PathBuf::from("tesseract"),
+            pdftotext: PathBuf::from("pdftotext"),
+            pdftoppm: PathBuf::from("pdftoppm"),
+            languages: "ind+eng".into(),
+            page_segmentation: 6,
+            timeout_seconds: 15,
+            max_pixels: 40_000_000,
+            max_side: 2400,
+            min_side: 1400,
+            max_text_bytes: 16 * 1024,
+        }
+    }
 }
 
 /// When agents answer escalations (working days are the review calendar's:

@@ -1010,7 +1010,10 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
         assert_eq!(invoice("No. Transaksi\n  TRX-99871 ").as_deref(), Some("TRX-99871"));
         assert_eq!(invoice("pesanan INV-0042 selesai").as_deref(), Some("INV-0042"));
         assert_eq!(invoice("N0. Nota: 0042/EK").as_deref(), Some("0042/EK"));
-        assert_eq!(invoice("No. Faktur: FJ -2026-00417 Tanggal").as_deref(), Some("FJ-2026-00417"));
+        assert_eq!(
+            invoice("No. Faktur: FJ -2026-00417 Tanggal").as_deref(),
+            Some("FJ-2026-00417")
+        );
         assert_eq!(invoice("Invoice Date: 12/04/2026\nNo. Faktur: 12"), None);
         assert_eq!(invoice("INVOICE\nInvoice ini sah"), None);
         assert_eq!(invoice("Jl. Sudirman No. 1234, INVENTARIS 2026"), None);

@@ -21,9 +21,8 @@ use serde::{Deserialize, Serialize};
 
 pub use verdict::{Assessment, FileFindings, InvoiceFindings, affirmative, assess};
 
-/// How the pre-check reads files (`[precheck]` in the configuration).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// How the pre-check reads files (from `[precheck]`, `config::PrecheckConfig`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreCheckSettings {
     /// Off: files go to review unread, as before the pre-check existed.
     pub enabled: bool,
@@ -39,7 +38,6 @@ pub struct PreCheckSettings {
     /// does not drop a table the automatic layout (3) takes for a picture.
     pub page_segmentation: String,
     /// Most time one file may take, all programs together.
-    #[serde(with = "seconds")]
     pub timeout: Duration,
     /// Images with more pixels than this are not read (checked from the header).
     pub max_pixels: u64,
@@ -50,34 +48,26 @@ pub struct PreCheckSettings {
     pub max_text_bytes: usize,
 }
 
-mod seconds {
-    use serde::{Deserialize, Deserializer};
-    use std::time::Duration;
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let secs = f64::deserialize(d)?;
-        if !(0.1..=600.0).contains(&secs) {
-            return Err(serde::de::Error::custom(
-                "precheck.timeout must be between 0.1 and 600 seconds",
-            ));
-        }
-        Ok(Duration::from_secs_f64(secs))
+impl Default for PreCheckSettings {
+    fn default() -> Self {
+        Self::from_config(&crate::config::PrecheckConfig::default())
     }
 }
 
-impl Default for PreCheckSettings {
-    fn default() -> Self {
+impl PreCheckSettings {
+    pub fn from_config(c: &crate::config::PrecheckConfig) -> Self {
         Self {
-            enabled: true,
-            tesseract: PathBuf::from("tesseract"),
-            pdftotext: PathBuf::from("pdftotext"),
-            pdftoppm: PathBuf::from("pdftoppm"),
-            languages: "ind+eng".into(),
-            page_segmentation: "6".into(),
-            timeout: Duration::from_secs(15),
-            max_pixels: 40_000_000,
-            max_side: 2400,
-            min_side: 1400,
-            max_text_bytes: 16 * 1024,
+            enabled: c.enabled,
+            tesseract: c.tesseract.clone(),
+            pdftotext: c.pdftotext.clone(),
+            pdftoppm: c.pdftoppm.clone(),
+            languages: c.languages.clone(),
+            page_segmentation: c.page_segmentation.to_string(),
+            timeout: Duration::from_secs(c.timeout_seconds.max(1)),
+            max_pixels: c.max_pixels,
+            max_side: c.max_side.max(100),
+            min_side: c.min_side.min(c.max_side),
+            max_text_bytes: c.max_text_bytes,
         }
     }
 }
