@@ -4,6 +4,7 @@
 //! `cargo run --example render_emails`
 
 use chrono::Utc;
+use redeemdesk::domain::invoice::Problem;
 use redeemdesk::domain::{Locale, RejectionReason};
 use redeemdesk::import::{DEMO_JSON, import_json};
 use redeemdesk::mail::OutgoingEmail;
@@ -58,12 +59,28 @@ async fn main() {
             compose::link_code(member, "481920", "Telegram", 15, id),
         ];
         for email in emails {
-            print(&email);
+            print(&email, email.kind.as_str());
         }
+        let expected = facts.expected_invoice();
+        let problems = [
+            Problem::ModelMissing,
+            Problem::DateOutsidePeriod {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 7, 2).unwrap(),
+            },
+        ];
+        let precheck = compose::precheck_findings(
+            &claim,
+            &problems,
+            &expected,
+            id,
+            Some("<CAF=reply@mail.example.com>"),
+            None,
+        );
+        print(&precheck, "reply_unusable: the invoice pre-check");
     }
 }
 
-fn print(email: &OutgoingEmail) {
-    println!("#### {} ({})\n", email.kind.as_str(), email.locale.as_str());
+fn print(email: &OutgoingEmail, title: &str) {
+    println!("#### {title} ({})\n", email.locale.as_str());
     println!("```text\nSubject: {}\n\n{}```\n", email.subject, email.text);
 }

@@ -224,18 +224,6 @@ fn ineligibility(why: &Ineligibility) -> Msg {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rupiah_per_locale() {
-        assert_eq!(rupiah(500_000, Locale::Id), "Rp500.000");
-        assert_eq!(rupiah(1_250_000, Locale::En), "Rp1,250,000");
-        assert_eq!(rupiah(900, Locale::Id), "Rp900");
-    }
-}
-
 /// What the invoice pre-check found missing, as the customer is told it;
 /// `None` for what customers are not told (a date OCR could not read).
 pub fn precheck_problem(
@@ -252,5 +240,17 @@ pub fn precheck_problem(
                 .arg("to", date(expected.period.1)),
         ),
         Problem::DateMissing => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupiah_per_locale() {
+        assert_eq!(rupiah(500_000, Locale::Id), "Rp500.000");
+        assert_eq!(rupiah(1_250_000, Locale::En), "Rp1,250,000");
+        assert_eq!(rupiah(900, Locale::Id), "Rp900");
     }
 }

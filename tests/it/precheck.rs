@@ -76,6 +76,16 @@ fn read(
     )
 }
 
+/// What, the file, where its text came from, model found, purchase date, in period.
+type Case = (
+    &'static str,
+    (&'static str, Vec<u8>),
+    TextSource,
+    bool,
+    Option<NaiveDate>,
+    Option<bool>,
+);
+
 #[test]
 fn rendered_invoices_are_read_with_their_findings() {
     let precheck = PreCheck::default();
@@ -84,7 +94,7 @@ fn rendered_invoices_are_read_with_their_findings() {
     let photo = |inv: &Invoice, q: Quality| ("IMG_0412.jpg", inv.photo(q));
     let in_april = day(2026, 4, 12);
     // (what, file, where the text came from, model found, purchase date, in period)
-    let cases: Vec<(&str, (&str, Vec<u8>), TextSource, bool, Option<NaiveDate>, Option<bool>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "PDF with a text layer",
             ("faktur.pdf", good("12 April 2026").pdf()),
@@ -278,9 +288,7 @@ fn hostile_and_oversized_files_are_bounded() {
         64,
         64,
     )
-    .iter()
-    .copied()
-    .collect::<Vec<u8>>();
+    .to_vec();
     let huge = String::from_utf8_lossy(&blank).replace("/MediaBox [0 0 420 595]", "/MediaBox [0 0 14400 14400]");
     let huge = huge.into_bytes();
     assert_ne!(huge, blank, "the page was made larger");

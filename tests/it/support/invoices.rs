@@ -273,7 +273,7 @@ pub fn degrade(page: GrayImage, q: Quality) -> GrayImage {
         img = image::imageops::blur(&img, q.blur as f32 * 0.6);
     }
     let (w, h) = img.dimensions();
-    let mut rng = Lcg(0x5eed ^ u64::from(w) * 31 + u64::from(h));
+    let mut rng = Lcg(0x5eed ^ (u64::from(w) * 31 + u64::from(h)));
     let lo = 255.0 * (1.0 - q.contrast) * 0.55;
     let hi = 255.0 - 255.0 * (1.0 - q.contrast) * 0.45;
     for (x, y, p) in img.enumerate_pixels_mut() {
