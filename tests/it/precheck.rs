@@ -577,3 +577,48 @@ both_backends! {
         assert!(ids(&o).contains(&m::MENU_PROMPT.id), "{:?}", ids(&o));
     }
 }
+
+/// Through the binary: `mail ingest` prints each accepted attachment's
+/// findings (the contract's line), and `review show` shows them under the file.
+#[test]
+fn mail_ingest_and_review_show_carry_the_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        let out = support::redeemdesk("sqlite://precheck.db", dir.path())
+            .env("REDEEMDESK_SMTP__FROM", "MSI Promo <support@example.test>")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["demo"]);
+    let eml = dir.path().join("reply.eml");
+    let mail = Eml::new(BUDI, SUPPORT, "Re: [RDM-1042] Klaim Anda").attach(
+        "faktur.pdf",
+        "application/pdf",
+        good("12 April 2026").pdf(),
+    );
+    std::fs::write(&eml, mail.build()).unwrap();
+    let line: serde_json::Value = serde_json::from_str(cli(&["mail", "ingest", eml.to_str().unwrap()]).trim()).unwrap();
+    assert_eq!(line["action"], "resubmitted", "{line}");
+    assert_eq!(
+        line["accepted_attachments"][0]["findings"],
+        serde_json::json!({"model_name": "Modern AM242", "purchase_date": "2026-04-12", "in_period": true,
+            "invoice_number": "FJ-2026-00417", "store": "Enter Komputer"})
+    );
+    let shown = cli(&["review", "show", "1042"]);
+    assert!(
+        shown.contains("pre-check (PDF text): model \"Modern AM242\" (full)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("date 2026-04-12 (in period); invoice no. \"FJ-2026-00417\""),
+        "{shown}"
+    );
+    assert!(shown.contains("store \"Enter Komputer\" (the member's)"), "{shown}");
+}
