@@ -431,6 +431,11 @@ impl Tx {
         dispatch!(self, precheck_repo::close_precheck_holds(redemption_id, now))
     }
 
+    /// A chat user's dialogue state, without creating or locking the row.
+    pub async fn chat_dialogue(&mut self, channel: Channel, external_id: &str) -> Result<Option<serde_json::Value>> {
+        dispatch!(self, precheck_repo::chat_dialogue(channel.as_str(), external_id))
+    }
+
     /// Other claims sharing this claim's files, invoice numbers or serial (see `FraudSignals`).
     pub async fn fraud_signals(&mut self, redemption_id: RedemptionId) -> Result<FraudSignals> {
         dispatch!(self, precheck_repo::fraud_signals(redemption_id))

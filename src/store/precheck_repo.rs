@@ -144,3 +144,18 @@ pub async fn fraud_signals(c: &mut Conn, redemption_id: RedemptionId) -> Result<
         same_serial_in_promotion: ids(same_serial)?,
     })
 }
+
+/// A chat user's dialogue state, read without creating or locking the row:
+/// whether a file they send now is for a rejected claim (and worth OCR).
+pub async fn chat_dialogue(c: &mut Conn, channel: &str, external_id: &str) -> Result<Option<serde_json::Value>> {
+    let row = sqlx::query("SELECT dialogue FROM chat_users WHERE channel = $1 AND external_id = $2")
+        .bind(channel)
+        .bind(external_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.map(|r| {
+        let sqlx::types::Json(dialogue): sqlx::types::Json<serde_json::Value> = r.try_get("dialogue")?;
+        Ok(dialogue)
+    })
+    .transpose()
+}
