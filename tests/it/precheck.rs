@@ -622,3 +622,53 @@ fn mail_ingest_and_review_show_carry_the_findings() {
     );
     assert!(shown.contains("store \"Enter Komputer\" (the member's)"), "{shown}");
 }
+
+/// `serve` without Tesseract starts and serves, saying once that the
+/// pre-check is off; with it, that it is on.
+#[test]
+fn serve_says_once_whether_the_precheck_is_on() {
+    use std::io::{BufRead, BufReader};
+    let log_of = |tesseract: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = support::redeemdesk("sqlite://serve.db", dir.path())
+            .env("REDEEMDESK_HTTP__BIND", "127.0.0.1:0")
+            .env("REDEEMDESK_PRECHECK__TESSERACT", tesseract)
+            .env("TELOXIDE_TOKEN", "")
+            .args(["serve", "--demo"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut log = Vec::new();
+        loop {
+            let line = lines.next().expect("serve ended before listening").unwrap();
+            let listening = line.contains("addr=");
+            log.push(line);
+            if listening {
+                break;
+            }
+        }
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "{log:?}");
+        log.extend(lines.map_while(Result::ok));
+        log
+    };
+    let off = log_of("/nonexistent/tesseract");
+    let said: Vec<_> = off.iter().filter(|l| l.contains("invoice pre-check is off")).collect();
+    assert_eq!(said.len(), 1, "{off:?}");
+    assert!(
+        said[0].contains("scripts/packages.sh"),
+        "it says what to install: {}",
+        said[0]
+    );
+    let on = log_of("tesseract");
+    assert_eq!(
+        on.iter().filter(|l| l.contains("invoice pre-check is on")).count(),
+        1,
+        "{on:?}"
+    );
+}
