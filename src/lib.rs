@@ -7,6 +7,7 @@ pub mod assistant;
 pub mod blobs;
 pub mod broadcast;
 pub mod channels;
+pub mod child;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -8,12 +8,13 @@
 //! in `spawn_blocking`, before their database transaction. Without Tesseract
 //! the service runs as before, without pre-check, and says so once in the log.
 
-pub mod child;
 pub mod ocr;
 mod pdf;
 pub mod verdict;
 
 use std::path::PathBuf;
+
+use crate::child;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 

@@ -9,8 +9,8 @@ use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Limits};
 
-use super::child::{self, ChildError};
 use super::{PreCheckSettings, ReadError};
+use crate::child::{self, ChildError};
 
 /// Reads the text of an encoded image (JPEG, PNG, GIF, WebP).
 pub fn image_text(data: &[u8], settings: &PreCheckSettings, deadline: Instant) -> Result<String, ReadError> {

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use image::GrayImage;
 
-use super::child::{self, ChildError};
 use super::{InvoiceText, PreCheckSettings, ReadError, TextSource, ocr};
+use crate::child::{self, ChildError};
 
 /// Fewer letters than this in the text layer: it is a scan, read the page image.
 const MIN_LAYER_LETTERS: usize = 20;

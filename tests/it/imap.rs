@@ -80,17 +80,7 @@ fn budi_reply() -> Eml {
     .attach("faktur.jpg", "image/jpeg", jpeg(320, 240))
 }
 
-async fn status(db: &Db, id: i64) -> Status {
-    db.begin()
-        .await
-        .unwrap()
-        .redemption(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .redemption
-        .status()
-}
+use support::status;
 
 #[tokio::test]
 async fn the_poller_acts_moves_quarantines_and_wakes_on_idle() {

@@ -328,17 +328,7 @@ async fn setup(db: &Db, precheck: PreCheck) -> (Ingestor, tempfile::TempDir) {
     (ingestor, dir)
 }
 
-async fn status(db: &Db, id: i64) -> Status {
-    db.begin()
-        .await
-        .unwrap()
-        .redemption(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .redemption
-        .status()
-}
+use support::status;
 
 /// The last pre-check email about `id`: its reply address and subject.
 async fn precheck_email(db: &Db, id: i64) -> (String, String) {

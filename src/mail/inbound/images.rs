@@ -8,7 +8,6 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use image::imageops::FilterType;
@@ -16,6 +15,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::files::{FileProblem, Sniffed};
+use crate::child::ChildError;
 
 /// How far decoding may go, and what the review copy looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,22 +296,18 @@ fn heic_to_jpeg(data: &[u8], limits: &ImageLimits) -> Result<Vec<u8>, FileProble
     let dir = TempDir::new().map_err(|e| unreadable("no temporary directory", e.to_string()))?;
     let input = dir.path().join("in.heic");
     let output = dir.path().join("out.jpg");
-    let log = dir.path().join("stderr.txt");
     std::fs::write(&input, data).map_err(|e| unreadable("cannot write the input", e.to_string()))?;
-    let stderr = std::fs::File::create(&log).map_err(|e| unreadable("cannot open the log", e.to_string()))?;
-    let child = Command::new(&limits.heif_convert)
-        .arg("-q")
-        .arg("90")
-        .arg(&input)
-        .arg(&output)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let (input_arg, output_arg) = (input.to_string_lossy(), output.to_string_lossy());
+    let deadline = Instant::now() + limits.heif_timeout;
+    match crate::child::run(
+        &limits.heif_convert,
+        &["-q", "90", &input_arg, &output_arg],
+        b"",
+        deadline,
+        64 * 1024,
+    ) {
+        Ok(_) => {}
+        Err(ChildError::Missing(_)) => {
             tracing::warn!(
                 program = %limits.heif_convert.display(),
                 "heif-convert is missing (install Debian's libheif-examples, see scripts/packages.sh): \
@@ -319,35 +315,10 @@ fn heic_to_jpeg(data: &[u8], limits: &ImageLimits) -> Result<Vec<u8>, FileProble
             );
             return Err(FileProblem::Unreadable);
         }
-        Err(e) => return Err(unreadable("cannot start heif-convert", e.to_string())),
-    };
-    let deadline = Instant::now() + limits.heif_timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(unreadable(
-                    "heif-convert timed out and was killed",
-                    format!("{:?}", limits.heif_timeout),
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(unreadable("cannot wait for heif-convert", e.to_string()));
-            }
+        Err(e @ ChildError::TimedOut { .. }) => {
+            return Err(unreadable("heif-convert timed out and was killed", e.to_string()));
         }
-    };
-    if !status.success() {
-        let said = std::fs::read_to_string(&log).unwrap_or_default();
-        let said: String = said.chars().take(500).collect();
-        return Err(unreadable(
-            "heif-convert refused the file",
-            format!("{status}: {}", said.trim()),
-        ));
+        Err(e) => return Err(unreadable("heif-convert refused the file", e.to_string())),
     }
     // A file with several top-level images gives out-1.jpg, out-2.jpg…: the first is kept.
     let first = dir.path().join("out-1.jpg");
@@ -570,7 +541,7 @@ mod tests {
         let dir = TempDir::new().unwrap();
         let script = dir.path().join("hang");
         // Written by a child process, so no file descriptor of ours can make it "text file busy".
-        let made = Command::new("sh")
+        let made = std::process::Command::new("sh")
             .arg("-c")
             .arg("printf '#!/bin/sh\\nexec sleep 5\\n' > \"$1\" && chmod 755 \"$1\"")
             .arg("sh")

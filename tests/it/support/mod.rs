@@ -23,6 +23,19 @@ pub mod mail;
 pub mod outage;
 pub mod pg_server;
 
+/// The stored status of claim `id`.
+pub async fn status(db: &redeemdesk::store::Db, id: i64) -> redeemdesk::domain::Status {
+    db.begin()
+        .await
+        .unwrap()
+        .redemption(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .redemption
+        .status()
+}
+
 /// The `redeemdesk` binary with `DATABASE_URL` set, run in `dir`, with none of
 /// the caller's `REDEEMDESK_*` settings or chat tokens leaking in.
 pub fn redeemdesk(database_url: &str, dir: &std::path::Path) -> std::process::Command {

@@ -1,7 +1,7 @@
-//! Running a converter (Tesseract, poppler) as a child process: no shell, input
-//! on stdin, output read up to a cap, killed at a deadline. A hostile file can
-//! make such a program spin or balloon; it does so in its own process, and the
-//! worker that asked gets an error back in bounded time.
+//! Running a converter (Tesseract, poppler, heif-convert) as a child process:
+//! no shell, input on stdin, output read up to a cap, killed at a deadline. A
+//! hostile file can make such a program spin or balloon; it does so in its own
+//! process, and the worker that asked gets an error back in bounded time.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -35,7 +35,8 @@ pub fn run(
     };
     let mut child = match Command::new(program)
         .args(args)
-        // One core per OCR: several run side by side on a busy desk.
+        // OpenMP programs (Tesseract) take one core each: several run side by
+        // side on a busy desk, and on two cores their threads only fight.
         .env("OMP_THREAD_LIMIT", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
