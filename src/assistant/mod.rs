@@ -453,13 +453,11 @@ impl Turn<'_> {
                 redemption,
                 blob_key: blob.key.clone(),
                 filename: filename.to_owned(),
-                assessment: serde_json::to_value(assessment).expect("an assessment serialises"),
+                assessment: assessment.clone(),
             };
             let mut reply = Reply::text(Msg::new(m::REUPLOAD_PRECHECK).arg("id", redemption));
             for p in &problems {
-                if let Some(msg) = words::precheck_problem(p, &expected) {
-                    reply = reply.bullet(msg);
-                }
+                reply = reply.bullet(words::precheck_problem(p, &expected));
             }
             return Ok(vec![
                 reply
@@ -468,7 +466,7 @@ impl Turn<'_> {
                     .button(m::BTN_SEND_ANOTHER, "reupload:other"),
             ]);
         }
-        self.submit_reupload(rec, file, assessment.as_ref()).await
+        self.submit_reupload(rec, &facts, file, assessment.as_ref()).await
     }
 
     /// The rejected claim `redemption`, if this chat user still owns its product.
@@ -518,14 +516,15 @@ impl Turn<'_> {
                 Msg::new(m::REUPLOAD_SEND_ANOTHER).arg("id", redemption),
             )]);
         };
-        let assessment: Option<crate::precheck::Assessment> = serde_json::from_value(assessment).ok();
-        self.submit_reupload(rec, file, assessment.as_ref()).await
+        let facts = crate::mail::compose::ClaimFacts::load(&mut self.tx, &rec).await?;
+        self.submit_reupload(rec, &facts, file, Some(&assessment)).await
     }
 
     /// Attaches the file and puts the claim back in review (the same code as an emailed invoice).
     async fn submit_reupload(
         &mut self,
         rec: crate::store::RedemptionRecord,
+        facts: &crate::mail::compose::ClaimFacts,
         file: crate::mail::inbound::AcceptedFile,
         findings: Option<&crate::precheck::Assessment>,
     ) -> Result<Vec<Reply>, AssistantError> {
@@ -534,7 +533,6 @@ impl Turn<'_> {
         let Some(blobs) = self.blobs else {
             return Ok(vec![Reply::text(m::ATTACHMENT_RECEIVED)]);
         };
-        let facts = crate::mail::compose::ClaimFacts::load(&mut self.tx, &rec).await?;
         let promotion = facts.promotion.name.get(self.locale).to_owned();
         let what = crate::mail::inbound::ingest::Resubmission {
             files: std::slice::from_ref(&file),
@@ -544,7 +542,7 @@ impl Turn<'_> {
             already_stored: false,
             findings,
         };
-        crate::mail::inbound::ingest::resubmit(&mut self.tx, blobs, self.mail, rec, &facts, what, self.now).await?;
+        crate::mail::inbound::ingest::resubmit(&mut self.tx, blobs, self.mail, rec, facts, what, self.now).await?;
         self.dialogue = Dialogue::Idle;
         Ok(vec![
             Reply::text(

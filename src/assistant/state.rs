@@ -26,8 +26,7 @@ pub enum Dialogue {
         redemption: i64,
         blob_key: String,
         filename: String,
-        /// `precheck::Assessment` as JSON.
-        assessment: serde_json::Value,
+        assessment: crate::precheck::Assessment,
     },
 }
 

@@ -224,22 +224,15 @@ fn ineligibility(why: &Ineligibility) -> Msg {
     }
 }
 
-/// What the invoice pre-check found missing, as the customer is told it;
-/// `None` for what customers are not told (a date OCR could not read).
-pub fn precheck_problem(
-    problem: &crate::domain::invoice::Problem,
-    expected: &crate::domain::invoice::Expected,
-) -> Option<Msg> {
+/// What the invoice pre-check found missing, as the customer is told it.
+pub fn precheck_problem(problem: &crate::domain::invoice::Problem, expected: &crate::domain::invoice::Expected) -> Msg {
     use crate::domain::invoice::Problem;
     match problem {
-        Problem::ModelMissing => Some(Msg::new(m::PRECHECK_MODEL_MISSING).arg("model", expected.model.to_owned())),
-        Problem::DateOutsidePeriod { date: d } => Some(
-            Msg::new(m::PRECHECK_DATE_OUTSIDE)
-                .arg("date", date(*d))
-                .arg("from", date(expected.period.0))
-                .arg("to", date(expected.period.1)),
-        ),
-        Problem::DateMissing => None,
+        Problem::ModelMissing => Msg::new(m::PRECHECK_MODEL_MISSING).arg("model", expected.model.to_owned()),
+        Problem::DateOutsidePeriod { date: d } => Msg::new(m::PRECHECK_DATE_OUTSIDE)
+            .arg("date", date(*d))
+            .arg("from", date(expected.period.0))
+            .arg("to", date(expected.period.1)),
     }
 }
 

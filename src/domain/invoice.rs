@@ -81,13 +81,13 @@ pub struct Findings {
     pub serial: Option<Evidence>,
 }
 
-/// Something the customer should fix before resubmitting.
+/// Something the customer should fix before resubmitting. Which findings
+/// amount to one is decided over all of a resubmission's files, with how
+/// legible each was (`precheck::Assessment::problems`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
     /// Neither the full model nor a distinctive part of it is on the invoice.
     ModelMissing,
-    /// No date could be read; OCR misses dates often, so callers may treat this as soft.
-    DateMissing,
     /// The purchase date lies outside the promotion's period.
     DateOutsidePeriod { date: NaiveDate },
 }
@@ -109,20 +109,6 @@ impl Findings {
             store: read_store(&doc, expected.store, &hits),
             serial: expected.serial.and_then(|s| read_serial(&doc, s)),
         }
-    }
-
-    /// What the customer should be told before resubmitting: only clear misses.
-    pub fn problems(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if self.model.is_none() {
-            out.push(Problem::ModelMissing);
-        }
-        match (&self.purchase_date, self.in_period) {
-            (None, _) => out.push(Problem::DateMissing),
-            (Some((date, _)), Some(false)) => out.push(Problem::DateOutsidePeriod { date: *date }),
-            _ => {}
-        }
-        out
     }
 }
 
@@ -817,7 +803,6 @@ Jatuh Tempo : 12/05/2026";
         assert_eq!(f.invoice_number, Some(ev("EK-2604-00123", 4)));
         assert_eq!(f.store, Some((StoreMatch::Expected, ev("ENTER KOMPUTER", 0))));
         assert_eq!(f.serial, Some(ev("K2305N0012345", 8)));
-        assert!(f.problems().is_empty());
     }
 
     #[test]
@@ -983,17 +968,17 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
     }
 
     #[test]
-    fn period_and_problems() {
+    fn the_period_bounds_are_inclusive() {
         let f = read("Modern AM242\nTanggal 31 Maret 2026", "Modern AM242 1M", None, None);
         assert_eq!(f.in_period, Some(false));
-        assert_eq!(f.problems(), [Problem::DateOutsidePeriod { date: day(2026, 3, 31) }]);
         let f = read("Modern AM242\nTanggal 30 April 2026", "Modern AM242 1M", None, None);
-        assert_eq!((f.in_period, f.problems()), (Some(true), vec![]));
+        assert_eq!(f.in_period, Some(true));
+        let f = read("Modern AM242\nTanggal 01/04/2026", "Modern AM242 1M", None, None);
+        assert_eq!(f.in_period, Some(true), "the first day counts");
         let f = read("", "Modern AM242 1M", Some("K2305N0012345"), Some("Enter Komputer"));
         assert_eq!(f, Findings::default());
-        assert_eq!(f.problems(), [Problem::ModelMissing, Problem::DateMissing]);
         let f = read("Tanggal 30 April 2026", "Modern AM242 1M", None, None);
-        assert_eq!(f.problems(), [Problem::ModelMissing]);
+        assert_eq!((f.model, f.in_period), (None, Some(true)));
     }
 
     #[test]
@@ -1057,7 +1042,7 @@ Silakan hubungi Tokopedia Care apabila kamu membutuhkan bantuan.";
             "ＡＭ２４２",
         ];
         for text in texts {
-            let _ = read(text, "Modern AM242", Some("ABC"), Some("Toko")).problems();
+            let _ = read(text, "Modern AM242", Some("ABC"), Some("Toko"));
         }
     }
 }

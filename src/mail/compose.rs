@@ -251,9 +251,8 @@ pub fn precheck_findings(
             .arg("promotion", claim.promotion_name()),
     ];
     for p in problems {
-        if let Some(problem) = crate::assistant::words::precheck_problem(p, expected) {
-            paragraphs.push(Msg::new(m::EMAIL_PRECHECK_PROBLEM).arg("problem", problem));
-        }
+        let problem = crate::assistant::words::precheck_problem(p, expected);
+        paragraphs.push(Msg::new(m::EMAIL_PRECHECK_PROBLEM).arg("problem", problem));
     }
     paragraphs.push(Msg::new(m::EMAIL_PRECHECK_HOW).arg("id", id));
     let draft = Draft {
