@@ -141,18 +141,24 @@ impl Ingestor {
             Ok::<_, IngestError>((sha256, blob))
         };
         let (mail, kept_raw) = tokio::join!(parsing, keeping_raw);
-        let mail = mail.map_err(|e| IngestError::Parser(e.to_string()))?;
+        // Shared with the pre-check's blocking task, so the files are not copied.
+        let mail = std::sync::Arc::new(mail.map_err(|e| IngestError::Parser(e.to_string()))?);
         let (raw_sha256, raw_blob) = kept_raw?;
-        // The pre-check reads a reply's files (OCR takes about 0.4 s of a core
-        // each) before the transaction, whatever the reply turns out to be about.
-        let reads = if mail.kind == MailKind::Reply && !mail.accepted.is_empty() {
-            self.read_files(&mail.accepted).await?
-        } else {
-            None
-        };
         let dedup_key = match &mail.message_id {
             Some(id) => format!("mid:{id}"),
             None => format!("sha256:{raw_sha256}"),
+        };
+        // The pre-check reads a reply's files (OCR takes about 0.4 s of a core
+        // each) before the transaction, whatever the reply turns out to be
+        // about; not for a message already acted on (a replay changes nothing).
+        let reads = if self.precheck.settings().enabled
+            && mail.kind == MailKind::Reply
+            && !mail.accepted.is_empty()
+            && self.db.begin().await?.inbound_mail_report(&dedup_key).await?.is_none()
+        {
+            self.read_files(mail.clone()).await?
+        } else {
+            None
         };
 
         let mut tx = self.db.begin_write().await?;
@@ -239,21 +245,13 @@ impl Ingestor {
 
     /// The pre-check's reading of each file (blocking work, off the async
     /// threads); `None` when the pre-check is off.
-    async fn read_files(&self, files: &[AcceptedFile]) -> Result<Option<Reads>, IngestError> {
+    async fn read_files(&self, mail: std::sync::Arc<InboundMail>) -> Result<Option<Reads>, IngestError> {
         let precheck = self.precheck.clone();
-        let files: Vec<(String, &'static str, Vec<u8>)> = files
-            .iter()
-            .map(|f| (f.sha256.clone(), f.content_type, f.data.clone()))
-            .collect();
         tokio::task::spawn_blocking(move || {
-            let mut reads = Vec::new();
-            for (sha256, content_type, data) in files {
-                match precheck.read(content_type, &data) {
-                    Some(read) => reads.push((sha256, read)),
-                    None => return None,
-                }
-            }
-            Some(reads)
+            mail.accepted
+                .iter()
+                .map(|f| Some((f.sha256.clone(), precheck.read(f.content_type, &f.data)?)))
+                .collect()
         })
         .await
         .map_err(|e| IngestError::Parser(e.to_string()))
